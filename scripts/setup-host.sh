@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project builds with (gcc, libseccomp) and is tested against
+# (busybox-static for test root filesystems; runc, crun, containerd, skopeo, umoci as oracles and peers).
+set -euo pipefail
+packages=(gcc libc6-dev make libseccomp2 libseccomp-dev busybox-static util-linux iproute2
+          runc crun containerd skopeo umoci)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

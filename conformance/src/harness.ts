@@ -1,0 +1,86 @@
+// The conformance suite's tools: bundles on a busybox rootfs, and tsrunc (or runc, the oracle)
+// run against a state root of the test's own, with everything removed at the test's end.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Spec } from '@tsrunc/spec-schemas';
+import { makeBusyboxRootfs } from '@tsrunc/runtime/testing/busybox-rootfs';
+import { defaultSpec } from '@tsrunc/runtime/container/spec-template';
+
+export const TSRUNC = fileURLToPath(new URL('../../../packages/runtime/bin/tsrunc', import.meta.url));
+export const RUNC = '/usr/sbin/runc';
+
+export interface Teardown {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+let template: string | undefined;
+
+/** A busybox rootfs made once per test process and copied (cp -a keeps the applet links). */
+function rootfsTemplate(): string {
+  if (!template) {
+    template = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-rootfs-'));
+    makeBusyboxRootfs(template);
+    process.on('exit', () => fs.rmSync(template!, { recursive: true, force: true }));
+  }
+  return template;
+}
+
+/** The config tests start from: runc's default, without a terminal, running `args`. */
+export function baseSpec(args: string[]): Spec {
+  const spec = defaultSpec(false);
+  spec.process!.terminal = false;
+  spec.process!.args = args;
+  spec.root!.readonly = false;
+  return spec;
+}
+
+export interface Bundle {
+  dir: string;
+  rootfs: string;
+  writeConfig(spec: Spec): void;
+}
+
+export function makeBundle(t: Teardown, spec: Spec): Bundle {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-bundle-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const rootfs = path.join(dir, 'rootfs');
+  const copy = spawnSync('cp', ['-a', rootfsTemplate(), rootfs]);
+  if (copy.status !== 0) throw new Error(`cp rootfs: ${copy.stderr}`);
+  const bundle = { dir, rootfs, writeConfig: (s: Spec) => fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(s, null, 2)) };
+  bundle.writeConfig(spec);
+  return bundle;
+}
+
+export interface Runtime {
+  name: string;
+  root: string;
+  call(args: string[], options?: { input?: string; timeoutMs?: number; cwd?: string }): SpawnSyncReturns<string>;
+}
+
+let counter = 0;
+
+/** A unique container ID for this test process. */
+export function uniqueId(prefix = 'c'): string {
+  return `${prefix}-${process.pid}-${++counter}`;
+}
+
+/** tsrunc or runc with a --root of the test's own; the teardown force-deletes what is left. */
+export function runtime(t: Teardown, binary: string = TSRUNC): Runtime {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-root-'));
+  const name = path.basename(binary);
+  const call: Runtime['call'] = (args, options = {}) =>
+    spawnSync(binary, ['--root', root, ...args], {
+      encoding: 'utf8',
+      input: options.input ?? '',
+      timeout: options.timeoutMs ?? 30_000,
+      cwd: options.cwd,
+    });
+  t.teardown(() => {
+    for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) call(['delete', '--force', id]);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  return { name, root, call };
+}

@@ -1,0 +1,112 @@
+// create, start, run, state, kill, delete, list: the lifecycle as runc's command line has it.
+import { createContainer } from '../container/create.js';
+import { deleteContainer } from '../container/delete.js';
+import { killContainer } from '../container/kill.js';
+import { containerState, formatTable, listContainers } from '../container/list.js';
+import { runContainer } from '../container/run.js';
+import { startContainer } from '../container/start.js';
+import { flag, int, str, type Command, type Options, type Values } from './command.js';
+
+const createOptions: Options = {
+  bundle: { type: 'string', short: 'b' },
+  'console-socket': { type: 'string' },
+  'pid-file': { type: 'string' },
+  'no-pivot': { type: 'boolean' },
+  'no-new-keyring': { type: 'boolean' },
+  'preserve-fds': { type: 'string' },
+};
+
+function createArgs(values: Values, id: string) {
+  return {
+    id,
+    bundle: str(values, 'bundle') ?? process.cwd(),
+    pidFile: str(values, 'pid-file'),
+    consoleSocket: str(values, 'console-socket'),
+    noPivot: flag(values, 'no-pivot'),
+    preserveFds: int(values, 'preserve-fds', 0),
+  };
+}
+
+export const lifecycleCommands: Command[] = [
+  {
+    name: 'create',
+    summary: 'create a container',
+    usage: 'create [command options] <container-id>',
+    options: createOptions,
+    args: 1,
+    async run(ctx, values, [id]) {
+      await createContainer(ctx, createArgs(values, id!));
+      return 0;
+    },
+  },
+  {
+    name: 'start',
+    summary: 'executes the user defined process in a created container',
+    usage: 'start <container-id>',
+    options: {},
+    args: 1,
+    run(ctx, _values, [id]) {
+      startContainer(ctx, id!);
+      return 0;
+    },
+  },
+  {
+    name: 'run',
+    summary: 'create and run a container',
+    usage: 'run [command options] <container-id>',
+    options: { ...createOptions, detach: { type: 'boolean', short: 'd' }, 'keep': { type: 'boolean' } },
+    args: 1,
+    run(ctx, values, [id]) {
+      return runContainer(ctx, { ...createArgs(values, id!), detach: flag(values, 'detach'), keep: flag(values, 'keep') });
+    },
+  },
+  {
+    name: 'state',
+    summary: 'output the state of a container',
+    usage: 'state <container-id>',
+    options: {},
+    args: 1,
+    run(ctx, _values, [id]) {
+      process.stdout.write(JSON.stringify(containerState(ctx, id!), null, '  '));
+      return 0;
+    },
+  },
+  {
+    name: 'kill',
+    summary: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
+    usage: 'kill [command options] <container-id> [signal]',
+    options: { all: { type: 'boolean', short: 'a' } },
+    args: [1, 2],
+    run(ctx, values, [id, signal]) {
+      killContainer(ctx, id!, signal ?? 'SIGTERM', flag(values, 'all'));
+      return 0;
+    },
+  },
+  {
+    name: 'delete',
+    summary: 'delete any resources held by the container often used with detached container',
+    usage: 'delete [command options] <container-id>',
+    options: { force: { type: 'boolean', short: 'f' } },
+    args: 1,
+    run(ctx, values, [id]) {
+      deleteContainer(ctx, id!, flag(values, 'force'));
+      return 0;
+    },
+  },
+  {
+    name: 'list',
+    summary: 'lists containers started by runc with the given root',
+    usage: 'list [command options]',
+    options: { format: { type: 'string', short: 'f' }, quiet: { type: 'boolean', short: 'q' } },
+    args: 0,
+    run(ctx, values) {
+      const format = str(values, 'format') ?? 'table';
+      if (format !== 'table' && format !== 'json') throw new Error(`invalid format option: ${format}`);
+      const states = listContainers(ctx);
+      if (flag(values, 'quiet')) process.stdout.write(states.map((s) => s.id + '\n').join(''));
+      else if (format === 'json') process.stdout.write(JSON.stringify(states) + '\n');
+      else process.stdout.write(formatTable(states));
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,144 @@
+// `tsrunc create`: from a bundle to an init process waiting on its exec fifo, inside its
+// namespaces and cgroup, with the state recorded for the calls that follow.
+import fs from 'node:fs';
+import os from 'node:os';
+import type { Spec, State } from '@tsrunc/spec-schemas';
+import { loadBundle } from '../config/load.js';
+import { connectUnixSocket } from '../console/index.js';
+import { runHooks } from '../hooks/run.js';
+import type { FromStage, InitPlan } from '../init/protocol.js';
+import { checkNamespaceRules, planNamespaces, PROC_NS_NAME } from '../launch/namespaces.js';
+import { INIT_STAGE } from '../launch/paths.js';
+import { startStage } from '../launch/stage.js';
+import { planProcess } from '../process/index.js';
+import { planRootfs } from '../rootfs/index.js';
+import { procStat, waitGone } from '../state/proc.js';
+import { OCI_VERSION } from '../state/status.js';
+import type { ContainerRecord } from '../state/store.js';
+import { mkfifo } from '../sys/fifo.js';
+import { openContainerCgroup } from './cgroup.js';
+import type { RuntimeContext } from './context.js';
+import { UndoStack } from './undo.js';
+import { writePidFile } from './pid-file.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  preserveFds: number;
+}
+
+function timeOffsets(config: Spec): string | undefined {
+  const offsets = config.linux?.timeOffsets;
+  if (!offsets) return undefined;
+  return Object.entries(offsets)
+    .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`)
+    .join(',');
+}
+
+function checkTerminalFlags(config: Spec, consoleSocket: string | undefined): void {
+  const terminal = config.process?.terminal === true;
+  if (terminal && !consoleSocket) throw new Error('cannot allocate tty if runc will detach without setting console socket');
+  if (!terminal && consoleSocket) throw new Error('cannot use console socket if runc will not detach or allocate tty');
+}
+
+export async function createContainer(ctx: RuntimeContext, options: CreateOptions): Promise<ContainerRecord> {
+  const { store } = ctx;
+  store.dir(options.id); // validates the ID before anything else
+  const bundle = loadBundle(options.bundle);
+  const { config } = bundle;
+  checkTerminalFlags(config, options.consoleSocket);
+  const namespaces = planNamespaces(config.linux?.namespaces);
+  checkNamespaceRules(namespaces, config.linux);
+  // Plans are pure: any error in config.json surfaces here, before the host is touched.
+  const rootfsPlan = planRootfs(config, { bundle: bundle.dir, noPivot: options.noPivot });
+  const processPlan = planProcess(config, { preserveFds: options.preserveFds });
+
+  const lock = store.claim(options.id);
+  const undo = new UndoStack();
+  undo.push('remove state dir', () => store.remove(options.id));
+  try {
+    mkfifo(store.fifoPath(options.id), 0o622);
+    const cgroup = openContainerCgroup(ctx, options.id, config);
+    cgroup.create();
+    undo.push('remove cgroup', () => cgroup.destroy());
+    const consoleFd = options.consoleSocket ? connectUnixSocket(options.consoleSocket) : undefined;
+    if (consoleFd !== undefined) undo.push('close console socket', () => fs.closeSync(consoleFd));
+
+    const stage = await startStage({
+      script: INIT_STAGE,
+      namespaces,
+      uidMappings: config.linux?.uidMappings,
+      gidMappings: config.linux?.gidMappings,
+      timeOffsets: timeOffsets(config),
+      extraFds: [...(consoleFd !== undefined ? [consoleFd] : []), ...preservedFds(options.preserveFds)],
+      beforeNamespaces: (pid) => cgroup.addProcess(pid),
+    });
+    const pidStartTime = procStat(stage.pid)?.startTime ?? '';
+    undo.push('kill init', () => {
+      process.kill(stage.pid, 'SIGKILL');
+      waitGone(stage.pid, pidStartTime, 5000);
+    });
+    const state: State = {
+      ociVersion: OCI_VERSION,
+      id: options.id,
+      status: 'creating',
+      pid: stage.pid,
+      bundle: bundle.dir,
+      ...(config.annotations ? { annotations: config.annotations } : {}),
+    };
+    const plan: InitPlan = {
+      rootfs: rootfsPlan,
+      process: processPlan,
+      fifoPath: store.fifoPath(options.id),
+      ...(consoleFd !== undefined ? { consoleSocketFd: 4 } : {}),
+      ...(config.process?.consoleSize ? { consoleSize: config.process.consoleSize } : {}),
+      createContainerHooks: config.hooks?.createContainer ?? [],
+      startContainerHooks: config.hooks?.startContainer ?? [],
+      state,
+    };
+    stage.channel.send({ type: 'plan', plan });
+    for (;;) {
+      const message = await stage.channel.readMessage<FromStage>();
+      if (message === undefined) throw new Error('container init exited before the container was created');
+      if (message.type === 'error') throw new Error(message.message);
+      if (message.type === 'ready') break;
+      // prePivot: the namespaces exist and the mounts are made; hooks of the runtime namespace run now.
+      runHooks('prestart', config.hooks?.prestart, state);
+      runHooks('createRuntime', config.hooks?.createRuntime, state);
+      stage.channel.send({ type: 'continue' });
+    }
+    stage.channel.close();
+    if (consoleFd !== undefined) fs.closeSync(consoleFd);
+
+    const record: ContainerRecord = {
+      id: options.id,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      pid: stage.pid,
+      pidStartTime,
+      created: new Date().toISOString(),
+      owner: os.userInfo().username,
+      config,
+      cgroup: cgroup.toJSON(),
+      namespaces: Object.fromEntries(
+        [...namespaces.all].map((type) => [type, `/proc/${stage.pid}/ns/${PROC_NS_NAME[type]}`]),
+      ),
+    };
+    store.save(record);
+    if (options.pidFile) writePidFile(options.pidFile, stage.pid);
+    return record;
+  } catch (err) {
+    for (const failure of undo.unwind()) ctx.log.warn(`cleanup after failed create: ${failure}`);
+    throw err;
+  } finally {
+    lock.release();
+  }
+}
+
+/** --preserve-fds N: the caller's fds 3 .. 3+N-1 reach the container process. */
+function preservedFds(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => 3 + i);
+}

@@ -1,0 +1,18 @@
+// `tsrunc kill [--all] ID [SIGNAL]`
+import type { RuntimeContext } from './context.js';
+import { reopenCgroup } from './cgroup.js';
+import { parseSignal } from './signals.js';
+import { statusOf } from './status.js';
+
+export function killContainer(ctx: RuntimeContext, id: string, signalText: string, all: boolean): void {
+  const signal = parseSignal(signalText);
+  const record = ctx.store.load(id);
+  if (statusOf(ctx, record) === 'stopped') throw new Error('container not running');
+  if (all) {
+    const cgroup = reopenCgroup(record);
+    if (!cgroup) throw new Error('kill --all: the container has no cgroup to find its processes in');
+    cgroup.killAll(signal);
+    return;
+  }
+  process.kill(record.pid, signal);
+}

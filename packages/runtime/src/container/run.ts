@@ -1,0 +1,34 @@
+// `tsrunc run`: create and start, then (unless --detach) wait for the container's process,
+// forwarding signals to it, delete it, and exit with its status.
+import { becomeSubreaper, waitForExit } from '../sys/reap.js';
+import { createContainer, type CreateOptions } from './create.js';
+import type { RuntimeContext } from './context.js';
+import { deleteContainer } from './delete.js';
+import { startContainer } from './start.js';
+
+export interface RunOptions extends CreateOptions {
+  detach: boolean;
+  keep: boolean;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+export async function runContainer(ctx: RuntimeContext, options: RunOptions): Promise<number> {
+  if (!options.detach) becomeSubreaper();
+  const record = await createContainer(ctx, options);
+  try {
+    startContainer(ctx, options.id);
+  } catch (err) {
+    deleteContainer(ctx, options.id, true);
+    throw err;
+  }
+  if (options.detach) return 0;
+  const forward = (signal: NodeJS.Signals) => {
+    try { process.kill(record.pid, signal); } catch { /* already exited */ }
+  };
+  for (const signal of FORWARDED) process.on(signal, forward);
+  const code = await waitForExit(record.pid);
+  for (const signal of FORWARDED) process.off(signal, forward);
+  if (!options.keep) deleteContainer(ctx, options.id, true);
+  return code;
+}

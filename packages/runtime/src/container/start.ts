@@ -1,0 +1,51 @@
+// `tsrunc start`: releases an init waiting on its exec fifo, then runs the poststart hooks.
+import fs from 'node:fs';
+import { runHooks } from '../hooks/run.js';
+import { isRunning } from '../state/proc.js';
+import { stateDocument } from '../state/status.js';
+import type { ContainerRecord } from '../state/store.js';
+import type { RuntimeContext } from './context.js';
+import { statusOf } from './status.js';
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Reads the init's byte from the fifo; fails rather than hangs if the init has died. */
+function releaseInit(fifo: string, record: ContainerRecord): void {
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const byte = Buffer.alloc(1);
+    for (;;) {
+      let n = 0;
+      try {
+        n = fs.readSync(fd, byte, 0, 1, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      if (n === 1) return;
+      if (!isRunning(record.pid, record.pidStartTime)) throw new Error('container init exited before it was started');
+      Atomics.wait(sleepCell, 0, 0, 1);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function startContainer(ctx: RuntimeContext, id: string): void {
+  const lock = ctx.store.lock(id);
+  try {
+    const record = ctx.store.load(id);
+    const status = statusOf(ctx, record);
+    if (status === 'stopped') throw new Error('cannot start a container that has stopped');
+    if (status !== 'created') throw new Error('cannot start an already running container');
+    const fifo = ctx.store.fifoPath(id);
+    releaseInit(fifo, record);
+    fs.unlinkSync(fifo);
+    try {
+      runHooks('poststart', record.config.hooks?.poststart, stateDocument(record, 'running'));
+    } catch (err) {
+      ctx.log.warn((err as Error).message);
+    }
+  } finally {
+    lock.release();
+  }
+}

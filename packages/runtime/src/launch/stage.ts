@@ -1,0 +1,87 @@
+// Starts a TypeScript stage (init or exec) inside a container's namespaces through the native
+// stage, and speaks the native stage's part of the sync protocol (see native/nsexec.c).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import type { Socket } from 'node:net';
+import type { LinuxIDMapping } from '@tsrunc/spec-schemas';
+import { Channel } from './channel.js';
+import type { NamespacePlan } from './namespaces.js';
+import { NSEXEC_BINARY } from './paths.js';
+
+export interface StageOptions {
+  script: string;
+  namespaces: NamespacePlan;
+  uidMappings?: LinuxIDMapping[];
+  gidMappings?: LinuxIDMapping[];
+  /** "monotonic S N,boottime S N" */
+  timeOffsets?: string;
+  /** The exec stage joins the container's mount namespace itself, later. */
+  keepMountNamespace?: boolean;
+  /** Passed to the stage as fds 4, 5, ... in this order. */
+  extraFds?: number[];
+  /** Called with the native stage's pid before it enters any namespace: cgroup placement. */
+  beforeNamespaces(pid: number): void;
+}
+
+export interface Stage {
+  pid: number;
+  channel: Channel;
+}
+
+/** The stage's fd of the sync socket. */
+export const SYNC_FD = 3;
+
+function stageEnvironment(options: StageOptions): NodeJS.ProcessEnv {
+  // Nothing of the caller's environment: NODE_OPTIONS could inject code into a stage that runs
+  // inside the container's namespaces, and NODE_EXTRA_CA_CERTS costs ~100 ms per start.
+  const env: NodeJS.ProcessEnv = {
+    _TSRUNC_SYNC_FD: String(SYNC_FD),
+    _TSRUNC_JOIN: options.namespaces.join.map((ns) => `${ns.type}:${ns.path}`).join(','),
+    _TSRUNC_CLONE: options.namespaces.cloneFlags.toString(16),
+  };
+  if (options.timeOffsets) env._TSRUNC_TIMENS = options.timeOffsets;
+  if (options.keepMountNamespace) env._TSRUNC_KEEP_MNT = '1';
+  return env;
+}
+
+function mappingText(mappings: LinuxIDMapping[] = []): string {
+  return mappings.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+export async function startStage(options: StageOptions): Promise<Stage> {
+  const child = spawn(NSEXEC_BINARY, [process.execPath, options.script], {
+    env: stageEnvironment(options),
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...(options.extraFds ?? [])],
+  });
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  const channel = new Channel(child.stdio[SYNC_FD] as Socket);
+  const pid = child.pid;
+  if (pid === undefined) return spawnError;
+
+  const fail = (reason: string): never => {
+    channel.close();
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    throw new Error(reason);
+  };
+  try {
+    options.beforeNamespaces(pid);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  channel.write('G');
+  for (;;) {
+    const line = await Promise.race([channel.readLine(), spawnError]);
+    if (line === undefined) return fail('the namespace stage exited without starting the container');
+    if (line === 'U') {
+      fs.writeFileSync(`/proc/${pid}/uid_map`, mappingText(options.uidMappings));
+      fs.writeFileSync(`/proc/${pid}/gid_map`, mappingText(options.gidMappings));
+      channel.write('M');
+    } else if (line.startsWith('P')) {
+      return { pid: Number(line.slice(1)), channel };
+    } else if (line.startsWith('E')) {
+      return fail(line.slice(1));
+    } else {
+      return fail(`namespace stage: unexpected message ${JSON.stringify(line)}`);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+// Waiting for a process that is not libuv's child: the container's init, which becomes ours once
+// we are a child subreaper and the native stage that forked it has exited.
+import koffi from 'koffi';
+import { libc, check } from './libc.js';
+
+const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+const waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
+const PR_SET_CHILD_SUBREAPER = 36;
+
+export function becomeSubreaper(): void {
+  check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) as number, 'prctl(PR_SET_CHILD_SUBREAPER)');
+}
+
+/** Shell-style exit code of a wait status: the exit status, or 128 + the signal number. */
+export function exitCode(status: number): number {
+  const signal = status & 0x7f;
+  return signal === 0 ? (status >> 8) & 0xff : 128 + signal;
+}
+
+/** waitpid(pid) on a worker thread, so that the event loop keeps forwarding signals meanwhile. */
+export function waitForExit(pid: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const status = [0];
+    const attempt = (): void => {
+      waitpid.async(pid, status, 0, (err: unknown, ret: number) => {
+        if (err) return reject(err);
+        if (ret === -1) {
+          if (koffi.errno() === 4 /* EINTR */) return attempt();
+          return reject(new Error(`waitpid ${pid}: errno ${koffi.errno()}`));
+        }
+        resolve(exitCode(status[0]!));
+      });
+    };
+    attempt();
+  });
+}

@@ -11,6 +11,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: Options;
+  /** Flags end at the first positional argument (exec: the command's own flags follow). */
+  flagsBeforeArgsOnly?: boolean;
   /** Exactly this many positional arguments, or [min, max]. */
   args: number | [number, number];
   /** Resolves to the process exit code. */
@@ -28,4 +30,17 @@ export function int(v: Values, key: string, fallback: number): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text)) throw new UsageError(`invalid value "${text}" for flag --${key}: not a number`);
   return Number(text);
+}
+
+/** Splits argv where the first positional argument stands, skipping the values of string flags. */
+export function splitAtFirstPositional(args: string[], options: Options): [string[], string[]] {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return [args.slice(0, i), args.slice(i + 1)];
+    if (!arg.startsWith('-') || arg === '-') return [args.slice(0, i), args.slice(i)];
+    if (arg.includes('=')) continue;
+    const name = arg.startsWith('--') ? arg.slice(2) : Object.keys(options).find((k) => options[k]!.short === arg.slice(1));
+    if (name !== undefined && options[name]?.type === 'string') i++;
+  }
+  return [args, []];
 }

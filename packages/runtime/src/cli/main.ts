@@ -2,13 +2,15 @@
 import { parseArgs } from 'node:util';
 import type { RuntimeContext } from '../container/context.js';
 import { StateStore } from '../state/store.js';
-import { UsageError, type Command } from './command.js';
+import { splitAtFirstPositional, UsageError, type Command } from './command.js';
+import { execCommand } from './exec-command.js';
+import { manageCommands } from './manage-commands.js';
 import { lifecycleCommands } from './lifecycle-commands.js';
 import { infoCommands } from './info-commands.js';
 import { Logger, type LogFormat } from './log.js';
 import { VERSION_TEXT } from './version.js';
 
-const commands = new Map<string, Command>([...lifecycleCommands, ...infoCommands].map((c) => [c.name, c]));
+const commands = new Map<string, Command>([...lifecycleCommands, execCommand, ...manageCommands, ...infoCommands].map((c) => [c.name, c]));
 
 const globalOptions = {
   root: { type: 'string' },
@@ -72,12 +74,14 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(commandUsage(command));
       return 0;
     }
+    const [flagArgs, verbatim] = command.flagsBeforeArgsOnly ? splitAtFirstPositional(rest, command.options) : [rest, []];
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args: flagArgs, options: command.options, allowPositionals: true, strict: true });
     } catch (err) {
       throw new UsageError((err as Error).message.split('\n')[0]!.replace(/^Unknown option '(.*)'.*/, 'flag provided but not defined: $1'));
     }
+    parsed.positionals.push(...verbatim);
     checkArgCount(command, parsed.positionals);
     const ctx: RuntimeContext = {
       store: new StateStore(g.root ?? '/run/tsrunc'),

@@ -1,17 +1,16 @@
 // `tsrunc run`: create and start, then (unless --detach) wait for the container's process,
 // forwarding signals to it, delete it, and exit with its status.
-import { becomeSubreaper, waitForExit } from '../sys/reap.js';
+import { becomeSubreaper } from '../sys/reap.js';
 import { createContainer, type CreateOptions } from './create.js';
 import type { RuntimeContext } from './context.js';
 import { deleteContainer } from './delete.js';
+import { waitForeground } from './foreground.js';
 import { startContainer } from './start.js';
 
 export interface RunOptions extends CreateOptions {
   detach: boolean;
   keep: boolean;
 }
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 export async function runContainer(ctx: RuntimeContext, options: RunOptions): Promise<number> {
   if (!options.detach) becomeSubreaper();
@@ -23,12 +22,7 @@ export async function runContainer(ctx: RuntimeContext, options: RunOptions): Pr
     throw err;
   }
   if (options.detach) return 0;
-  const forward = (signal: NodeJS.Signals) => {
-    try { process.kill(record.pid, signal); } catch { /* already exited */ }
-  };
-  for (const signal of FORWARDED) process.on(signal, forward);
-  const code = await waitForExit(record.pid);
-  for (const signal of FORWARDED) process.off(signal, forward);
+  const code = await waitForeground(record.pid);
   if (!options.keep) deleteContainer(ctx, options.id, true);
   return code;
 }

@@ -1,0 +1,130 @@
+// What the container's process sees, reported from inside by busybox tools.
+import fs from 'node:fs';
+import t from 'tap';
+import type { Spec } from '@tsrunc/spec-schemas';
+import { baseSpec, makeBundle, runtime, uniqueId, type Teardown } from '../src/harness.js';
+
+/** Runs `script` with sh in a container made from `spec`; returns stdout, failing on a non-zero exit. */
+function inside(t: Teardown & { equal: (a: unknown, b: unknown, m?: string) => void }, script: string, edit: (spec: Spec) => void = () => {}): string {
+  const spec = baseSpec(['sh', '-c', script]);
+  edit(spec);
+  const bundle = makeBundle(t, spec);
+  const r = runtime(t).call(['run', '--bundle', bundle.dir, uniqueId()]);
+  t.equal(r.status, 0, `run exit status (stderr: ${r.stderr.trim()})`);
+  return r.stdout;
+}
+
+t.test('hostname and domainname', async (t) => {
+  const out = inside(t, 'hostname; cat /proc/sys/kernel/domainname', (s) => { s.hostname = 'box1'; s.domainname = 'example.org'; });
+  t.equal(out, 'box1\nexample.org\n');
+});
+
+t.test('new namespaces differ from the host\'s', async (t) => {
+  const out = inside(t, 'for n in pid net ipc uts mnt cgroup; do readlink /proc/self/ns/$n; done');
+  const host = ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup'].map((n) => fs.readlinkSync(`/proc/self/ns/${n}`));
+  const seen = out.trim().split('\n');
+  t.equal(seen.length, 6);
+  seen.forEach((link, i) => t.not(link, host[i], `${host[i]} is not shared`));
+});
+
+t.test('the process is pid 1 of its pid namespace', async (t) => {
+  t.equal(inside(t, 'echo $$'), '1\n');
+});
+
+t.test('user, groups, cwd, env, umask', async (t) => {
+  const out = inside(t, 'id -u; id -g; id -G; pwd; echo $GREETING; umask', (s) => {
+    s.process!.user = { uid: 1000, gid: 1000, additionalGids: [2000, 3000], umask: 0o027 };
+    s.process!.cwd = '/tmp';
+    s.process!.env!.push('GREETING=hello');
+  });
+  t.equal(out, '1000\n1000\n1000 2000 3000\n/tmp\nhello\n0027\n');
+});
+
+t.test('rlimits', async (t) => {
+  const out = inside(t, 'ulimit -n; ulimit -Hn', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 654 }]; });
+  t.equal(out, '321\n654\n');
+});
+
+t.test('capabilities and no_new_privs as /proc/self/status reports them', async (t) => {
+  const out = inside(t, 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)" /proc/self/status', (s) => {
+    s.process!.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: [], ambient: [] };
+    s.process!.noNewPrivileges = true;
+  });
+  // CAP_CHOWN is bit 0, CAP_KILL bit 5.
+  t.match(out, /CapPrm:\s+0000000000000020/);
+  t.match(out, /CapEff:\s+0000000000000020/);
+  t.match(out, /CapBnd:\s+0000000000000021/);
+  t.match(out, /CapAmb:\s+0000000000000000/);
+  t.match(out, /NoNewPrivs:\s+1/);
+});
+
+t.test('seccomp: a denied syscall fails with the configured errno', async (t) => {
+  const out = inside(t, 'mkdir /tmp/x 2>&1; echo rc=$?; grep ^Seccomp: /proc/self/status', (s) => {
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+  });
+  t.match(out, /Operation not permitted/);
+  t.match(out, /rc=1/);
+  t.match(out, /Seccomp:\s+2/);
+});
+
+t.test('mounts: proc, devpts, shm, mqueue, sysfs read-only, a bind mount and a tmpfs with options', async (t) => {
+  const host = fs.mkdtempSync('/tmp/tsrunc-conf-bind-');
+  t.teardown(() => fs.rmSync(host, { recursive: true, force: true }));
+  fs.writeFileSync(`${host}/file`, 'from the host\n');
+  const out = inside(t, 'cat /data/file; cat /proc/self/mountinfo', (s) => {
+    s.mounts!.push({ destination: '/data', type: 'bind', source: host, options: ['rbind', 'ro'] });
+    s.mounts!.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'size=1m', 'mode=700'] });
+  });
+  t.match(out, /^from the host\n/);
+  for (const [dest, type] of [['/proc', 'proc'], ['/dev/pts', 'devpts'], ['/dev/shm', 'tmpfs'], ['/dev/mqueue', 'mqueue'], ['/sys', 'sysfs'], ['/scratch', 'tmpfs']]) {
+    t.match(out, new RegExp(` ${dest} \\S+ .* - ${type} `), `${dest} is a ${type} mount`);
+  }
+  t.match(out, / \/data ro,/, '/data is read-only');
+  t.match(out, / \/sys ro,/, '/sys is read-only');
+  t.match(out, / \/scratch rw,[^ ]*noexec/, '/scratch is noexec');
+});
+
+t.test('default devices, /dev symlinks and linux.devices', async (t) => {
+  const out = inside(t, 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fuse; readlink /dev/fd /dev/stdin /dev/ptmx', (s) => {
+    s.linux!.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o640, uid: 0, gid: 0 }];
+  });
+  t.match(out, /^crw-rw-rw-\s+1 0\s+0\s+1,\s+3 .* \/dev\/null$/m);
+  t.match(out, /^crw-rw-rw-\s+1 0\s+0\s+1,\s+5 .* \/dev\/zero$/m);
+  t.match(out, /^crw-r-----\s+1 0\s+0\s+10,\s+229 .* \/dev\/fuse$/m);
+  t.match(out, /\/proc\/self\/fd\n\/proc\/self\/fd\/0\npts\/ptmx\n$/);
+});
+
+t.test('masked and read-only paths', async (t) => {
+  const out = inside(t, 'wc -c < /proc/kcore; ls /sys/firmware | wc -l; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null; echo rc=$?');
+  t.equal(out, '0\n0\nrc=1\n');
+});
+
+t.test('root.readonly makes / read-only', async (t) => {
+  const out = inside(t, 'touch /x 2>/dev/null; echo rc=$?', (s) => { s.root!.readonly = true; });
+  t.equal(out, 'rc=1\n');
+});
+
+t.test('sysctl in a new network namespace', async (t) => {
+  const out = inside(t, 'cat /proc/sys/net/ipv4/ip_forward', (s) => { s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; });
+  t.equal(out, '1\n');
+});
+
+t.test('a user namespace with uid/gid mappings', async (t) => {
+  const out = inside(t, 'cat /proc/self/uid_map /proc/self/gid_map; id -u', (s) => {
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    // A cgroup mount and sysfs need rights the mapped root lacks over the host's: drop them.
+    s.mounts = s.mounts!.filter((m) => m.type !== 'cgroup' && m.type !== 'sysfs' && m.type !== 'mqueue');
+  });
+  t.match(out, /^\s+0\s+100000\s+65536\n\s+0\s+100000\s+65536\n0\n$/);
+});
+
+t.test('a time namespace with offsets', async (t) => {
+  const out = inside(t, 'cat /proc/uptime', (s) => {
+    s.linux!.namespaces!.push({ type: 'time' });
+    s.linux!.timeOffsets = { boottime: { secs: 86400 * 365, nanosecs: 0 } };
+  });
+  t.ok(Number(out.split(' ')[0]) >= 86400 * 365, `uptime ${out.trim()} includes a year of offset`);
+});

@@ -4,13 +4,13 @@ import t from 'tap';
 import type { Spec } from '@tsrunc/spec-schemas';
 import { baseSpec, makeBundle, runtime, uniqueId, type Teardown } from '../src/harness.js';
 
-/** Runs `script` with sh in a container made from `spec`; returns stdout, failing on a non-zero exit. */
-function inside(t: Teardown & { equal: (a: unknown, b: unknown, m?: string) => void }, script: string, edit: (spec: Spec) => void = () => {}): string {
+/** Runs `script` with sh in a container made from `spec`; returns stdout, throwing (failing the test) on a non-zero exit. */
+function inside(t: Teardown, script: string, edit: (spec: Spec) => void = () => {}): string {
   const spec = baseSpec(['sh', '-c', script]);
   edit(spec);
   const bundle = makeBundle(t, spec);
   const r = runtime(t).call(['run', '--bundle', bundle.dir, uniqueId()]);
-  t.equal(r.status, 0, `run exit status (stderr: ${r.stderr.trim()})`);
+  if (r.status !== 0) throw new Error(`run exited with ${r.status}: ${r.stderr.trim()}`);
   return r.stdout;
 }
 

@@ -4,7 +4,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { RuntimeContext } from '../container/context.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | string[] | undefined>;
+export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 export interface Command {
   name: string;

@@ -9,7 +9,7 @@ import { runHooks } from '../hooks/run.js';
 import type { FromStage, InitPlan } from '../init/protocol.js';
 import { checkNamespaceRules, planNamespaces, PROC_NS_NAME } from '../launch/namespaces.js';
 import { INIT_STAGE } from '../launch/paths.js';
-import { startStage } from '../launch/stage.js';
+import { callerPreservedFds, startStage } from '../launch/stage.js';
 import { planProcess } from '../process/index.js';
 import { planRootfs } from '../rootfs/index.js';
 import { procStat, waitGone } from '../state/proc.js';
@@ -54,7 +54,8 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   checkNamespaceRules(namespaces, config.linux);
   // Plans are pure: any error in config.json surfaces here, before the host is touched.
   const rootfsPlan = planRootfs(config, { bundle: bundle.dir, noPivot: options.noPivot });
-  const processPlan = planProcess(config, { preserveFds: options.preserveFds });
+  // The stage gets the console socket (if any) at fd 4, then the preserved fds.
+  const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 5 : 4 });
 
   const lock = store.claim(options.id);
   const undo = new UndoStack();
@@ -73,7 +74,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       uidMappings: config.linux?.uidMappings,
       gidMappings: config.linux?.gidMappings,
       timeOffsets: timeOffsets(config),
-      extraFds: [...(consoleFd !== undefined ? [consoleFd] : []), ...preservedFds(options.preserveFds)],
+      extraFds: [...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
       beforeNamespaces: (pid) => cgroup.addProcess(pid),
     });
     const pidStartTime = procStat(stage.pid)?.startTime ?? '';
@@ -136,9 +137,4 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   } finally {
     lock.release();
   }
-}
-
-/** --preserve-fds N: the caller's fds 3 .. 3+N-1 reach the container process. */
-function preservedFds(count: number): number[] {
-  return Array.from({ length: count }, (_, i) => 3 + i);
 }

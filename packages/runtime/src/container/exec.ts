@@ -6,7 +6,7 @@ import { connectUnixSocket } from '../console/index.js';
 import type { ExecPlan, FromStage } from '../init/protocol.js';
 import { planNamespaces, PROC_NS_NAME, type NamespaceType } from '../launch/namespaces.js';
 import { EXEC_STAGE } from '../launch/paths.js';
-import { startStage } from '../launch/stage.js';
+import { callerPreservedFds, startStage } from '../launch/stage.js';
 import { planProcess } from '../process/index.js';
 import { becomeSubreaper, waitForExit } from '../sys/reap.js';
 import { waitForeground } from './foreground.js';
@@ -35,7 +35,8 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
   if (!terminal && options.consoleSocket) throw new Error('cannot use console socket if runc will not detach or allocate tty');
 
   const spec: Spec = { ...record.config, process: options.process };
-  const processPlan = planProcess(spec, { preserveFds: options.preserveFds });
+  // The stage gets the mount namespace at fd 4, the console socket (if any) at 5, then the preserved fds.
+  const processPlan = planProcess(spec, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 6 : 5 });
   // Every namespace the container has, as its init sees them now, the mount namespace aside.
   const types = Object.keys(record.namespaces) as NamespaceType[];
   const namespaces = planNamespaces(
@@ -50,7 +51,7 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
       script: EXEC_STAGE,
       namespaces,
       keepMountNamespace: true,
-      extraFds: [mountNamespaceFd, ...(consoleFd !== undefined ? [consoleFd] : [])],
+      extraFds: [mountNamespaceFd, ...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
       beforeNamespaces: (pid) => cgroup?.addProcess(pid),
     });
     const plan: ExecPlan = {

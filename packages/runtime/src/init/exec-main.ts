@@ -2,7 +2,7 @@
 // its mount namespace, which it joins last, once everything it needs from the host is loaded.
 import fs from 'node:fs';
 import { SYNC_FD } from '../launch/stage.js';
-import { execProcess } from '../process/index.js';
+import { execProcess, prepareProcess } from '../process/index.js';
 import { joinMountNamespace } from '../sys/mntns.js';
 import { attachConsole } from './console.js';
 import type { ExecPlan, FromStage, ToStage } from './protocol.js';
@@ -14,6 +14,7 @@ function main(): void {
     const message = channel.read<ToStage>();
     if (message.type !== 'plan') throw new Error(`exec: expected a plan, got ${message.type}`);
     const plan = message.plan as ExecPlan;
+    prepareProcess(plan.process);
     joinMountNamespace(plan.mountNamespaceFd);
     fs.closeSync(plan.mountNamespaceFd);
     if (plan.consoleSocketFd !== undefined) attachConsole(plan.consoleSocketFd, plan.consoleSize);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { runHooks } from '../hooks/run.js';
 import { SYNC_FD } from '../launch/stage.js';
 import { setupRootfs } from '../rootfs/index.js';
-import { execProcess } from '../process/index.js';
+import { execProcess, findExecutable, prepareProcess } from '../process/index.js';
 import { attachConsole } from './console.js';
 import type { FromStage, InitPlan, ToStage } from './protocol.js';
 import { SyncChannel } from './sync-channel.js';
@@ -27,6 +27,7 @@ function main(): void {
     if (message.type !== 'plan') throw new Error(`init: expected a plan, got ${message.type}`);
     const plan = message.plan as InitPlan;
     const fifoFd = fs.openSync(plan.fifoPath, O_PATH);
+    prepareProcess(plan.process);
     setupRootfs(plan.rootfs, {
       beforePivot() {
         channel.send({ type: 'prePivot' } satisfies FromStage);
@@ -36,11 +37,13 @@ function main(): void {
       },
     });
     if (plan.consoleSocketFd !== undefined) attachConsole(plan.consoleSocketFd, plan.consoleSize);
+    // A missing program fails `create`, as with runc, not the later `start`.
+    const executable = findExecutable(plan.process.args[0]!, plan.process.env, plan.process.cwd);
     channel.send({ type: 'ready' } satisfies FromStage);
     channel.close();
     waitForStart(fifoFd);
     runHooks('startContainer', plan.startContainerHooks, { ...plan.state, status: 'created' });
-    execProcess(plan.process);
+    execProcess(plan.process, executable);
   } catch (err) {
     const text = (err as Error).message;
     channel.send({ type: 'error', message: text } satisfies FromStage);

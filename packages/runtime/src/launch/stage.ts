@@ -28,6 +28,11 @@ export interface Stage {
   channel: Channel;
 }
 
+/** --preserve-fds N: the caller's fds 3 .. 3+N-1, passed on to the container process. */
+export function callerPreservedFds(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => 3 + i);
+}
+
 /** The stage's fd of the sync socket. */
 export const SYNC_FD = 3;
 

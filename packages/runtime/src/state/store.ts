@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Spec } from '@tsrunc/spec-schemas';
+import type { CgroupRecord } from '../cgroups/index.js';
 import { validateId } from './ids.js';
 import { DirLock } from './lock.js';
 
@@ -18,7 +19,7 @@ export interface ContainerRecord {
   owner: string;
   config: Spec;
   /** The cgroup manager's own description, to reopen it. */
-  cgroup?: unknown;
+  cgroup?: CgroupRecord;
   /** Namespace paths of the init as /proc/PID/ns/TYPE, or joined paths from config. */
   namespaces: Record<string, string>;
 }

@@ -1,0 +1,71 @@
+// A private containerd for tests: its own root, state and socket under a temp dir, the CRI plugin
+// off, stopped and removed at the test's end. Images come from OCI archives built by umoci.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeBusyboxRootfs } from '@tsrunc/runtime/testing/busybox-rootfs';
+import type { Teardown } from './harness.js';
+
+export interface Containerd {
+  socket: string;
+  ctr(args: string[], timeoutMs?: number): { status: number | null; stdout: string; stderr: string };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startContainerd(t: Teardown): Promise<Containerd> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-containerd-'));
+  const socket = path.join(dir, 'containerd.sock');
+  const config = path.join(dir, 'config.toml');
+  fs.writeFileSync(config, [
+    'version = 2',
+    `root = "${dir}/root"`,
+    `state = "${dir}/state"`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '[grpc]',
+    `  address = "${socket}"`,
+    '[ttrpc]',
+    `  address = "${socket}.ttrpc"`,
+    '',
+  ].join('\n'));
+  const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
+  const daemon: ChildProcess = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log] });
+  t.teardown(async () => {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => (daemon.exitCode !== null ? r(null) : daemon.once('exit', r)));
+    // Snapshot mounts of a crashed task would survive the daemon: unmount anything under dir.
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      .map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir)).reverse();
+    for (const m of mounts) spawnSync('umount', ['-l', m]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 100 && !fs.existsSync(socket); i++) await sleep(100);
+  if (!fs.existsSync(socket)) throw new Error(`containerd did not start: ${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
+  return {
+    socket,
+    ctr: (args, timeoutMs = 60_000) => {
+      const r = spawnSync('ctr', ['--address', socket, '--namespace', 'tsrunc-test', ...args], { encoding: 'utf8', timeout: timeoutMs });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+}
+
+/** An OCI archive of a busybox image, tagged `ref`, made with umoci from the project's own rootfs. */
+export function busyboxArchive(t: Teardown, ref: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-image-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const layout = path.join(dir, 'layout');
+  const rootfs = makeBusyboxRootfs(path.join(dir, 'rootfs'));
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  };
+  run('umoci', ['init', '--layout', layout]);
+  run('umoci', ['new', '--image', `${layout}:${ref}`]);
+  run('umoci', ['insert', '--image', `${layout}:${ref}`, rootfs, '/']);
+  run('umoci', ['config', '--image', `${layout}:${ref}`, '--config.cmd', 'sh']);
+  const archive = path.join(dir, 'image.tar');
+  run('tar', ['-C', layout, '-cf', archive, '.']);
+  return archive;
+}

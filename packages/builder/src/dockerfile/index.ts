@@ -1,0 +1,8 @@
+// Dockerfile front end: parsing, stage queries and BuildKit-style word expansion.
+
+export { DockerfileError } from './errors.js';
+export { parseDockerfile } from './parse.js';
+export { resolveStage, stageDependencies } from './stages.js';
+export { expandWords, expandWordList, ExpansionError, type ExpandOptions, type Lookup } from './expand.js';
+export { toAst } from './ast.js';
+export type * from './types.js';

@@ -1,0 +1,26 @@
+// The parse driver: directives, then logical lines (with heredoc bodies) into instructions,
+// then stages.
+
+import { parseDirectives } from './directives.js';
+import { DockerfileError, Problem } from './errors.js';
+import { parseInstruction } from './instructions.js';
+import { LineSource, splitLines } from './lines.js';
+import { assembleStages } from './stages.js';
+import type { Dockerfile, FromInstruction, Instruction } from './types.js';
+
+export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
+  const lines = splitLines(text);
+  const { directives, escape } = parseDirectives(lines, file);
+  const source = new LineSource(lines, escape);
+  const items: (Instruction | FromInstruction)[] = [];
+  for (let logical = source.nextLogical(); logical; logical = source.nextLogical()) {
+    try {
+      items.push(parseInstruction(logical.text, logical.line, { escape, heredocSource: source }));
+    } catch (err) {
+      if (err instanceof Problem) throw new DockerfileError(file, logical.line, err.message);
+      throw err;
+    }
+  }
+  if (items.length === 0) throw new DockerfileError(file, Math.max(1, lines.length), 'file with no instructions');
+  return { directives, escape, ...assembleStages(items, file) };
+}

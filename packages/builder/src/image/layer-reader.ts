@@ -1,0 +1,240 @@
+// Applies a layer tar (plain or gzip) onto a directory, the way a container runtime
+// unpacks an image, but without ever letting an entry reach outside the target:
+//  - names that are absolute or contain `..` are refused, not rewritten;
+//  - parent directories are walked one component at a time with lstat, and a symlink
+//    among them is refused ("parent ... is a symlink") rather than resolved, so even a
+//    symlink planted by an earlier entry or layer cannot redirect a write;
+//  - hard link targets obey the same rules and must already exist inside the target;
+//  - symlink targets are stored verbatim; they are only ever resolved inside the container.
+// Any violation aborts the extraction with an error naming the offending entry.
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, pipeline as pipelineCb } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { mknod, setXattr } from './xattr.js';
+
+type Header = tar.Header;
+/** An entry's body stream; tar-stream does not export its name. */
+type EntryBody = tar.Extract extends AsyncIterable<infer S> ? S : never;
+
+const WHITEOUT_PREFIX = '.wh.';
+const OPAQUE_MARKER = '.wh..wh..opq';
+const XATTR_PAX_PREFIX = 'SCHILY.xattr.';
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+class LayerEntryError extends Error {
+  constructor(entry: string, problem: string) {
+    super(`layer entry ${entry}: ${problem}`);
+  }
+}
+
+/**
+ * Splits an entry name into safe components. Leading `./` and trailing `/` are normal tar
+ * noise; a leading `/`, a `..` component or an empty name is refused.
+ */
+function components(entry: string, name: string): string[] {
+  if (name.startsWith('/')) throw new LayerEntryError(entry, 'absolute path');
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new LayerEntryError(entry, "path contains '..'");
+  if (parts.length === 0) throw new LayerEntryError(entry, 'empty path');
+  return parts;
+}
+
+/** Stats without following symlinks; null if the path does not exist. */
+async function lstatOrNull(path: string) {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/**
+ * Returns the uncompressed tar bytes of `input`, gunzipping when the first two bytes are
+ * the gzip magic 1f 8b.
+ */
+async function openTar(input: NodeJS.ReadableStream): Promise<Readable> {
+  const iterator = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let ended = false;
+  while (headLength < 2 && !ended) {
+    const next = await iterator.next();
+    if (next.done) ended = true;
+    else {
+      head.push(Buffer.from(next.value));
+      headLength += next.value.length;
+    }
+  }
+  const prefix = Buffer.concat(head);
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield prefix;
+    for (let next = ended ? null : await iterator.next(); next && !next.done; next = await iterator.next()) yield Buffer.from(next.value);
+  }
+  const raw = Readable.from(replay());
+  if (prefix[0] !== 0x1f || prefix[1] !== 0x8b) return raw;
+  // The callback form of pipeline returns the gunzip stream and destroys it with any upstream error.
+  return pipelineCb(raw, createGunzip(), () => undefined);
+}
+
+/** Applies one layer's entries, remembering what it wrote so opaque markers spare it. */
+class LayerApplier {
+  private readonly written = new Set<string>();
+  /** Directory mtimes are set last: creating children would otherwise bump them again. */
+  private readonly dirTimes: { path: string; mtime: Date }[] = [];
+  private readonly isRoot = process.getuid?.() === 0;
+
+  constructor(private readonly target: string) {}
+
+  /**
+   * Resolves the parent directories of `parts` inside the target, creating missing ones
+   * (0755, like other unpackers) when `create` is set. Returns null if a parent is missing
+   * and `create` is off.
+   */
+  private async parentDir(entry: string, parts: string[], create: boolean): Promise<string | null> {
+    let dir = this.target;
+    for (const part of parts.slice(0, -1)) {
+      dir = join(dir, part);
+      const st = await lstatOrNull(dir);
+      if (st === null) {
+        if (!create) return null;
+        await mkdir(dir, { mode: 0o755 });
+        continue;
+      }
+      if (st.isSymbolicLink()) throw new LayerEntryError(entry, `parent ${dir.slice(this.target.length + 1)} is a symlink`);
+      if (!st.isDirectory()) throw new LayerEntryError(entry, `parent ${dir.slice(this.target.length + 1)} is not a directory`);
+    }
+    return dir;
+  }
+
+  async apply(header: Header, body: EntryBody): Promise<void> {
+    const entry = header.name;
+    const parts = components(entry, header.name);
+    const base = parts[parts.length - 1] as string;
+    const rel = parts.join('/');
+
+    if (base === OPAQUE_MARKER) {
+      body.resume();
+      const dir = await this.parentDir(entry, parts, false);
+      if (dir !== null) await this.emptyDir(dir, parts.slice(0, -1).join('/'));
+      return;
+    }
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      body.resume();
+      const hidden = base.slice(WHITEOUT_PREFIX.length);
+      if (hidden === '' || hidden === '.' || hidden === '..') throw new LayerEntryError(entry, 'malformed whiteout');
+      const dir = await this.parentDir(entry, parts, false);
+      if (dir !== null) await rm(join(dir, hidden), { recursive: true, force: true });
+      return;
+    }
+
+    const dir = (await this.parentDir(entry, parts, true)) as string;
+    const path = join(dir, base);
+    const existing = await lstatOrNull(path);
+    const keepDir = header.type === 'directory' && existing?.isDirectory();
+    if (existing && !keepDir) await rm(path, { recursive: true, force: true });
+
+    await this.create(entry, header, body, path, keepDir === true);
+    this.written.add(rel);
+    if (header.type === 'link') return; // a hard link shares the first name's inode and metadata
+    await this.setMetadata(header, path);
+  }
+
+  private async create(entry: string, header: Header, body: EntryBody, path: string, exists: boolean): Promise<void> {
+    const mode = (header.mode ?? 0o644) & 0o7777;
+    switch (header.type) {
+      case 'file':
+      case 'contiguous-file':
+      case null:
+      case undefined:
+        // 'wx' is O_CREAT|O_EXCL: it fails rather than follow anything found at `path`.
+        await pipeline(body as AsyncIterable<Buffer>, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+        return;
+      case 'directory':
+        if (!exists) await mkdir(path, { mode: 0o700 });
+        break;
+      case 'symlink':
+        await symlink(header.linkname ?? '', path);
+        break;
+      case 'link':
+        await link(await this.linkSource(entry, header.linkname ?? ''), path);
+        break;
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+        this.makeNode(header, path, mode);
+        break;
+      default:
+        throw new LayerEntryError(entry, `unsupported entry type ${header.type}`);
+    }
+    body.resume();
+  }
+
+  /** Hard link targets are layer paths: resolved like entry names and required to exist as non-directories. */
+  private async linkSource(entry: string, linkname: string): Promise<string> {
+    const parts = components(entry, linkname);
+    const dir = await this.parentDir(entry, parts, false);
+    const source = dir === null ? null : join(dir, parts[parts.length - 1] as string);
+    const st = source === null ? null : await lstatOrNull(source);
+    if (source === null || st === null) throw new LayerEntryError(entry, `hard link target ${linkname} does not exist`);
+    if (st.isDirectory()) throw new LayerEntryError(entry, `hard link target ${linkname} is a directory`);
+    return source;
+  }
+
+  /** Device nodes need CAP_MKNOD; without root they are skipped, as rootless unpackers do. */
+  private makeNode(header: Header, path: string, mode: number): void {
+    const kind = header.type === 'fifo' ? S_IFIFO : header.type === 'character-device' ? S_IFCHR : S_IFBLK;
+    if (kind !== S_IFIFO && !this.isRoot) return;
+    mknod(path, kind | mode, header.devmajor ?? 0, header.devminor ?? 0);
+  }
+
+  private async setMetadata(header: Header, path: string): Promise<void> {
+    const isLink = header.type === 'symlink';
+    // chown first: it clears setuid/setgid bits, which chmod then restores.
+    if (this.isRoot) await lchown(path, header.uid ?? 0, header.gid ?? 0);
+    if (!isLink) await chmod(path, (header.mode ?? 0o644) & 0o7777);
+    for (const [key, value] of Object.entries((header.pax ?? {}) as Record<string, string>)) {
+      if (key.startsWith(XATTR_PAX_PREFIX)) setXattr(path, key.slice(XATTR_PAX_PREFIX.length), Buffer.from(value, 'utf8'));
+    }
+    const mtime = header.mtime ?? new Date(0);
+    if (header.type === 'directory') this.dirTimes.push({ path, mtime });
+    else if (isLink) await lutimes(path, mtime, mtime);
+    else await utimes(path, mtime, mtime);
+  }
+
+  /** Opaque marker: hide everything lower layers put in `dir`, but keep what this layer already wrote there. */
+  private async emptyDir(dir: string, rel: string): Promise<void> {
+    const st = await lstatOrNull(dir);
+    if (st === null || !st.isDirectory()) return;
+    for (const name of await readdir(dir)) {
+      if (!this.written.has(rel === '' ? name : `${rel}/${name}`)) await rm(join(dir, name), { recursive: true, force: true });
+    }
+  }
+
+  async finish(): Promise<void> {
+    // Deepest first, so setting a child's time cannot disturb an already-set parent.
+    for (const { path, mtime } of this.dirTimes.reverse()) await utimes(path, mtime, mtime);
+  }
+}
+
+/** Extracts a layer (uncompressed or gzip tar) onto `target`, which must already exist. */
+export async function extractLayer(tarStream: NodeJS.ReadableStream, target: string): Promise<void> {
+  const bytes = await openTar(tarStream);
+  const extract = tar.extract();
+  bytes.on('error', (err) => extract.destroy(err));
+  bytes.pipe(extract);
+  const applier = new LayerApplier(target);
+  try {
+    for await (const entry of extract) await applier.apply(entry.header, entry);
+    await applier.finish();
+  } finally {
+    // On success this is a no-op; on failure it stops reading the rest of the layer.
+    bytes.destroy();
+  }
+}

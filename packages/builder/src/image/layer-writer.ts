@@ -1,0 +1,228 @@
+// Turns a directory tree (or an overlayfs upper dir) into an uncompressed OCI layer tar.
+// Output is reproducible: entries come in a fixed order (depth first, siblings sorted by
+// byte order), owner names are omitted, and mtimes are clamped to SOURCE_DATE_EPOCH.
+import { createHash } from 'node:crypto';
+import { createWriteStream, type BigIntStats } from 'node:fs';
+import { lstat, readdir, readlink, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { MEDIA_TYPES } from '@tsrunc/spec-schemas';
+import type { BlobStore } from './store.js';
+import { addEntry, packInto, type TarHeader } from './tar-pack.js';
+import { devMajor, devMinor, getXattr, listXattrs } from './xattr.js';
+
+interface LayerEntry {
+  header: TarHeader;
+  /** Host file whose content becomes the entry body (regular files only). */
+  source?: string;
+}
+
+type Kind = 'tree' | 'overlay-upper';
+
+const WHITEOUT_PREFIX = '.wh.';
+const OPAQUE_MARKER = '.wh..wh..opq';
+const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
+const OPAQUE_XATTR = `${OVERLAY_XATTR_PREFIX}opaque`;
+
+const S_IFMT = 0o170000n;
+const S_IFREG = 0o100000n;
+const S_IFDIR = 0o040000n;
+const S_IFLNK = 0o120000n;
+const S_IFCHR = 0o020000n;
+const S_IFBLK = 0o060000n;
+const S_IFIFO = 0o010000n;
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * Xattrs as PAX SCHILY.xattr.* records. tar-stream writes PAX values as UTF-8 text, so
+ * binary values (e.g. security.capability) cannot be carried and are left out; overlayfs'
+ * own bookkeeping attributes never belong in a layer.
+ */
+function xattrRecords(path: string, names: string[]): Record<string, string> | undefined {
+  let records: Record<string, string> | undefined;
+  for (const name of names) {
+    if (name.startsWith(OVERLAY_XATTR_PREFIX)) continue;
+    const value = getXattr(path, name);
+    if (value === null) continue;
+    const text = value.toString('utf8');
+    if (!Buffer.from(text, 'utf8').equals(value)) continue;
+    records ??= {};
+    records[`SCHILY.xattr.${name}`] = text;
+  }
+  return records;
+}
+
+/** redirect_dir and metacopy uppers describe changes by reference to lower layers, which a tar cannot express. */
+function rejectUnsupportedOverlayFeatures(path: string, xattrs: string[]): void {
+  for (const feature of ['redirect', 'metacopy']) {
+    if (xattrs.includes(`${OVERLAY_XATTR_PREFIX}${feature}`)) {
+      throw new Error(`overlay upper ${path}: uses overlayfs ${feature} (mount without redirect_dir/metacopy)`);
+    }
+  }
+}
+
+/** Walks a tree and yields one layer entry per file, converting overlay markers when `kind` asks for it. */
+class TreeWalker {
+  /** First path seen for each multiply-linked inode, so later names become hard links to it. */
+  private readonly inodes = new Map<string, string>();
+
+  constructor(
+    private readonly root: string,
+    private readonly kind: Kind,
+    private readonly sourceDateEpoch: number | undefined,
+  ) {}
+
+  async *entries(rel = ''): AsyncGenerator<LayerEntry> {
+    const names = (await readdir(join(this.root, rel))).sort(byteOrder);
+    for (const name of names) {
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const full = join(this.root, childRel);
+      const st = await lstat(full, { bigint: true });
+      const type = st.mode & S_IFMT;
+      if (this.kind === 'overlay-upper' && type === S_IFCHR && st.rdev === 0n) {
+        // overlayfs records a deletion as a 0:0 character device; OCI layers use an empty .wh. file.
+        yield { header: { ...this.baseHeader(st), name: `${rel === '' ? '' : `${rel}/`}${WHITEOUT_PREFIX}${name}`, type: 'file', size: 0 } };
+        continue;
+      }
+      const xattrs = listXattrs(full);
+      if (this.kind === 'overlay-upper') rejectUnsupportedOverlayFeatures(full, xattrs);
+      yield await this.entryFor(childRel, full, st, xattrs);
+      if (type !== S_IFDIR) continue;
+      if (this.kind === 'overlay-upper' && xattrs.includes(OPAQUE_XATTR) && getXattr(full, OPAQUE_XATTR)?.toString() === 'y') {
+        // An opaque upper dir hides everything below it: say so before its new children.
+        yield { header: { ...this.baseHeader(st), name: `${childRel}/${OPAQUE_MARKER}`, type: 'file', size: 0, mode: 0o644 } };
+      }
+      yield* this.entries(childRel);
+    }
+  }
+
+  private baseHeader(st: BigIntStats): TarHeader {
+    let mtimeMs = Number(st.mtimeMs);
+    if (this.sourceDateEpoch !== undefined) mtimeMs = Math.min(mtimeMs, this.sourceDateEpoch * 1000);
+    return { name: '', mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtime: new Date(mtimeMs) };
+  }
+
+  private async entryFor(rel: string, full: string, st: BigIntStats, xattrs: string[]): Promise<LayerEntry> {
+    const header: TarHeader = { ...this.baseHeader(st), name: rel };
+    const type = st.mode & S_IFMT;
+    if (type !== S_IFDIR && st.nlink > 1n) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = this.inodes.get(key);
+      // A hard link carries no metadata of its own: it shares the first name's inode.
+      if (first !== undefined) return { header: { ...header, type: 'link', linkname: first, size: 0 } };
+      this.inodes.set(key, rel);
+    }
+    const pax = xattrRecords(full, xattrs);
+    if (pax) header.pax = pax;
+    switch (type) {
+      case S_IFREG:
+        return { header: { ...header, type: 'file', size: Number(st.size) }, source: full };
+      case S_IFDIR:
+        return { header: { ...header, name: `${rel}/`, type: 'directory' } };
+      case S_IFLNK:
+        return { header: { ...header, type: 'symlink', linkname: await readlink(full) } };
+      case S_IFCHR:
+      case S_IFBLK:
+        return {
+          header: { ...header, type: type === S_IFCHR ? 'character-device' : 'block-device', devmajor: devMajor(st.rdev), devminor: devMinor(st.rdev) },
+        };
+      case S_IFIFO:
+        return { header: { ...header, type: 'fifo' } };
+      default:
+        // Sockets only exist while a process holds them; tar has no way to record one.
+        throw new Error(`cannot archive ${full}: unsupported file type (socket?)`);
+    }
+  }
+}
+
+/** Packs entries into `out` (which is ended), hashing the tar bytes on the way to get the diffID. */
+async function packEntries(entries: AsyncIterable<LayerEntry>, out: NodeJS.WritableStream): Promise<{ diffId: string }> {
+  const hash = createHash('sha256');
+  await packInto(
+    out,
+    async (pack) => {
+      for await (const { header, source } of entries) {
+        await addEntry(pack, header, source === undefined ? { bytes: Buffer.alloc(0) } : { file: source });
+      }
+    },
+    (chunk) => hash.update(chunk),
+  );
+  return { diffId: `sha256:${hash.digest('hex')}` };
+}
+
+export interface WriteLayerOptions {
+  /** Directory whose contents become the layer (the directory itself is not an entry). */
+  root: string;
+  out: NodeJS.WritableStream;
+  sourceDateEpoch?: number;
+}
+
+/** Writes `root` as an uncompressed layer tar to `out`; returns the sha256 of the tar (the diffID). */
+export function writeLayer(opts: WriteLayerOptions): Promise<{ diffId: string }> {
+  return packEntries(new TreeWalker(opts.root, 'tree', opts.sourceDateEpoch).entries(), opts.out);
+}
+
+export interface WriteDiffLayerOptions {
+  /** An overlayfs upper dir (after unmounting, or at least with no writers). */
+  upper: string;
+  out: NodeJS.WritableStream;
+  sourceDateEpoch?: number;
+}
+
+/** Like writeLayer, but turns overlayfs whiteouts and opaque dirs into OCI .wh. entries. */
+export function writeDiffLayer(opts: WriteDiffLayerOptions): Promise<{ diffId: string }> {
+  return packEntries(new TreeWalker(opts.upper, 'overlay-upper', opts.sourceDateEpoch).entries(), opts.out);
+}
+
+export interface StoredLayer {
+  descriptor: { mediaType: typeof MEDIA_TYPES.layerGzip; digest: string; size: number };
+  diffId: string;
+}
+
+/**
+ * Gzips what `write` produces straight into the blob store, hashing both sides in one pass:
+ * the tar (diffID, computed by `write`) and the compressed bytes (the blob digest). Node's
+ * gzip header carries mtime 0 and no file name, so equal tars give equal blobs.
+ */
+export async function compressLayer(
+  store: BlobStore,
+  write: (out: NodeJS.WritableStream) => Promise<{ diffId: string }>,
+): Promise<StoredLayer> {
+  const tmp = store.tempPath();
+  const gzip = createGzip({ level: 6 });
+  const hash = createHash('sha256');
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const stored = pipeline(gzip, hasher, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+  stored.catch(() => undefined); // observed below
+  let diffId: string;
+  try {
+    ({ diffId } = await write(gzip));
+    await stored;
+  } catch (err) {
+    gzip.destroy();
+    await stored.catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  const { digest, size } = await store.putFile(tmp, `sha256:${hash.digest('hex')}`);
+  return { descriptor: { mediaType: MEDIA_TYPES.layerGzip, digest, size }, diffId };
+}
+
+/** Archives a directory tree (`kind: 'tree'`) or an overlay upper dir as a gzip layer blob in `store`. */
+export function storeDirectoryAsLayer(store: BlobStore, dirOrUpper: string, kind: Kind, sourceDateEpoch?: number): Promise<StoredLayer> {
+  return compressLayer(store, (out) =>
+    kind === 'tree'
+      ? writeLayer({ root: dirOrUpper, out, sourceDateEpoch })
+      : writeDiffLayer({ upper: dirOrUpper, out, sourceDateEpoch }),
+  );
+}

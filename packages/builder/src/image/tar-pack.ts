@@ -1,0 +1,53 @@
+// Shared plumbing for producing tar streams with tar-stream: adding entries with proper
+// completion/error handling, and running a pack into a Node writable.
+import { createReadStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+
+/** A tar header as tar-stream accepts it; `pax` holds extra PAX key=value text records. */
+export type TarHeader = Omit<Partial<tar.Header>, 'pax'> & { name: string; pax?: Record<string, string> };
+
+/** Adds one entry whose body is `body` (bytes) or the content of the host file `file`. */
+export function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffer } | { file: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error | null): void => (err ? reject(err) : resolve());
+    if ('bytes' in body) {
+      pack.entry(header, body.bytes, done);
+      return;
+    }
+    // tar-stream fails the entry itself if the file's length differs from header.size.
+    const sink = pack.entry(header, done);
+    const source = createReadStream(body.file);
+    source.on('error', (err) => {
+      sink.destroy(err);
+      reject(err);
+    });
+    source.pipe(sink);
+  });
+}
+
+/**
+ * Streams a tar built by `fill` into `out` (ending it), passing every output chunk to
+ * `observe` on the way (for hashing). If `fill` fails the tar is abandoned and the error rethrown.
+ */
+export async function packInto(out: NodeJS.WritableStream, fill: (pack: tar.Pack) => Promise<void>, observe?: (chunk: Buffer) => void): Promise<void> {
+  const pack = tar.pack();
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      observe?.(chunk);
+      cb(null, chunk);
+    },
+  });
+  const flowing = pipeline(pack as AsyncIterable<Buffer>, tap, out);
+  flowing.catch(() => undefined); // awaited below; this only avoids an unhandled-rejection report meanwhile
+  try {
+    await fill(pack);
+    pack.finalize();
+  } catch (err) {
+    pack.destroy(err as Error);
+    await flowing.catch(() => undefined);
+    throw err;
+  }
+  await flowing;
+}

@@ -1,0 +1,2 @@
+export { connectUnixSocket, recvFd, sendFd } from './socket.js';
+export { createPty, makeControllingTerminal, type Pty } from './pty.js';

@@ -1,0 +1,57 @@
+// Unix sockets at the fd level: --console-socket is a path the caller listens on, and the pty
+// master travels over it as SCM_RIGHTS ancillary data, with the pty's name as the payload (runc's
+// protocol, which containerd and recvtty speak).
+import koffi from 'koffi';
+import { libc, check } from '../sys/libc.js';
+
+const socket = libc.func('int socket(int domain, int type, int protocol)');
+const connect = libc.func('int connect(int fd, const void *addr, uint32_t len)');
+const iovec = koffi.struct('tsrunc_iovec', { base: 'void *', len: 'size_t' });
+koffi.struct('tsrunc_msghdr', {
+  name: 'void *', namelen: 'uint32_t', iov: koffi.pointer(iovec), iovlen: 'size_t',
+  control: 'void *', controllen: 'size_t', flags: 'int',
+});
+const sendmsg = libc.func('long sendmsg(int fd, const tsrunc_msghdr *msg, int flags)');
+const recvmsg = libc.func('long recvmsg(int fd, _Inout_ tsrunc_msghdr *msg, int flags)');
+const close = libc.func('int close(int fd)');
+
+const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1, SCM_RIGHTS = 1;
+/** struct cmsghdr (len, level, type) plus one int, aligned: CMSG_SPACE(sizeof(int)). */
+const CMSG_SPACE_ONE_FD = 24;
+
+export function connectUnixSocket(path: string): number {
+  const address = Buffer.alloc(110); // struct sockaddr_un { sa_family_t; char sun_path[108] }
+  if (Buffer.byteLength(path) >= 108) throw new Error(`console socket path too long: ${path}`);
+  address.writeUInt16LE(AF_UNIX, 0);
+  address.write(path, 2);
+  const fd = check(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket');
+  try {
+    check(connect(fd, address, address.length) as number, `connect to console socket ${path}`);
+  } catch (err) {
+    close(fd);
+    throw err;
+  }
+  return fd;
+}
+
+export function sendFd(socketFd: number, fd: number, name: string): void {
+  const payload = Buffer.from(name);
+  const control = Buffer.alloc(CMSG_SPACE_ONE_FD);
+  control.writeBigUInt64LE(20n, 0); // CMSG_LEN(sizeof(int))
+  control.writeInt32LE(SOL_SOCKET, 8);
+  control.writeInt32LE(SCM_RIGHTS, 12);
+  control.writeInt32LE(fd, 16);
+  const message = { name: null, namelen: 0, iov: [{ base: payload, len: payload.length }], iovlen: 1, control, controllen: control.length, flags: 0 };
+  check(Number(sendmsg(socketFd, message, 0)), 'send the console fd');
+}
+
+/** Receives one fd sent by sendFd; what tests and the recvtty tool use. */
+export function recvFd(socketFd: number): { fd: number; name: string } {
+  const payload = Buffer.alloc(4096);
+  const control = Buffer.alloc(CMSG_SPACE_ONE_FD);
+  const message = { name: null, namelen: 0, iov: [{ base: payload, len: payload.length }], iovlen: 1, control, controllen: control.length, flags: 0 };
+  const n = Number(check(Number(recvmsg(socketFd, message, 0)), 'receive a console fd'));
+  if (control.readInt32LE(8) !== SOL_SOCKET || control.readInt32LE(12) !== SCM_RIGHTS) throw new Error('no fd received on the console socket');
+  return { fd: control.readInt32LE(16), name: payload.toString('utf8', 0, n) };
+}

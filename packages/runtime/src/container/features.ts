@@ -1,0 +1,45 @@
+// `tsrunc features`: what this runtime implements, as the runtime-spec features document.
+import type { Features } from '@tsrunc/spec-schemas';
+import { detectCgroupMode } from '../cgroups/index.js';
+import { CLONE_FLAGS } from '../launch/namespaces.js';
+import { CAPABILITIES } from '../process/capabilities.js';
+import { apparmorEnabled, selinuxEnabled } from '../process/lsm.js';
+import { SECCOMP_ACTIONS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../process/seccomp.js';
+import { PROPAGATION } from '../rootfs/mount-options.js';
+import { OCI_VERSION } from '../state/status.js';
+
+const MOUNT_OPTIONS = [
+  'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'mand', 'noatime',
+  'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid', 'nosymfollow',
+  'rbind', 'relatime', 'remount', 'ro', 'rw', 'strictatime', 'suid', 'symfollow', 'sync',
+  'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime',
+  'rrelatime', 'rnoatime', 'rstrictatime', 'rnosymfollow', 'rsymfollow',
+];
+
+export function runtimeFeatures(): Features {
+  const cgroupVersion = detectCgroupMode().version;
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: OCI_VERSION,
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    mountOptions: [...MOUNT_OPTIONS, ...Object.keys(PROPAGATION)].sort(),
+    linux: {
+      namespaces: Object.keys(CLONE_FLAGS),
+      capabilities: [...CAPABILITIES],
+      cgroup: { v1: cgroupVersion === 1, v2: cgroupVersion === 2, systemd: false, systemdUser: false, rdma: true },
+      seccomp: {
+        enabled: true,
+        actions: SECCOMP_ACTIONS,
+        operators: SECCOMP_OPERATORS,
+        archs: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64'],
+        knownFlags: [...SECCOMP_FLAGS, 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+        supportedFlags: SECCOMP_FLAGS,
+      },
+      apparmor: { enabled: apparmorEnabled() },
+      selinux: { enabled: selinuxEnabled() },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+    annotations: { 'io.github.tsrunc.version': '0.1.0' },
+  };
+}

@@ -1,0 +1,33 @@
+// AppArmor profiles and SELinux labels: checked against the host when planned, applied by
+// asking the kernel to switch on the next execve.
+import fs from 'node:fs';
+
+export function apparmorEnabled(): boolean {
+  try {
+    return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y');
+  } catch {
+    return false;
+  }
+}
+
+export function selinuxEnabled(): boolean {
+  return fs.existsSync('/sys/fs/selinux/enforce');
+}
+
+export function checkSecurityModules(apparmorProfile?: string, selinuxLabel?: string): void {
+  if (apparmorProfile && !apparmorEnabled()) {
+    throw new Error(`apparmor profile "${apparmorProfile}" requested but AppArmor is not enabled on this host`);
+  }
+  if (selinuxLabel && !selinuxEnabled()) {
+    throw new Error(`selinux label "${selinuxLabel}" requested but SELinux is not enabled on this host`);
+  }
+}
+
+/** Both take effect at execve; the files are the exec'ing process' own in /proc/self/attr. */
+export function applySecurityModules(apparmorProfile?: string, selinuxLabel?: string): void {
+  if (apparmorProfile) {
+    const file = fs.existsSync('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec';
+    fs.writeFileSync(file, `exec ${apparmorProfile}`);
+  }
+  if (selinuxLabel) fs.writeFileSync('/proc/self/attr/exec', selinuxLabel);
+}

@@ -1,0 +1,69 @@
+// What the init or exec stage does to become the container's process, decided from config.json
+// on the host: every error of process (or linux.seccomp) surfaces before a container exists.
+import type { Spec } from '@tsrunc/spec-schemas';
+import { capabilityNumbers, hostLastCap, type CapabilityPlan } from './capabilities.js';
+import { checkSecurityModules } from './lsm.js';
+import { planRlimits, type RlimitPlan } from './rlimits.js';
+import { planSeccomp, type SeccompPlan } from './seccomp.js';
+
+export interface ProcessPlan {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask: number;
+  rlimits: RlimitPlan[];
+  /** Absent: the capabilities are left as they are, as runc leaves them. */
+  capabilities?: CapabilityPlan;
+  noNewPrivileges: boolean;
+  oomScoreAdj?: number;
+  seccomp?: SeccompPlan;
+  apparmorProfile?: string;
+  selinuxLabel?: string;
+  /** --preserve-fds: this many fds, found in the stage from `preservedFdBase` on, become 3, 4, ... */
+  preserveFds: number;
+  preservedFdBase: number;
+}
+
+export function planProcess(spec: Spec, options: { preserveFds: number; preservedFdBase?: number }): ProcessPlan {
+  const p = spec.process;
+  if (!p) throw new Error('config.json: process is required');
+  if (!p.args || p.args.length === 0) throw new Error('process.args must not be empty');
+  if (!p.cwd.startsWith('/')) throw new Error(`process.cwd "${p.cwd}" must be an absolute path`);
+  if (p.scheduler) throw new Error('process.scheduler is not supported yet');
+  if (p.ioPriority) throw new Error('process.ioPriority is not supported yet');
+  checkSecurityModules(p.apparmorProfile, p.selinuxLabel);
+  let capabilities: CapabilityPlan | undefined;
+  if (p.capabilities) {
+    const lastCap = hostLastCap();
+    const c = p.capabilities;
+    capabilities = {
+      bounding: capabilityNumbers(c.bounding, lastCap, 'bounding'),
+      effective: capabilityNumbers(c.effective, lastCap, 'effective'),
+      permitted: capabilityNumbers(c.permitted, lastCap, 'permitted'),
+      inheritable: capabilityNumbers(c.inheritable, lastCap, 'inheritable'),
+      ambient: capabilityNumbers(c.ambient, lastCap, 'ambient'),
+      lastCap,
+    };
+  }
+  return {
+    args: p.args,
+    env: p.env ?? [],
+    cwd: p.cwd,
+    uid: p.user.uid,
+    gid: p.user.gid,
+    additionalGids: p.user.additionalGids ?? [],
+    umask: p.user.umask ?? 0o022,
+    rlimits: planRlimits(p.rlimits),
+    ...(capabilities ? { capabilities } : {}),
+    noNewPrivileges: p.noNewPrivileges === true,
+    ...(p.oomScoreAdj !== undefined ? { oomScoreAdj: p.oomScoreAdj } : {}),
+    ...(spec.linux?.seccomp ? { seccomp: planSeccomp(spec.linux.seccomp) } : {}),
+    ...(p.apparmorProfile ? { apparmorProfile: p.apparmorProfile } : {}),
+    ...(p.selinuxLabel ? { selinuxLabel: p.selinuxLabel } : {}),
+    preserveFds: options.preserveFds,
+    preservedFdBase: options.preservedFdBase ?? 4,
+  };
+}

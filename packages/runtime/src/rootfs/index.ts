@@ -1,0 +1,41 @@
+// The container's root filesystem, built by the init stage inside its new mount namespace.
+import fs from 'node:fs';
+import { libc } from '../sys/libc.js';
+import { MS, mount } from '../sys/mount.js';
+import { mkdirAllInRoot, O } from '../sys/openat2.js';
+import { setupDev } from './devices.js';
+import { finalizeRootfs } from './finalize.js';
+import { mountOne } from './mounts.js';
+import { moveInto, pivotInto } from './pivot.js';
+import type { RootfsPlan } from './plan.js';
+
+export { planRootfs, type RootfsPlan } from './plan.js';
+
+const umask = libc.func('uint32_t umask(uint32_t mask)');
+
+export interface RootfsHooks {
+  /** Mounts are made, "/" is still the host's: the createContainer hooks' moment. */
+  beforePivot(): void;
+}
+
+export function setupRootfs(plan: RootfsPlan, hooks: RootfsHooks): void {
+  // Device nodes and mount points get exactly the modes of the spec.
+  umask(0);
+  // Nothing mounted from here on reaches the host (slave), unless rootfsPropagation says otherwise.
+  mount('', '/', '', plan.rootPropagation, '', 'set the propagation of /');
+  // The rootfs becomes a mount of its own, which pivot_root requires.
+  mount(plan.rootfs, plan.rootfs, '', MS.BIND | MS.REC, '', `bind the rootfs ${plan.rootfs} on itself`);
+  const rootFd = fs.openSync(plan.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
+  try {
+    for (const m of plan.mounts) mountOne(rootFd, m);
+    if (plan.setupDev) setupDev(rootFd, plan.devices);
+    fs.closeSync(mkdirAllInRoot(rootFd, plan.cwd));
+  } finally {
+    fs.closeSync(rootFd);
+  }
+  hooks.beforePivot();
+  if (plan.noPivot) moveInto(plan.rootfs);
+  else pivotInto(plan.rootfs);
+  if (plan.explicitPropagation) mount('', '/', '', plan.rootPropagation, '', 'set the propagation of /');
+  finalizeRootfs(plan);
+}

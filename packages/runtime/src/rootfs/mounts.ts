@@ -1,0 +1,64 @@
+// The mounts of config.json, made below the rootfs before pivot_root. Every destination is
+// opened with openat2(RESOLVE_IN_ROOT) and mounted on through /proc/self/fd, so that a symlink in
+// the rootfs cannot point a mount at the host (CVE-2024-21626 and its relatives).
+import fs from 'node:fs';
+import { MS, mount, setMountAttrRecursive, remountBind } from '../sys/mount.js';
+import { createFileInRoot, mkdirAllInRoot, procFdPath } from '../sys/openat2.js';
+import type { SysError } from '../sys/libc.js';
+import { mountCgroups } from './cgroup-mount.js';
+import type { MountPlan } from './plan.js';
+
+/** The flags that a bind mount only takes on a remount. */
+const REMOUNT_ONLY = ~(MS.BIND | MS.REC | MS.REMOUNT);
+
+function destinationFd(rootFd: number, m: MountPlan): number {
+  if (m.bind) {
+    let sourceIsDir: boolean;
+    try {
+      sourceIsDir = fs.statSync(m.source).isDirectory();
+    } catch {
+      throw new Error(`mount ${m.destination}: bind source ${m.source} does not exist`);
+    }
+    return sourceIsDir ? mkdirAllInRoot(rootFd, m.destination) : createFileInRoot(rootFd, m.destination);
+  }
+  return mkdirAllInRoot(rootFd, m.destination);
+}
+
+function bindMount(m: MountPlan, target: string): void {
+  mount(m.source, target, '', MS.BIND | (m.flags & MS.REC), '', `bind mount ${m.source} on ${m.destination}`);
+  if (m.flags & REMOUNT_ONLY) remountBind(target, m.flags & REMOUNT_ONLY & ~MS.REC);
+}
+
+function filesystemMount(m: MountPlan, target: string): void {
+  try {
+    mount(m.source, target, m.type, m.flags, m.data, `mount ${m.type} on ${m.destination}`);
+  } catch (err) {
+    // sysfs cannot be mounted in a user namespace that does not own the network namespace:
+    // runc binds the host's /sys read-only instead, and so do we.
+    if (m.type !== 'sysfs' || (err as SysError).code !== 'EPERM') throw err;
+    mount('/sys', target, '', MS.BIND | MS.REC, '', `bind /sys on ${m.destination}`);
+    remountBind(target, MS.RDONLY | (m.flags & REMOUNT_ONLY));
+  }
+}
+
+export function mountOne(rootFd: number, m: MountPlan): void {
+  const fd = destinationFd(rootFd, m);
+  try {
+    const target = procFdPath(fd);
+    if (m.bind) bindMount(m, target);
+    else if (m.type === 'cgroup' || m.type === 'cgroup2') mountCgroups(rootFd, m);
+    else filesystemMount(m, target);
+  } finally {
+    fs.closeSync(fd);
+  }
+  // The fd named the directory under the new mount: what follows goes through a fresh one.
+  if (m.propagation.length > 0 || m.attrSet || m.attrClear) {
+    const mounted = mkdirAllInRoot(rootFd, m.destination);
+    try {
+      for (const flag of m.propagation) mount('', procFdPath(mounted), '', flag, '', `set propagation of ${m.destination}`);
+      if (m.attrSet || m.attrClear) setMountAttrRecursive(mounted, m.attrSet, m.attrClear, m.destination);
+    } finally {
+      fs.closeSync(mounted);
+    }
+  }
+}

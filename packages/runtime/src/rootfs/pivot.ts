@@ -1,0 +1,33 @@
+// Making the rootfs the container's "/": pivot_root, or for --no-pivot (a rootfs on ramfs, where
+// pivot_root is refused) moving it over "/" and chroot'ing, as runc does.
+import fs from 'node:fs';
+import { libc, check } from '../sys/libc.js';
+import { MNT_DETACH, MS, mount, pivotRoot, umount } from '../sys/mount.js';
+
+const fchdir = libc.func('int fchdir(int fd)');
+const chroot = libc.func('int chroot(const char *path)');
+
+/** pivot_root(".", "."): the old root ends up stacked under the new one and is detached from there. */
+export function pivotInto(rootfs: string): void {
+  const oldRoot = fs.openSync('/', fs.constants.O_DIRECTORY | fs.constants.O_RDONLY);
+  const newRoot = fs.openSync(rootfs, fs.constants.O_DIRECTORY | fs.constants.O_RDONLY);
+  try {
+    check(fchdir(newRoot) as number, `chdir ${rootfs}`);
+    pivotRoot('.', '.');
+    check(fchdir(oldRoot) as number, 'chdir to the old root');
+    // Unmounting the old root must not propagate to the host's mounts.
+    mount('', '.', '', MS.SLAVE | MS.REC, '', 'make the old root a slave');
+    umount('.', MNT_DETACH);
+  } finally {
+    fs.closeSync(oldRoot);
+    fs.closeSync(newRoot);
+  }
+  process.chdir('/');
+}
+
+export function moveInto(rootfs: string): void {
+  process.chdir(rootfs);
+  mount(rootfs, '/', '', MS.MOVE, '', `move ${rootfs} to /`);
+  check(chroot('.') as number, `chroot ${rootfs}`);
+  process.chdir('/');
+}

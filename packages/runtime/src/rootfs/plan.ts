@@ -1,0 +1,149 @@
+// What the init stage does to build the container's root filesystem, decided from config.json by
+// tsrunc before anything is touched: every error of the config surfaces here, on the host side.
+import path from 'node:path';
+import type { LinuxDevice, Mount, Spec } from '@tsrunc/spec-schemas';
+import { MS } from '../sys/mount.js';
+import { parseMountOptions, PROPAGATION, type MountOptions } from './mount-options.js';
+
+export interface MountPlan extends MountOptions {
+  /** Absolute host path for bind mounts, else the source as given ("proc", "tmpfs"...). */
+  source: string;
+  /** Absolute, lexically clean path inside the container. */
+  destination: string;
+  type: string;
+  bind: boolean;
+}
+
+export interface DevicePlan {
+  path: string;
+  type: 'c' | 'b' | 'p' | 'u';
+  major: number;
+  minor: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface RootfsPlan {
+  rootfs: string;
+  noPivot: boolean;
+  readonly: boolean;
+  /** MS_* propagation of "/" in the container's mount namespace. */
+  rootPropagation: number;
+  /** rootfsPropagation was given: applied again to the new "/" after pivot_root. */
+  explicitPropagation: boolean;
+  mounts: MountPlan[];
+  /** /dev is not bind-mounted from the host: create default devices and /dev symlinks. */
+  setupDev: boolean;
+  devices: DevicePlan[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  /** process.cwd, created when missing, as runc does. */
+  cwd: string;
+  hostname?: string;
+  domainname?: string;
+  sysctl: Record<string, string>;
+}
+
+const DEFAULT_DEVICES: DevicePlan[] = [
+  { path: '/dev/null', type: 'c', major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5, mode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7, mode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8, mode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9, mode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/tty', type: 'c', major: 5, minor: 0, mode: 0o666, uid: 0, gid: 0 },
+];
+
+/** "/a/../b//c" -> "/b/c"; ".." never climbs above "/". */
+export function cleanContainerPath(p: string): string {
+  return path.posix.normalize('/' + p);
+}
+
+function isBind(mount: Mount): boolean {
+  return mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function planMount(mount: Mount, bundle: string): MountPlan {
+  const options = parseMountOptions(mount.options);
+  const bind = isBind(mount);
+  if (bind) options.flags |= MS.BIND;
+  const source = mount.source ?? '';
+  if (!bind && !mount.type) throw new Error(`mount ${mount.destination}: type is required for a non-bind mount`);
+  if (bind && !source) throw new Error(`mount ${mount.destination}: a bind mount needs a source`);
+  return {
+    ...options,
+    source: bind ? path.resolve(bundle, source) : source,
+    destination: cleanContainerPath(mount.destination),
+    type: bind ? '' : mount.type!,
+    bind,
+  };
+}
+
+function planDevice(device: LinuxDevice): DevicePlan {
+  const type = device.type as DevicePlan['type'];
+  if (type !== 'p' && (device.major === undefined || device.minor === undefined)) {
+    throw new Error(`linux.devices ${device.path}: major and minor are required for type ${type}`);
+  }
+  const devicePath = cleanContainerPath(device.path);
+  if (!devicePath.startsWith('/dev/')) throw new Error(`linux.devices ${device.path}: devices must be under /dev`);
+  return {
+    path: devicePath,
+    type,
+    major: device.major ?? 0,
+    minor: device.minor ?? 0,
+    mode: device.fileMode ?? 0o666,
+    uid: device.uid ?? 0,
+    gid: device.gid ?? 0,
+  };
+}
+
+/** The default devices, unless config.json gives one at the same path. */
+function withDefaultDevices(devices: DevicePlan[]): DevicePlan[] {
+  const given = new Set(devices.map((d) => d.path));
+  return [...DEFAULT_DEVICES.filter((d) => !given.has(d.path)), ...devices];
+}
+
+/** Sysctls a container may only set in a namespace of its own (the kernel would apply them host-wide). */
+function checkSysctl(key: string, namespaces: Set<string>): void {
+  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+  if (ipc.includes(key) || key.startsWith('fs.mqueue.')) {
+    if (!namespaces.has('ipc')) throw new Error(`sysctl "${key}" is not allowed in the hosts ipc namespace`);
+  } else if (key.startsWith('net.')) {
+    if (!namespaces.has('network')) throw new Error(`sysctl "${key}" is not allowed in the hosts network namespace`);
+  } else if (key === 'kernel.hostname' || key === 'kernel.domainname') {
+    if (!namespaces.has('uts')) throw new Error(`sysctl "${key}" is not allowed as it conflicts with the OCI "hostname" field`);
+  } else {
+    throw new Error(`sysctl "${key}" is not in a separate kernel namespace`);
+  }
+  if (key.includes('/') || key.split('.').includes('..')) throw new Error(`sysctl "${key}": invalid name`);
+}
+
+export function planRootfs(spec: Spec, options: { bundle: string; noPivot: boolean }): RootfsPlan {
+  const linux = spec.linux ?? {};
+  const namespaces = new Set((linux.namespaces ?? []).filter((ns) => !ns.path).map((ns) => ns.type as string));
+  const mounts = (spec.mounts ?? []).map((m) => planMount(m, options.bundle));
+  const propagation = linux.rootfsPropagation;
+  if (propagation && !(propagation in PROPAGATION)) throw new Error(`rootfsPropagation "${propagation}" is not valid`);
+  if ((spec.hostname || spec.domainname) && !namespaces.has('uts')) {
+    throw new Error(`unable to set ${spec.hostname ? 'hostname' : 'domainname'} without a private UTS namespace`);
+  }
+  const sysctl = linux.sysctl ?? {};
+  for (const key of Object.keys(sysctl)) checkSysctl(key, namespaces);
+  const devBound = mounts.some((m) => m.destination === '/dev' && m.bind);
+  return {
+    rootfs: path.resolve(options.bundle, spec.root!.path),
+    noPivot: options.noPivot,
+    readonly: spec.root?.readonly === true,
+    rootPropagation: propagation ? PROPAGATION[propagation]! : MS.SLAVE | MS.REC,
+    explicitPropagation: propagation !== undefined && propagation !== '',
+    mounts,
+    setupDev: !devBound,
+    devices: devBound ? [] : withDefaultDevices((linux.devices ?? []).map(planDevice)),
+    maskedPaths: (linux.maskedPaths ?? []).map(cleanContainerPath),
+    readonlyPaths: (linux.readonlyPaths ?? []).map(cleanContainerPath),
+    cwd: cleanContainerPath(spec.process?.cwd ?? '/'),
+    ...(spec.hostname ? { hostname: spec.hostname } : {}),
+    ...(spec.domainname ? { domainname: spec.domainname } : {}),
+    sysctl,
+  };
+}

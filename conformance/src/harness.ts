@@ -22,6 +22,8 @@ let template: string | undefined;
 function rootfsTemplate(): string {
   if (!template) {
     template = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-rootfs-'));
+    // mkdtemp makes 0700; a container's "/" must be reachable by its non-root users.
+    fs.chmodSync(template, 0o755);
     makeBusyboxRootfs(template);
     process.on('exit', () => fs.rmSync(template!, { recursive: true, force: true }));
   }
@@ -45,6 +47,8 @@ export interface Bundle {
 
 export function makeBundle(t: Teardown, spec: Spec): Bundle {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-bundle-'));
+  // Reachable by a user namespace's mapped root too, as a bundle must be for runc.
+  fs.chmodSync(dir, 0o755);
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const rootfs = path.join(dir, 'rootfs');
   const copy = spawnSync('cp', ['-a', rootfsTemplate(), rootfs]);
@@ -71,16 +75,30 @@ export function uniqueId(prefix = 'c'): string {
 export function runtime(t: Teardown, binary: string = TSRUNC): Runtime {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-root-'));
   const name = path.basename(binary);
-  const call: Runtime['call'] = (args, options = {}) =>
-    spawnSync(binary, ['--root', root, ...args], {
-      encoding: 'utf8',
-      input: options.input ?? '',
-      timeout: options.timeoutMs ?? 30_000,
-      cwd: options.cwd,
-    });
+  // Output goes to files, not pipes: a created container's init inherits them and would keep a
+  // pipe open long after the runtime exits (containerd hands runc fifos for the same reason).
+  const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-out-'));
+  let calls = 0;
+  const call: Runtime['call'] = (args, options = {}) => {
+    const files = ['stdout', 'stderr'].map((name) => path.join(outputDir, `${++calls}.${name}`));
+    const fds = files.map((file) => fs.openSync(file, 'w'));
+    try {
+      const r = spawnSync(binary, ['--root', root, ...args], {
+        encoding: 'utf8',
+        input: options.input ?? '',
+        stdio: ['pipe', fds[0]!, fds[1]!],
+        timeout: options.timeoutMs ?? 30_000,
+        cwd: options.cwd,
+      });
+      return { ...r, stdout: fs.readFileSync(files[0]!, 'utf8'), stderr: fs.readFileSync(files[1]!, 'utf8') };
+    } finally {
+      for (const fd of fds) fs.closeSync(fd);
+    }
+  };
   t.teardown(() => {
     for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) call(['delete', '--force', id]);
     fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(outputDir, { recursive: true, force: true });
   });
   return { name, root, call };
 }

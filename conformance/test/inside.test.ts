@@ -78,7 +78,7 @@ t.test('mounts: proc, devpts, shm, mqueue, sysfs read-only, a bind mount and a t
   });
   t.match(out, /^from the host\n/);
   for (const [dest, type] of [['/proc', 'proc'], ['/dev/pts', 'devpts'], ['/dev/shm', 'tmpfs'], ['/dev/mqueue', 'mqueue'], ['/sys', 'sysfs'], ['/scratch', 'tmpfs']]) {
-    t.match(out, new RegExp(` ${dest} \\S+ .* - ${type} `), `${dest} is a ${type} mount`);
+    t.match(out, new RegExp(` ${dest} \\S+ (.* )?- ${type} `), `${dest} is a ${type} mount`);
   }
   t.match(out, / \/data ro,/, '/data is read-only');
   t.match(out, / \/sys ro,/, '/sys is read-only');
@@ -86,17 +86,17 @@ t.test('mounts: proc, devpts, shm, mqueue, sysfs read-only, a bind mount and a t
 });
 
 t.test('default devices, /dev symlinks and linux.devices', async (t) => {
-  const out = inside(t, 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fuse; readlink /dev/fd /dev/stdin /dev/ptmx', (s) => {
+  const out = inside(t, 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fuse; for l in fd stdin ptmx; do readlink /dev/$l; done', (s) => {
     s.linux!.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o640, uid: 0, gid: 0 }];
   });
-  t.match(out, /^crw-rw-rw-\s+1 0\s+0\s+1,\s+3 .* \/dev\/null$/m);
-  t.match(out, /^crw-rw-rw-\s+1 0\s+0\s+1,\s+5 .* \/dev\/zero$/m);
-  t.match(out, /^crw-r-----\s+1 0\s+0\s+10,\s+229 .* \/dev\/fuse$/m);
+  t.match(out, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/null$/m);
+  t.match(out, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+5 .* \/dev\/zero$/m);
+  t.match(out, /^crw-r-----\s+1 root\s+root\s+10,\s+229 .* \/dev\/fuse$/m);
   t.match(out, /\/proc\/self\/fd\n\/proc\/self\/fd\/0\npts\/ptmx\n$/);
 });
 
 t.test('masked and read-only paths', async (t) => {
-  const out = inside(t, 'wc -c < /proc/kcore; ls /sys/firmware | wc -l; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null; echo rc=$?');
+  const out = inside(t, 'wc -c < /proc/keys; ls /sys/firmware | wc -l; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null; echo rc=$?');
   t.equal(out, '0\n0\nrc=1\n');
 });
 

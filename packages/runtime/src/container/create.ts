@@ -16,6 +16,7 @@ import { procStat, waitGone } from '../state/proc.js';
 import { OCI_VERSION } from '../state/status.js';
 import type { ContainerRecord } from '../state/store.js';
 import { mkfifo } from '../sys/fifo.js';
+import { O } from '../sys/openat2.js';
 import { openContainerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { UndoStack } from './undo.js';
@@ -54,19 +55,24 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   checkNamespaceRules(namespaces, config.linux);
   // Plans are pure: any error in config.json surfaces here, before the host is touched.
   const rootfsPlan = planRootfs(config, { bundle: bundle.dir, noPivot: options.noPivot });
-  // The stage gets the console socket (if any) at fd 4, then the preserved fds.
-  const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 5 : 4 });
+  // The stage gets the exec fifo at fd 4, the console socket (if any) at 5, then the preserved fds.
+  const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 6 : 5 });
 
   const lock = store.claim(options.id);
   const undo = new UndoStack();
+  /** Our copies of the fds the init inherits, closed whatever happens. */
+  const passedFds: number[] = [];
   undo.push('remove state dir', () => store.remove(options.id));
   try {
     mkfifo(store.fifoPath(options.id), 0o622);
+    // Opened here and inherited: the init may run as a user that cannot reach the state dir.
+    const fifoFd = fs.openSync(store.fifoPath(options.id), O.PATH | O.CLOEXEC);
+    passedFds.push(fifoFd);
     const cgroup = openContainerCgroup(ctx, options.id, config);
     cgroup.create();
     undo.push('remove cgroup', () => cgroup.destroy());
     const consoleFd = options.consoleSocket ? connectUnixSocket(options.consoleSocket) : undefined;
-    if (consoleFd !== undefined) undo.push('close console socket', () => fs.closeSync(consoleFd));
+    if (consoleFd !== undefined) passedFds.push(consoleFd);
 
     const stage = await startStage({
       script: INIT_STAGE,
@@ -74,7 +80,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       uidMappings: config.linux?.uidMappings,
       gidMappings: config.linux?.gidMappings,
       timeOffsets: timeOffsets(config),
-      extraFds: [...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
+      extraFds: [fifoFd, ...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
       beforeNamespaces: (pid) => cgroup.addProcess(pid),
     });
     const pidStartTime = procStat(stage.pid)?.startTime ?? '';
@@ -93,8 +99,8 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     const plan: InitPlan = {
       rootfs: rootfsPlan,
       process: processPlan,
-      fifoPath: store.fifoPath(options.id),
-      ...(consoleFd !== undefined ? { consoleSocketFd: 4 } : {}),
+      fifoFd: 4,
+      ...(consoleFd !== undefined ? { consoleSocketFd: 5 } : {}),
       ...(config.process?.consoleSize ? { consoleSize: config.process.consoleSize } : {}),
       createContainerHooks: config.hooks?.createContainer ?? [],
       startContainerHooks: config.hooks?.startContainer ?? [],
@@ -112,7 +118,6 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       stage.channel.send({ type: 'continue' });
     }
     stage.channel.close();
-    if (consoleFd !== undefined) fs.closeSync(consoleFd);
 
     const record: ContainerRecord = {
       id: options.id,
@@ -135,6 +140,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     for (const failure of undo.unwind()) ctx.log.warn(`cleanup after failed create: ${failure}`);
     throw err;
   } finally {
+    for (const fd of passedFds) fs.closeSync(fd);
     lock.release();
   }
 }

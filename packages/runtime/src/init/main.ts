@@ -10,8 +10,6 @@ import { attachConsole } from './console.js';
 import type { FromStage, InitPlan, ToStage } from './protocol.js';
 import { SyncChannel } from './sync-channel.js';
 
-const O_PATH = 0o10000000;
-
 function waitForStart(fifoFd: number): void {
   // Blocks until `tsrunc start` opens the fifo for reading; the byte tells it we are released.
   const fd = fs.openSync(`/proc/self/fd/${fifoFd}`, fs.constants.O_WRONLY);
@@ -26,7 +24,6 @@ function main(): void {
     const message = channel.read<ToStage>();
     if (message.type !== 'plan') throw new Error(`init: expected a plan, got ${message.type}`);
     const plan = message.plan as InitPlan;
-    const fifoFd = fs.openSync(plan.fifoPath, O_PATH);
     prepareProcess(plan.process);
     setupRootfs(plan.rootfs, {
       beforePivot() {
@@ -41,7 +38,7 @@ function main(): void {
     const executable = findExecutable(plan.process.args[0]!, plan.process.env, plan.process.cwd);
     channel.send({ type: 'ready' } satisfies FromStage);
     channel.close();
-    waitForStart(fifoFd);
+    waitForStart(plan.fifoFd);
     runHooks('startContainer', plan.startContainerHooks, { ...plan.state, status: 'created' });
     execProcess(plan.process, executable);
   } catch (err) {

@@ -7,8 +7,8 @@ import type { ProcessPlan } from '../process/plan.js';
 export interface InitPlan {
   rootfs: RootfsPlan;
   process: ProcessPlan;
-  /** Opened by the init before pivot_root; `tsrunc start` reads from it to release the init. */
-  fifoPath: string;
+  /** fd (inherited, O_PATH) of the exec fifo; `tsrunc start` reads from it to release the init. */
+  fifoFd: number;
   /** fd (inherited) of the connected --console-socket, when process.terminal is set. */
   consoleSocketFd?: number;
   consoleSize?: { height: number; width: number };

@@ -49,17 +49,29 @@ function arrangeFds(plan: ProcessPlan): void {
   }
 }
 
+function tryChdir(dir: string): NodeJS.ErrnoException | undefined {
+  try {
+    process.chdir(dir);
+    return undefined;
+  } catch (err) {
+    return err as NodeJS.ErrnoException;
+  }
+}
+
 export function execProcess(plan: ProcessPlan, executable = findExecutable(plan.args[0]!, plan.env, plan.cwd)): never {
   if (plan.oomScoreAdj !== undefined) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
   applyRlimits(plan.rlimits);
   applySecurityModules(plan.apparmorProfile, plan.selinuxLabel);
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
   if (plan.seccomp && !plan.noNewPrivileges) loadSeccompFilter(plan.seccomp);
+  // As root first: a cwd the user may use but not reach through its parents still works (as in runc).
+  const chdirError = tryChdir(plan.cwd);
+  if (chdirError && chdirError.code !== 'EACCES') throw chdirError;
   if (plan.capabilities) dropBoundingSet(plan.capabilities);
   switchUser(plan);
   if (plan.capabilities) applyCapabilitySets(plan.capabilities);
   umask(plan.umask);
-  process.chdir(plan.cwd);
+  if (chdirError) process.chdir(plan.cwd);
   if (plan.noNewPrivileges) check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number, 'prctl(PR_SET_NO_NEW_PRIVS)');
   // Last, so that as few system calls as possible run under the container's filter.
   if (plan.seccomp && plan.noNewPrivileges) loadSeccompFilter(plan.seccomp);

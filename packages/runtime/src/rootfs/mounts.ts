@@ -3,7 +3,7 @@
 // the rootfs cannot point a mount at the host (CVE-2024-21626 and its relatives).
 import fs from 'node:fs';
 import { MS, mount, setMountAttrRecursive, remountBind } from '../sys/mount.js';
-import { createFileInRoot, mkdirAllInRoot, procFdPath } from '../sys/openat2.js';
+import { createFileInRoot, mkdirAllInRoot, O, openInRoot, procFdPath } from '../sys/openat2.js';
 import type { SysError } from '../sys/libc.js';
 import { mountCgroups } from './cgroup-mount.js';
 import type { MountPlan } from './plan.js';
@@ -24,12 +24,22 @@ function destinationFd(rootFd: number, m: MountPlan): number {
   return mkdirAllInRoot(rootFd, m.destination);
 }
 
-function bindMount(m: MountPlan, target: string): void {
-  mount(m.source, target, '', MS.BIND | (m.flags & MS.REC), '', `bind mount ${m.source} on ${m.destination}`);
-  if (m.flags & REMOUNT_ONLY) remountBind(target, m.flags & REMOUNT_ONLY & ~MS.REC);
+/** Remounts what is now mounted at the destination: the fd used to mount names the directory under it. */
+function remountDestination(rootFd: number, m: MountPlan, flags: number): void {
+  const fd = openInRoot(rootFd, m.destination, O.PATH);
+  try {
+    remountBind(procFdPath(fd), flags);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
-function filesystemMount(m: MountPlan, target: string): void {
+function bindMount(rootFd: number, m: MountPlan, target: string): void {
+  mount(m.source, target, '', MS.BIND | (m.flags & MS.REC), '', `bind mount ${m.source} on ${m.destination}`);
+  if (m.flags & REMOUNT_ONLY) remountDestination(rootFd, m, m.flags & REMOUNT_ONLY);
+}
+
+function filesystemMount(rootFd: number, m: MountPlan, target: string): void {
   try {
     mount(m.source, target, m.type, m.flags, m.data, `mount ${m.type} on ${m.destination}`);
   } catch (err) {
@@ -37,7 +47,7 @@ function filesystemMount(m: MountPlan, target: string): void {
     // runc binds the host's /sys read-only instead, and so do we.
     if (m.type !== 'sysfs' || (err as SysError).code !== 'EPERM') throw err;
     mount('/sys', target, '', MS.BIND | MS.REC, '', `bind /sys on ${m.destination}`);
-    remountBind(target, MS.RDONLY | (m.flags & REMOUNT_ONLY));
+    remountDestination(rootFd, m, MS.RDONLY | (m.flags & REMOUNT_ONLY));
   }
 }
 
@@ -45,9 +55,9 @@ export function mountOne(rootFd: number, m: MountPlan): void {
   const fd = destinationFd(rootFd, m);
   try {
     const target = procFdPath(fd);
-    if (m.bind) bindMount(m, target);
+    if (m.bind) bindMount(rootFd, m, target);
     else if (m.type === 'cgroup' || m.type === 'cgroup2') mountCgroups(rootFd, m);
-    else filesystemMount(m, target);
+    else filesystemMount(rootFd, m, target);
   } finally {
     fs.closeSync(fd);
   }

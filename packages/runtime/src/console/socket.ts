@@ -6,6 +6,9 @@ import { libc, check } from '../sys/libc.js';
 
 const socket = libc.func('int socket(int domain, int type, int protocol)');
 const connect = libc.func('int connect(int fd, const void *addr, uint32_t len)');
+const bind = libc.func('int bind(int fd, const void *addr, uint32_t len)');
+const listen = libc.func('int listen(int fd, int backlog)');
+const accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
 const iovec = koffi.struct('tsrunc_iovec', { base: 'void *', len: 'size_t' });
 koffi.struct('tsrunc_msghdr', {
   name: 'void *', namelen: 'uint32_t', iov: koffi.pointer(iovec), iovlen: 'size_t',
@@ -20,11 +23,16 @@ const SOL_SOCKET = 1, SCM_RIGHTS = 1;
 /** struct cmsghdr (len, level, type) plus one int, aligned: CMSG_SPACE(sizeof(int)). */
 const CMSG_SPACE_ONE_FD = 24;
 
-export function connectUnixSocket(path: string): number {
+function unixAddress(path: string): Buffer {
   const address = Buffer.alloc(110); // struct sockaddr_un { sa_family_t; char sun_path[108] }
   if (Buffer.byteLength(path) >= 108) throw new Error(`console socket path too long: ${path}`);
   address.writeUInt16LE(AF_UNIX, 0);
   address.write(path, 2);
+  return address;
+}
+
+export function connectUnixSocket(path: string): number {
+  const address = unixAddress(path);
   const fd = check(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket');
   try {
     check(connect(fd, address, address.length) as number, `connect to console socket ${path}`);
@@ -33,6 +41,25 @@ export function connectUnixSocket(path: string): number {
     throw err;
   }
   return fd;
+}
+
+/** The listening end of a console socket: what containerd (or a test) offers at --console-socket. */
+export function listenUnixSocket(path: string): number {
+  const address = unixAddress(path);
+  const fd = check(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket');
+  try {
+    check(bind(fd, address, address.length) as number, `bind ${path}`);
+    check(listen(fd, 4) as number, `listen on ${path}`);
+  } catch (err) {
+    close(fd);
+    throw err;
+  }
+  return fd;
+}
+
+/** Blocks until a connection arrives (or takes one already queued). */
+export function acceptConnection(listenFd: number): number {
+  return check(accept4(listenFd, null, null, SOCK_CLOEXEC) as number, 'accept on the console socket');
 }
 
 export function sendFd(socketFd: number, fd: number, name: string): void {

@@ -1,0 +1,62 @@
+// process.terminal: the pty master arrives over --console-socket (SCM_RIGHTS), the process has the
+// slave as its controlling terminal, with process.consoleSize applied.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { acceptConnection, listenUnixSocket, recvFd } from '@tsrunc/runtime/console/index';
+import { baseSpec, makeBundle, runtime, uniqueId } from '../src/harness.js';
+
+/** Everything the container writes to its terminal, until the slave side is closed (EIO). */
+function drain(masterFd: number): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(4096);
+  for (;;) {
+    let n = 0;
+    try {
+      n = fs.readSync(masterFd, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EIO') break;
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      throw err;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+t.test('a terminal container sends its pty master over --console-socket', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-console-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const socketPath = path.join(dir, 'console.sock');
+  const listenFd = listenUnixSocket(socketPath);
+  t.teardown(() => fs.closeSync(listenFd));
+
+  const spec = baseSpec(['sh', '-c', 'tty; stty size; [ -t 0 ] && echo stdin-is-a-tty']);
+  spec.process!.terminal = true;
+  spec.process!.consoleSize = { height: 33, width: 101 };
+  const bundle = makeBundle(t, spec);
+  const rt = runtime(t);
+  const id = uniqueId();
+  const created = rt.call(['create', '--bundle', bundle.dir, '--console-socket', socketPath, id]);
+  t.equal(created.status, 0, `create: ${created.stderr}`);
+
+  const connection = acceptConnection(listenFd);
+  const { fd: masterFd, name } = recvFd(connection);
+  fs.closeSync(connection);
+  t.teardown(() => fs.closeSync(masterFd));
+  t.match(name, /^\/dev\/pts\/\d+$/, 'the payload names the pty');
+  t.equal(rt.call(['start', id]).status, 0, 'start');
+  const output = drain(masterFd).replace(/\r\n/g, '\n');
+  t.equal(output, '/dev/pts/0\n33 101\nstdin-is-a-tty\n');
+});
+
+t.test('terminal without --console-socket is refused, as by runc', async (t) => {
+  const spec = baseSpec(['true']);
+  spec.process!.terminal = true;
+  const bundle = makeBundle(t, spec);
+  const r = runtime(t).call(['create', '--bundle', bundle.dir, uniqueId()]);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /cannot allocate tty if runc will detach without setting console socket/);
+});

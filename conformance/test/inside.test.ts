@@ -128,3 +128,18 @@ t.test('a time namespace with offsets', async (t) => {
   });
   t.ok(Number(out.split(' ')[0]) >= 86400 * 365, `uptime ${out.trim()} includes a year of offset`);
 });
+
+t.test('a session keyring of its own, named after the container', async (t) => {
+  const out = inside(t, 'grep -o "keyring *[^:]*:" /proc/keys | sed "s/keyring *//"', (s) => {
+    s.linux!.maskedPaths = s.linux!.maskedPaths!.filter((p) => p !== '/proc/keys');
+  });
+  t.match(out, /^c-\d+-\d+:$/m, 'the container id names a keyring the process holds');
+});
+
+t.test('--no-pivot moves the rootfs over / instead of pivot_root', async (t) => {
+  const spec = baseSpec(['sh', '-c', 'ls /; head -1 /proc/self/mountinfo | cut -d" " -f5']);
+  const bundle = makeBundle(t, spec);
+  const r = runtime(t).call(['run', '--no-pivot', '--bundle', bundle.dir, uniqueId()]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^bin\n/, 'the rootfs is /');
+});

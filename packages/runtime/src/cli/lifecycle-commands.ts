@@ -23,6 +23,7 @@ function createArgs(values: Values, id: string) {
     pidFile: str(values, 'pid-file'),
     consoleSocket: str(values, 'console-socket'),
     noPivot: flag(values, 'no-pivot'),
+    noNewKeyring: flag(values, 'no-new-keyring'),
     preserveFds: int(values, 'preserve-fds', 0),
   };
 }

@@ -28,6 +28,8 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   noPivot: boolean;
+  /** --no-new-keyring: keep the caller's session keyring instead of a new one named after the container. */
+  noNewKeyring?: boolean;
   preserveFds: number;
 }
 
@@ -100,6 +102,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       rootfs: rootfsPlan,
       process: processPlan,
       fifoFd: 4,
+      ...(options.noNewKeyring ? {} : { sessionKeyring: options.id }),
       ...(consoleFd !== undefined ? { consoleSocketFd: 5 } : {}),
       ...(config.process?.consoleSize ? { consoleSize: config.process.consoleSize } : {}),
       createContainerHooks: config.hooks?.createContainer ?? [],

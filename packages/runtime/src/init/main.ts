@@ -9,6 +9,7 @@ import { execProcess, findExecutable, prepareProcess } from '../process/index.js
 import { attachConsole } from './console.js';
 import type { FromStage, InitPlan, ToStage } from './protocol.js';
 import { SyncChannel } from './sync-channel.js';
+import { joinSessionKeyring } from '../sys/keyring.js';
 
 function waitForStart(fifoFd: number): void {
   // Blocks until `tsrunc start` opens the fifo for reading; the byte tells it we are released.
@@ -25,6 +26,7 @@ function main(): void {
     if (message.type !== 'plan') throw new Error(`init: expected a plan, got ${message.type}`);
     const plan = message.plan as InitPlan;
     prepareProcess(plan.process);
+    if (plan.sessionKeyring !== undefined) joinSessionKeyring(plan.sessionKeyring);
     setupRootfs(plan.rootfs, {
       beforePivot() {
         channel.send({ type: 'prePivot' } satisfies FromStage);

@@ -12,6 +12,8 @@ export interface InitPlan {
   /** fd (inherited) of the connected --console-socket, when process.terminal is set. */
   consoleSocketFd?: number;
   consoleSize?: { height: number; width: number };
+  /** Name of a new session keyring for the container, so that it does not share the host's keys. */
+  sessionKeyring?: string;
   createContainerHooks: Hook[];
   startContainerHooks: Hook[];
   /** The state given to hooks, with the init's pid as the parent sees it. */

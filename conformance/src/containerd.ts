@@ -1,5 +1,5 @@
 // A private containerd for tests: its own root, state and socket under a temp dir, the CRI plugin
-// off, stopped and removed at the test's end. Images come from OCI archives built by umoci.
+// off, stopped and removed at the test's end. Images come from OCI layouts built by umoci.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -51,9 +51,13 @@ export async function startContainerd(t: Teardown): Promise<Containerd> {
   };
 }
 
-/** An OCI archive of a busybox image, tagged `ref`, made with umoci from the project's own rootfs. */
-export function busyboxArchive(t: Teardown, ref: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-image-'));
+let layouts = 0;
+
+/** An OCI layout holding a busybox image tagged `ref`, made with umoci from the project's own rootfs. */
+export function busyboxLayout(t: Teardown, ref: string): string {
+  // Lower case only: podman reads `oci:PATH` as an image name, which may not have capitals.
+  const dir = path.join(os.tmpdir(), `tsrunc-conf-image-${process.pid}-${++layouts}`);
+  fs.mkdirSync(dir);
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const layout = path.join(dir, 'layout');
   const rootfs = makeBusyboxRootfs(path.join(dir, 'rootfs'));
@@ -65,7 +69,14 @@ export function busyboxArchive(t: Teardown, ref: string): string {
   run('umoci', ['new', '--image', `${layout}:${ref}`]);
   run('umoci', ['insert', '--image', `${layout}:${ref}`, rootfs, '/']);
   run('umoci', ['config', '--image', `${layout}:${ref}`, '--config.cmd', 'sh']);
-  const archive = path.join(dir, 'image.tar');
-  run('tar', ['-C', layout, '-cf', archive, '.']);
+  return layout;
+}
+
+/** The same image as an OCI archive (a tar of the layout), as `ctr image import` takes it. */
+export function busyboxArchive(t: Teardown, ref: string): string {
+  const layout = busyboxLayout(t, ref);
+  const archive = path.join(path.dirname(layout), 'image.tar');
+  const r = spawnSync('tar', ['-C', layout, '-cf', archive, '.'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tar ${layout}: ${r.stderr}`);
   return archive;
 }

@@ -63,7 +63,7 @@ export function mountOne(rootFd: number, m: MountPlan): void {
   }
   // The fd named the directory under the new mount: what follows goes through a fresh one.
   if (m.propagation.length > 0 || m.attrSet || m.attrClear) {
-    const mounted = mkdirAllInRoot(rootFd, m.destination);
+    const mounted = openInRoot(rootFd, m.destination, O.PATH);
     try {
       for (const flag of m.propagation) mount('', procFdPath(mounted), '', flag, '', `set propagation of ${m.destination}`);
       if (m.attrSet || m.attrClear) setMountAttrRecursive(mounted, m.attrSet, m.attrClear, m.destination);

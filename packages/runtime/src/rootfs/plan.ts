@@ -1,7 +1,9 @@
 // What the init stage does to build the container's root filesystem, decided from config.json by
 // tsrunc before anything is touched: every error of the config surfaces here, on the host side.
+import fs from 'node:fs';
 import path from 'node:path';
-import type { LinuxDevice, Mount, Spec } from '@tsrunc/spec-schemas';
+import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '@tsrunc/spec-schemas';
+import { PROC_NS_NAME, type NamespaceType } from '../launch/namespaces.js';
 import { MS } from '../sys/mount.js';
 import { parseMountOptions, PROPAGATION, type MountOptions } from './mount-options.js';
 
@@ -118,9 +120,21 @@ function checkSysctl(key: string, namespaces: Set<string>): void {
   if (key.includes('/') || key.split('.').includes('..')) throw new Error(`sysctl "${key}": invalid name`);
 }
 
+/** A namespace of the container's own: a new one, or one joined by path that is not the host's (as podman passes them). */
+function isPrivate(ns: LinuxNamespace): boolean {
+  if (!ns.path) return true;
+  try {
+    const joined = fs.statSync(ns.path);
+    const host = fs.statSync(`/proc/self/ns/${PROC_NS_NAME[ns.type as NamespaceType]}`);
+    return joined.ino !== host.ino || joined.dev !== host.dev;
+  } catch {
+    return true; // a path that does not resolve fails later, where it is joined, with its own error
+  }
+}
+
 export function planRootfs(spec: Spec, options: { bundle: string; noPivot: boolean }): RootfsPlan {
   const linux = spec.linux ?? {};
-  const namespaces = new Set((linux.namespaces ?? []).filter((ns) => !ns.path).map((ns) => ns.type as string));
+  const namespaces = new Set((linux.namespaces ?? []).filter(isPrivate).map((ns) => ns.type as string));
   const mounts = (spec.mounts ?? []).map((m) => planMount(m, options.bundle));
   const propagation = linux.rootfsPropagation;
   if (propagation && !(propagation in PROPAGATION)) throw new Error(`rootfsPropagation "${propagation}" is not valid`);

@@ -52,6 +52,25 @@ t.test('a terminal container sends its pty master over --console-socket', async 
   t.equal(output, '/dev/pts/0\n33 101\nstdin-is-a-tty\n');
 });
 
+t.test('exec -t sends a pty of the container over --console-socket', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-console-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const socketPath = path.join(dir, 'console.sock');
+  const listenFd = listenUnixSocket(socketPath);
+  t.teardown(() => fs.closeSync(listenFd));
+  const bundle = makeBundle(t, baseSpec(['sleep', '100']));
+  const rt = runtime(t);
+  const id = uniqueId();
+  t.equal(rt.call(['run', '--detach', '--bundle', bundle.dir, id]).status, 0, 'run --detach');
+  const exec = rt.call(['exec', '--tty', '--detach', '--console-socket', socketPath, id, 'sh', '-c', 'tty; cat /proc/1/cmdline']);
+  t.equal(exec.status, 0, `exec: ${exec.stderr}`);
+  const connection = acceptConnection(listenFd);
+  const { fd: masterFd } = recvFd(connection);
+  fs.closeSync(connection);
+  t.teardown(() => fs.closeSync(masterFd));
+  t.match(drain(masterFd).replace(/\r\n/g, '\n'), /^\/dev\/pts\/\d+\nsleep\x00100\x00$/);
+});
+
 t.test('terminal without --console-socket is refused, as by runc', async (t) => {
   const spec = baseSpec(['true']);
   spec.process!.terminal = true;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { acceptConnection, listenUnixSocket, recvFd } from '@tsrunc/runtime/console/index';
-import { baseSpec, makeBundle, runtime, uniqueId } from '../src/harness.js';
+import { baseSpec, makeBundle, runtime, uniqueId, type Teardown } from '../src/harness.js';
 
 /** Everything the container writes to its terminal, until the slave side is closed (EIO). */
 function drain(masterFd: number): string {
@@ -26,12 +26,24 @@ function drain(masterFd: number): string {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-t.test('a terminal container sends its pty master over --console-socket', async (t) => {
+/** A listening --console-socket in a temp dir, both removed at the test's end. */
+function consoleSocket(t: Teardown): { socketPath: string; listenFd: number } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-console-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const socketPath = path.join(dir, 'console.sock');
   const listenFd = listenUnixSocket(socketPath);
   t.teardown(() => fs.closeSync(listenFd));
+  return { socketPath, listenFd };
+}
+
+/** The pty master the runtime sent (and the name it sent with it), closed at the test's end. */
+function receiveMaster(t: Teardown, listenFd: number): { masterFd: number; name: string } {
+  const { masterFd, name } = receiveMaster(t, listenFd);
+  return { masterFd, name };
+}
+
+t.test('a terminal container sends its pty master over --console-socket', async (t) => {
+  const { socketPath, listenFd } = consoleSocket(t);
 
   const spec = baseSpec(['sh', '-c', 'tty; stty size; [ -t 0 ] && echo stdin-is-a-tty']);
   spec.process!.terminal = true;
@@ -42,10 +54,7 @@ t.test('a terminal container sends its pty master over --console-socket', async 
   const created = rt.call(['create', '--bundle', bundle.dir, '--console-socket', socketPath, id]);
   t.equal(created.status, 0, `create: ${created.stderr}`);
 
-  const connection = acceptConnection(listenFd);
-  const { fd: masterFd, name } = recvFd(connection);
-  fs.closeSync(connection);
-  t.teardown(() => fs.closeSync(masterFd));
+  const { masterFd, name } = receiveMaster(t, listenFd);
   t.match(name, /^\/dev\/pts\/\d+$/, 'the payload names the pty');
   t.equal(rt.call(['start', id]).status, 0, 'start');
   const output = drain(masterFd).replace(/\r\n/g, '\n');
@@ -53,21 +62,14 @@ t.test('a terminal container sends its pty master over --console-socket', async 
 });
 
 t.test('exec -t sends a pty of the container over --console-socket', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-console-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const socketPath = path.join(dir, 'console.sock');
-  const listenFd = listenUnixSocket(socketPath);
-  t.teardown(() => fs.closeSync(listenFd));
+  const { socketPath, listenFd } = consoleSocket(t);
   const bundle = makeBundle(t, baseSpec(['sleep', '100']));
   const rt = runtime(t);
   const id = uniqueId();
   t.equal(rt.call(['run', '--detach', '--bundle', bundle.dir, id]).status, 0, 'run --detach');
   const exec = rt.call(['exec', '--tty', '--detach', '--console-socket', socketPath, id, 'sh', '-c', 'tty; cat /proc/1/cmdline']);
   t.equal(exec.status, 0, `exec: ${exec.stderr}`);
-  const connection = acceptConnection(listenFd);
-  const { fd: masterFd } = recvFd(connection);
-  fs.closeSync(connection);
-  t.teardown(() => fs.closeSync(masterFd));
+  const { masterFd } = receiveMaster(t, listenFd);
   t.match(drain(masterFd).replace(/\r\n/g, '\n'), /^\/dev\/pts\/\d+\nsleep\x00100\x00$/);
 });
 

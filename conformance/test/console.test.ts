@@ -38,7 +38,10 @@ function consoleSocket(t: Teardown): { socketPath: string; listenFd: number } {
 
 /** The pty master the runtime sent (and the name it sent with it), closed at the test's end. */
 function receiveMaster(t: Teardown, listenFd: number): { masterFd: number; name: string } {
-  const { masterFd, name } = receiveMaster(t, listenFd);
+  const connection = acceptConnection(listenFd);
+  const { fd: masterFd, name } = recvFd(connection);
+  fs.closeSync(connection);
+  t.teardown(() => fs.closeSync(masterFd));
   return { masterFd, name };
 }
 

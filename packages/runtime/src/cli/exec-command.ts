@@ -2,12 +2,10 @@
 // spec with the command line's arguments and overrides, as runc builds it.
 import fs from 'node:fs';
 import type { Process } from '@tsrunc/spec-schemas';
-import { parseRuntimeConfig } from '@tsrunc/spec-schemas';
-import { execInContainer } from '../container/exec.js';
 import type { RuntimeContext } from '../container/context.js';
 import { flag, int, list, str, UsageError, type Command, type Values } from './command.js';
 
-function processFromFile(file: string): Process {
+async function processFromFile(file: string): Promise<Process> {
   // Validated as the process of a minimal config, so that the schema speaks of it.
   const text = fs.readFileSync(file, 'utf8');
   let doc: unknown;
@@ -16,6 +14,7 @@ function processFromFile(file: string): Process {
   } catch (err) {
     throw new Error(`${file}: invalid JSON: ${(err as Error).message}`);
   }
+  const { parseRuntimeConfig } = await import('@tsrunc/spec-schemas');
   const parsed = parseRuntimeConfig(JSON.stringify({ ociVersion: '1.2.0', process: doc }), file);
   if (!parsed.ok) throw new Error(`${file}: ${parsed.error.replace(/^\/process/, '')}`);
   return parsed.value.process!;
@@ -81,11 +80,12 @@ export const execCommand: Command = {
   },
   flagsBeforeArgsOnly: true,
   args: [1, Number.MAX_SAFE_INTEGER],
-  run(ctx, values, [id, ...args]) {
+  async run(ctx, values, [id, ...args]) {
     const file = str(values, 'process');
+    const { execInContainer } = await import('../container/exec.js');
     return execInContainer(ctx, {
       id: id!,
-      process: file ? processFromFile(file) : processFromFlags(ctx, id!, values, args),
+      process: file ? await processFromFile(file) : processFromFlags(ctx, id!, values, args),
       consoleSocket: str(values, 'console-socket'),
       detach: flag(values, 'detach'),
       pidFile: str(values, 'pid-file'),

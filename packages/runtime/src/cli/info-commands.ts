@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultSpec } from '../container/spec-template.js';
-import { runtimeFeatures } from '../container/features.js';
 import { flag, str, type Command } from './command.js';
 
 export const infoCommands: Command[] = [
@@ -25,7 +24,9 @@ export const infoCommands: Command[] = [
     usage: 'features',
     options: {},
     args: 0,
-    run() {
+    async run() {
+      // Loaded here: it probes the host's cgroups and libseccomp, which no other command needs.
+      const { runtimeFeatures } = await import('../container/features.js');
       process.stdout.write(JSON.stringify(runtimeFeatures(), null, '    ') + '\n');
       return 0;
     },

@@ -1,10 +1,6 @@
 // create, start, run, state, kill, delete, list: the lifecycle as runc's command line has it.
-import { createContainer } from '../container/create.js';
-import { deleteContainer } from '../container/delete.js';
-import { killContainer } from '../container/kill.js';
-import { containerState, formatTable, listContainers } from '../container/list.js';
-import { runContainer } from '../container/run.js';
-import { startContainer } from '../container/start.js';
+// Each command loads its implementation when it runs: containerd calls tsrunc several times per
+// container, and `state` should not pay for what `create` needs (libc bindings, schemas, cgroups).
 import { flag, int, str, type Command, type Options, type Values } from './command.js';
 
 const createOptions: Options = {
@@ -36,6 +32,7 @@ export const lifecycleCommands: Command[] = [
     options: createOptions,
     args: 1,
     async run(ctx, values, [id]) {
+      const { createContainer } = await import('../container/create.js');
       await createContainer(ctx, createArgs(values, id!));
       return 0;
     },
@@ -46,7 +43,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'start <container-id>',
     options: {},
     args: 1,
-    run(ctx, _values, [id]) {
+    async run(ctx, _values, [id]) {
+      const { startContainer } = await import('../container/start.js');
       startContainer(ctx, id!);
       return 0;
     },
@@ -57,7 +55,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'run [command options] <container-id>',
     options: { ...createOptions, detach: { type: 'boolean', short: 'd' }, 'keep': { type: 'boolean' } },
     args: 1,
-    run(ctx, values, [id]) {
+    async run(ctx, values, [id]) {
+      const { runContainer } = await import('../container/run.js');
       return runContainer(ctx, { ...createArgs(values, id!), detach: flag(values, 'detach'), keep: flag(values, 'keep') });
     },
   },
@@ -67,7 +66,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'state <container-id>',
     options: {},
     args: 1,
-    run(ctx, _values, [id]) {
+    async run(ctx, _values, [id]) {
+      const { containerState } = await import('../container/list.js');
       process.stdout.write(JSON.stringify(containerState(ctx, id!), null, '  '));
       return 0;
     },
@@ -78,7 +78,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'kill [command options] <container-id> [signal]',
     options: { all: { type: 'boolean', short: 'a' } },
     args: [1, 2],
-    run(ctx, values, [id, signal]) {
+    async run(ctx, values, [id, signal]) {
+      const { killContainer } = await import('../container/kill.js');
       killContainer(ctx, id!, signal ?? 'SIGTERM', flag(values, 'all'));
       return 0;
     },
@@ -89,7 +90,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'delete [command options] <container-id>',
     options: { force: { type: 'boolean', short: 'f' } },
     args: 1,
-    run(ctx, values, [id]) {
+    async run(ctx, values, [id]) {
+      const { deleteContainer } = await import('../container/delete.js');
       deleteContainer(ctx, id!, flag(values, 'force'));
       return 0;
     },
@@ -100,9 +102,10 @@ export const lifecycleCommands: Command[] = [
     usage: 'list [command options]',
     options: { format: { type: 'string', short: 'f' }, quiet: { type: 'boolean', short: 'q' } },
     args: 0,
-    run(ctx, values) {
+    async run(ctx, values) {
       const format = str(values, 'format') ?? 'table';
       if (format !== 'table' && format !== 'json') throw new Error(`invalid format option: ${format}`);
+      const { formatTable, listContainers } = await import('../container/list.js');
       const states = listContainers(ctx);
       if (flag(values, 'quiet')) process.stdout.write(states.map((s) => s.id + '\n').join(''));
       else if (format === 'json') process.stdout.write(JSON.stringify(states) + '\n');

@@ -2,11 +2,14 @@
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { LinuxResources } from '@tsrunc/spec-schemas';
-import { requireCgroup } from '../container/cgroup.js';
-import { streamEvents } from '../container/events.js';
 import { resourcesFromFlags, updateFlagOptions } from '../container/update.js';
-import { statusOf } from '../container/status.js';
 import { flag, str, type Command } from './command.js';
+
+/** The cgroup code, loaded by the commands that use it only (see lifecycle-commands.ts). */
+const cgroupModules = async () => ({
+  ...(await import('../container/cgroup.js')),
+  ...(await import('../container/status.js')),
+});
 
 export const manageCommands: Command[] = [
   {
@@ -15,7 +18,8 @@ export const manageCommands: Command[] = [
     usage: 'pause <container-id>',
     options: {},
     args: 1,
-    run(ctx, _values, [id]) {
+    async run(ctx, _values, [id]) {
+      const { requireCgroup, statusOf } = await cgroupModules();
       const record = ctx.store.load(id!);
       const status = statusOf(ctx, record);
       if (status !== 'running' && status !== 'created') throw new Error(`container not running or created: ${status}`);
@@ -29,7 +33,8 @@ export const manageCommands: Command[] = [
     usage: 'resume <container-id>',
     options: {},
     args: 1,
-    run(ctx, _values, [id]) {
+    async run(ctx, _values, [id]) {
+      const { requireCgroup, statusOf } = await cgroupModules();
       const record = ctx.store.load(id!);
       if (statusOf(ctx, record) !== 'paused') throw new Error('container not paused');
       requireCgroup(record).thaw();
@@ -43,7 +48,8 @@ export const manageCommands: Command[] = [
     options: { format: { type: 'string', short: 'f' } },
     args: [1, Number.MAX_SAFE_INTEGER],
     flagsBeforeArgsOnly: true,
-    run(ctx, values, [id, ...psArgs]) {
+    async run(ctx, values, [id, ...psArgs]) {
+      const { requireCgroup } = await cgroupModules();
       const record = ctx.store.load(id!);
       const pids = requireCgroup(record).pids();
       const format = str(values, 'format') ?? 'table';
@@ -69,7 +75,8 @@ export const manageCommands: Command[] = [
     usage: 'update [command options] <container-id>',
     options: { resources: { type: 'string', short: 'r' }, ...updateFlagOptions },
     args: 1,
-    run(ctx, values, [id]) {
+    async run(ctx, values, [id]) {
+      const { requireCgroup, statusOf } = await cgroupModules();
       const record = ctx.store.load(id!);
       if (statusOf(ctx, record) === 'stopped') throw new Error('cannot update a stopped container');
       const file = str(values, 'resources');
@@ -88,8 +95,9 @@ export const manageCommands: Command[] = [
     usage: 'events [command options] <container-id>',
     options: { interval: { type: 'string' }, stats: { type: 'boolean' } },
     args: 1,
-    run(ctx, values, [id]) {
+    async run(ctx, values, [id]) {
       const interval = str(values, 'interval') ?? '5s';
+      const { streamEvents } = await import('../container/events.js');
       return streamEvents(ctx, id!, { stats: flag(values, 'stats'), intervalMs: parseDuration(interval) });
     },
   },

@@ -14,7 +14,7 @@ const INDEX_FILE = 'index.json';
 const LAYOUT_VERSION = '1.0.0';
 
 /** Canonical form used for every JSON document we hash: no whitespace, keys in construction order. */
-function canonicalJson(value: unknown): Buffer {
+export function canonicalJson(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 

@@ -1,0 +1,245 @@
+// The build: stages in dependency order (independent ones concurrently), each instruction
+// applied to the stage's image, file-changing steps looked up in the cache by content.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { History } from '@tsrunc/spec-schemas';
+import {
+  expandWords, resolveStage, stageDependencies,
+  type AddInstruction, type CopyInstruction, type Dockerfile, type Instruction, type Stage,
+} from '../dockerfile/index.js';
+import { extractLayer } from '../image/layer-reader.js';
+import { storeDirectoryAsLayer } from '../image/layer-writer.js';
+import { extractIfArchive } from './add-archive.js';
+import { stepKey } from './cache.js';
+import { planCopy, planDigest, stageCopy, stageHeredocs, type SourceRoot } from './copy.js';
+import { IgnoreMatcher } from './ignore.js';
+import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
+import { applyMetadata, type StageContext } from './metadata.js';
+import type { Progress } from './progress.js';
+import { loadBase } from './stage-base.js';
+import type { BuilderStore } from './store-root.js';
+
+export interface BuildRequest {
+  dockerfile: Dockerfile;
+  dockerfileName: string;
+  context: SourceRoot;
+  buildArgs: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  sourceDateEpoch?: number;
+  store: BuilderStore;
+  progress: Progress;
+}
+
+interface StageResult {
+  state: ImageState;
+  key: string;
+}
+
+/** The args every build has, as BuildKit predefines them (usable once declared with ARG). */
+function predefinedArgs(): Record<string, string> {
+  const arch = hostArchitecture();
+  const platform = `linux/${arch}`;
+  return {
+    TARGETPLATFORM: platform, TARGETOS: 'linux', TARGETARCH: arch, TARGETVARIANT: '',
+    BUILDPLATFORM: platform, BUILDOS: 'linux', BUILDARCH: arch, BUILDVARIANT: '',
+  };
+}
+
+const SCRATCH_DIR_PREFIX = path.join(os.tmpdir(), 'tsbuild-');
+
+export class Build {
+  private readonly results = new Map<number, Promise<StageResult>>();
+  private readonly globalArgs: Record<string, string | undefined> = {};
+
+  constructor(private readonly req: BuildRequest) {
+    const lookup = (name: string) => this.globalArgs[name];
+    for (const arg of req.dockerfile.globalArgs.flatMap((a) => a.args)) {
+      const fallback = arg.defaultRaw !== undefined ? expandWords(arg.defaultRaw, lookup, req.dockerfile.escape) : undefined;
+      this.globalArgs[arg.name] = req.buildArgs[arg.name] ?? predefinedArgs()[arg.name] ?? fallback;
+    }
+  }
+
+  /** Builds the target (the last stage when none is named) and what it needs, nothing else. */
+  async run(): Promise<ImageState> {
+    const df = this.req.dockerfile;
+    const target = this.req.target !== undefined ? resolveStage(df, this.req.target) : df.stages[df.stages.length - 1]!;
+    stageDependencies(df); // rejects cycles before anything is built
+    return (await this.stage(target.index)).state;
+  }
+
+  private stage(index: number): Promise<StageResult> {
+    let result = this.results.get(index);
+    if (!result) {
+      result = this.buildStage(this.req.dockerfile.stages[index]!);
+      this.results.set(index, result);
+    }
+    return result;
+  }
+
+  private findStage(ref: string): Stage | undefined {
+    const stages = this.req.dockerfile.stages;
+    if (/^\d+$/.test(ref)) return stages[Number(ref)];
+    return stages.find((s) => s.name === ref.toLowerCase());
+  }
+
+  private label(stage: Stage): string {
+    return stage.name ?? `stage-${stage.index}`;
+  }
+
+  private async buildStage(stage: Stage): Promise<StageResult> {
+    const df = this.req.dockerfile;
+    const baseName = expandWords(stage.base, (n) => this.globalArgs[n], df.escape);
+    const earlier = this.findStage(baseName);
+    const total = stage.instructions.length + 1;
+    const from = this.req.progress.step(`[${this.label(stage)} 1/${total}] FROM ${baseName}`);
+    let state: ImageState;
+    let key: string;
+    if (earlier && earlier.index < stage.index) {
+      const parent = await this.stage(earlier.index);
+      state = structuredClone(parent.state);
+      key = parent.key;
+    } else {
+      const base = await loadBase(this.req.store, baseName);
+      state = base.state;
+      key = stepKey(['FROM', base.key]);
+    }
+    from.done();
+    const stageArgs: Record<string, string | undefined> = {};
+    const ctx: StageContext = {
+      expand: (word) => expandWords(word, (n) => stageArgs[n] ?? envValue(state.config.config?.Env, n), df.escape),
+      shell: ['/bin/sh', '-c'],
+      cmdSet: false,
+    };
+    for (const [i, instruction] of stage.instructions.entries()) {
+      const title = `[${this.label(stage)} ${i + 2}/${total}] ${instruction.original}`;
+      key = await this.step(instruction, state, ctx, stageArgs, key, title);
+    }
+    return { state, key };
+  }
+
+  private history(createdBy: string, emptyLayer: boolean): History {
+    return { created: this.created(), created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(emptyLayer ? { empty_layer: true } : {}) };
+  }
+
+  created(): string {
+    return new Date(this.req.sourceDateEpoch !== undefined ? this.req.sourceDateEpoch * 1000 : Date.now()).toISOString();
+  }
+
+  private where(instruction: Instruction): string {
+    return `${this.req.dockerfileName}:${instruction.line}`;
+  }
+
+  private async step(i: Instruction, state: ImageState, ctx: StageContext,
+    stageArgs: Record<string, string | undefined>, parentKey: string, title: string): Promise<string> {
+    if (i.kind === 'ARG') {
+      for (const arg of i.args) {
+        const fallback = arg.defaultRaw !== undefined ? ctx.expand(arg.defaultRaw) : this.globalArgs[arg.name];
+        stageArgs[arg.name] = this.req.buildArgs[arg.name] ?? predefinedArgs()[arg.name] ?? fallback;
+      }
+      return stepKey([parentKey, 'ARG', JSON.stringify(i.args.map((a) => [a.name, stageArgs[a.name] ?? null]))]);
+    }
+    const history = applyMetadata(state.config, i, ctx);
+    if (history !== undefined) {
+      (state.config.history ??= []).push(this.history(history, true));
+      return stepKey([parentKey, history]);
+    }
+    const progress = this.req.progress.step(title);
+    try {
+      switch (i.kind) {
+        case 'COPY':
+        case 'ADD':
+          return await this.copy(i, state, ctx, parentKey, progress);
+        case 'RUN':
+          throw new Error('RUN is not supported yet (tsbuild builds COPY/ADD and metadata instructions)');
+        case 'ONBUILD':
+          throw new Error('ONBUILD is not supported yet');
+        default:
+          throw new Error(`${i.kind} is not supported`);
+      }
+    } catch (err) {
+      throw new Error(`${this.where(i)}: ${(err as Error).message}`);
+    }
+  }
+
+  private async sourceFor(i: CopyInstruction | AddInstruction): Promise<{ source: SourceRoot; cleanup(): void; key: string }> {
+    const from = i.flags.from;
+    if (typeof from !== 'string') return { source: this.req.context, cleanup: () => {}, key: 'context' };
+    const stage = this.findStage(from);
+    if (!stage) throw new Error(`COPY --from=${from}: no such stage (images as --from sources are not supported yet)`);
+    const result = await this.stage(stage.index);
+    // The stage's filesystem, assembled from its layers for reading.
+    const dir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
+    for (const layer of result.state.layers) {
+      await extractLayer(fs.createReadStream(this.req.store.layout.blobs.path(layer.descriptor.digest)), dir);
+    }
+    return {
+      source: { dir, ignore: new IgnoreMatcher([]), label: `stage "${from}"` },
+      cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+      key: result.key,
+    };
+  }
+
+  private async copy(i: CopyInstruction | AddInstruction, state: ImageState, ctx: StageContext, parentKey: string,
+    progress: ReturnType<Progress['step']>): Promise<string> {
+    const words = i.sources.map((s) => ctx.expand(s));
+    const workdir = state.config.config?.WorkingDir || '/';
+    const destWord = ctx.expand(i.dest);
+    const dest = path.posix.resolve(workdir, destWord) + (destWord.endsWith('/') && destWord !== '/' ? '/' : '');
+    if (i.kind === 'ADD') {
+      const remote = words.find((w) => /^[a-z]+:\/\//i.test(w));
+      if (remote) throw new Error(`ADD ${remote}: network access is not available to tsbuild here`);
+    }
+    const owner = parseChown(i.flags.chown, ctx);
+    const chmod = typeof i.flags.chmod === 'string' ? parseInt(ctx.expand(i.flags.chmod), 8) : undefined;
+    if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new Error(`invalid --chmod=${String(i.flags.chmod)}`);
+    const { source, cleanup, key: sourceKey } = await this.sourceFor(i);
+    try {
+      const plan = planCopy(source, words, dest);
+      const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
+      const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs]), sourceKey, planDigest(source, plan)]);
+      const cached = this.req.noCache ? undefined : this.req.store.cache.get(key);
+      let layer: Layer | null;
+      if (cached && (!cached.layer || this.req.store.layout.blobs.has(cached.layer.descriptor.digest))) {
+        layer = cached.layer;
+        progress.done(true);
+      } else {
+        const staging = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
+        try {
+          if (i.kind === 'ADD') await this.stageAdd(source, plan, dest, staging);
+          else stageCopy(source, plan, staging, owner, chmod);
+          stageHeredocs(heredocs, dest, staging, owner, chmod);
+          layer = await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch);
+        } finally {
+          fs.rmSync(staging, { recursive: true, force: true });
+        }
+        this.req.store.cache.set(key, layer);
+        progress.done(false);
+      }
+      if (layer) state.layers.push(layer);
+      (state.config.history ??= []).push(this.history(`${i.kind} ${[...words, destWord].join(' ')} # buildkit`, !layer));
+      return key;
+    } finally {
+      cleanup();
+    }
+  }
+
+  /** ADD: archives among the sources are extracted into the destination directory, the rest copied. */
+  private async stageAdd(source: SourceRoot, plan: ReturnType<typeof planCopy>, dest: string, staging: string): Promise<void> {
+    for (const entry of plan.entries) {
+      const file = path.join(source.dir, entry.from);
+      if (fs.lstatSync(file).isFile() && await extractIfArchive(file, path.join(staging, dest))) continue;
+      stageCopy(source, { entries: [entry] }, staging, { uid: 0, gid: 0 });
+    }
+  }
+}
+
+/** --chown=UID[:GID] (numeric; names need the image's /etc/passwd, which COPY does not read yet). */
+function parseChown(flag: string | string[] | undefined, ctx: StageContext): { uid: number; gid: number } {
+  if (typeof flag !== 'string') return { uid: 0, gid: 0 };
+  const value = ctx.expand(flag);
+  const m = /^(\d+)(?::(\d+))?$/.exec(value);
+  if (!m) throw new Error(`--chown=${value}: only numeric uid[:gid] is supported yet`);
+  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+}

@@ -1,0 +1,88 @@
+// The built image: its config and manifest, validated against the image-spec schemas, tagged in
+// the local store and written where -o asks (an OCI layout, an OCI archive, a docker archive).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkDocument, MEDIA_TYPES, type ImageConfig, type ImageManifest } from '@tsrunc/spec-schemas';
+import { canonicalJson, OciLayout, writeDockerArchive, writeOciArchive } from '../image/layout.js';
+import { sha256Digest } from '../image/store.js';
+import type { ImageState } from './image-state.js';
+import type { BuilderStore } from './store-root.js';
+
+export interface Output {
+  type: 'oci' | 'oci-archive' | 'docker-archive';
+  dest: string;
+}
+
+export interface FinalImage {
+  config: ImageConfig;
+  manifest: ImageManifest;
+}
+
+export function finalizeImage(state: ImageState, created: string): FinalImage {
+  const config: ImageConfig = {
+    ...state.config,
+    created,
+    rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) },
+  };
+  const configBytes = canonicalJson(config);
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.manifest,
+    config: { mediaType: MEDIA_TYPES.config, digest: sha256Digest(configBytes), size: configBytes.length },
+    layers: state.layers.map((l) => l.descriptor),
+  };
+  for (const [kind, doc] of [['imageConfig', config], ['manifest', manifest]] as const) {
+    const problem = checkDocument(kind, doc);
+    if (problem) throw new Error(`the built ${kind} is invalid: ${problem}`);
+  }
+  return { config, manifest };
+}
+
+/** "-o type=oci,dest=DIR" -> { type, dest }. */
+export function parseOutput(text: string): Output {
+  const fields = Object.fromEntries(text.split(',').map((kv) => {
+    const eq = kv.indexOf('=');
+    return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+  }));
+  const type = fields.type;
+  if (type !== 'oci' && type !== 'oci-archive' && type !== 'docker-archive') {
+    throw new Error(`-o ${text}: type must be oci, oci-archive or docker-archive`);
+  }
+  if (!fields.dest) throw new Error(`-o ${text}: dest= is required`);
+  return { type, dest: path.resolve(fields.dest) };
+}
+
+/** "registry/name:tag" -> "tag", the ref name skopeo's oci:DIR:TAG and umoci look for. */
+export function tagOf(reference: string): string {
+  const last = reference.slice(reference.lastIndexOf('/') + 1);
+  const colon = last.lastIndexOf(':');
+  return colon < 0 ? 'latest' : last.slice(colon + 1);
+}
+
+async function writeLayout(store: BuilderStore, image: FinalImage, dir: string, refName: string): Promise<void> {
+  const layout = await OciLayout.open(dir, { create: true });
+  for (const layer of image.manifest.layers) {
+    if (!layout.blobs.has(layer.digest)) fs.copyFileSync(store.layout.blobs.path(layer.digest), layout.blobs.path(layer.digest));
+  }
+  await layout.addManifest(image.manifest, image.config, refName);
+}
+
+export async function exportImage(store: BuilderStore, image: FinalImage, tags: string[], outputs: Output[]): Promise<void> {
+  for (const tag of tags) await store.layout.addManifest(image.manifest, image.config, tag);
+  const name = tags[0] ?? 'image:latest';
+  for (const output of outputs) {
+    if (output.type === 'oci') {
+      await writeLayout(store, image, output.dest, tagOf(name));
+      continue;
+    }
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-export-'));
+    try {
+      await writeLayout(store, image, scratch, tagOf(name));
+      if (output.type === 'oci-archive') await writeOciArchive(scratch, output.dest);
+      else await writeDockerArchive(scratch, tagOf(name), output.dest, name.includes(':') ? name : `${name}:latest`);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// Instructions that only change the image config, applied as docker build applies them.
+import path from 'node:path';
+import type { ImageConfig } from '@tsrunc/spec-schemas';
+import type { CmdInstruction, EntrypointInstruction, HealthcheckInstruction, Instruction } from '../dockerfile/index.js';
+import { withEnv } from './image-state.js';
+
+export interface StageContext {
+  /** Expands a word with the stage's ARG and ENV values. */
+  expand(word: string): string;
+  shell: string[];
+  /** CMD was set in this stage (ENTRYPOINT then keeps it). */
+  cmdSet: boolean;
+}
+
+function commandArgs(i: CmdInstruction | EntrypointInstruction, ctx: StageContext): string[] {
+  return i.form === 'exec' ? i.args : [...ctx.shell, i.command];
+}
+
+function healthcheck(i: HealthcheckInstruction): NonNullable<ImageConfig['config']>['Healthcheck'] {
+  const o = i.options;
+  return {
+    Test: i.test,
+    ...(o.interval !== undefined ? { Interval: o.interval } : {}),
+    ...(o.timeout !== undefined ? { Timeout: o.timeout } : {}),
+    ...(o.startPeriod !== undefined ? { StartPeriod: o.startPeriod } : {}),
+    ...(o.retries !== undefined ? { Retries: o.retries } : {}),
+  };
+}
+
+/** Applies `i` to `image` when it is a metadata instruction; returns the history text, or undefined if it is not one. */
+export function applyMetadata(image: ImageConfig, i: Instruction, ctx: StageContext): string | undefined {
+  const c = (image.config ??= {});
+  switch (i.kind) {
+    case 'ENV': {
+      const pairs = i.pairs.map((p) => [p.key, ctx.expand(p.raw)] as const);
+      for (const [key, value] of pairs) c.Env = withEnv(c.Env, key, value);
+      return `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    }
+    case 'LABEL': {
+      const pairs = i.pairs.map((p) => [ctx.expand(p.key), ctx.expand(p.raw)] as const);
+      c.Labels = { ...(c.Labels ?? {}), ...Object.fromEntries(pairs) };
+      return `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    }
+    case 'USER':
+      c.User = ctx.expand(i.user);
+      return `USER ${c.User}`;
+    case 'WORKDIR':
+      c.WorkingDir = path.posix.resolve(c.WorkingDir || '/', ctx.expand(i.path));
+      return `WORKDIR ${c.WorkingDir}`;
+    case 'EXPOSE': {
+      const ports = i.ports.map((p) => ctx.expand(p)).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+      c.ExposedPorts = { ...(c.ExposedPorts ?? {}), ...Object.fromEntries(ports.map((p) => [p, {}])) };
+      return `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`;
+    }
+    case 'VOLUME': {
+      const paths = i.paths.map((p) => ctx.expand(p));
+      c.Volumes = { ...(c.Volumes ?? {}), ...Object.fromEntries(paths.map((p) => [p, {}])) };
+      return `VOLUME [${paths.join(' ')}]`;
+    }
+    case 'CMD':
+      c.Cmd = commandArgs(i, ctx);
+      ctx.cmdSet = true;
+      return `CMD ${JSON.stringify(c.Cmd)}`;
+    case 'ENTRYPOINT':
+      c.Entrypoint = commandArgs(i, ctx);
+      if (!ctx.cmdSet) c.Cmd = null;
+      return `ENTRYPOINT ${JSON.stringify(c.Entrypoint)}`;
+    case 'STOPSIGNAL':
+      c.StopSignal = ctx.expand(i.signal);
+      return `STOPSIGNAL ${c.StopSignal}`;
+    case 'SHELL':
+      ctx.shell = i.args;
+      return `SHELL ${JSON.stringify(i.args)}`;
+    case 'MAINTAINER':
+      image.author = i.name;
+      return `MAINTAINER ${i.name}`;
+    case 'HEALTHCHECK':
+      c.Healthcheck = healthcheck(i);
+      return `HEALTHCHECK ${JSON.stringify(i.test)}`;
+    default:
+      return undefined;
+  }
+}

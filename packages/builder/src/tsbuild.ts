@@ -1,0 +1,139 @@
+// tsbuild: a Dockerfile and a build context to an OCI image, used as `docker build` is.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseDockerfile, toAst } from './dockerfile/index.js';
+import { Build } from './engine/build.js';
+import { exportImage, finalizeImage, parseOutput } from './engine/export.js';
+import { loadIgnore } from './engine/ignore.js';
+import { Progress } from './engine/progress.js';
+import { prune } from './engine/prune.js';
+import { openStore, storeRoot } from './engine/store-root.js';
+import { unpackImage } from './engine/unpack.js';
+import { canonicalJson } from './image/layout.js';
+import { sha256Digest } from './image/store.js';
+
+const VERSION = 'tsbuild version 0.1.0';
+
+const USAGE = `Usage:
+  tsbuild [build] [-f Dockerfile] [-t name:tag]... [--build-arg K=V]... [--target STAGE] [--no-cache]
+          [--progress auto|plain|tty] [-o type=oci|oci-archive|docker-archive,dest=PATH]... [--root DIR]
+          [--print ast] CONTEXT
+  tsbuild unpack NAME[:TAG] BUNDLE_DIR
+  tsbuild images
+  tsbuild prune [--all]
+  tsbuild --version
+`;
+
+const buildOptions = {
+  file: { type: 'string', short: 'f' },
+  tag: { type: 'string', short: 't', multiple: true },
+  'build-arg': { type: 'string', multiple: true },
+  target: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  progress: { type: 'string' },
+  output: { type: 'string', short: 'o', multiple: true },
+  root: { type: 'string' },
+  print: { type: 'string' },
+  secret: { type: 'string', multiple: true },
+} as const;
+
+function buildArgs(list: string[] = []): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) {
+      // `--build-arg NAME` takes the value from the environment, as docker does.
+      const value = process.env[item];
+      if (value !== undefined) args[item] = value;
+    } else {
+      args[item.slice(0, eq)] = item.slice(eq + 1);
+    }
+  }
+  return args;
+}
+
+function sourceDateEpoch(args: Record<string, string>): number | undefined {
+  const text = args.SOURCE_DATE_EPOCH ?? process.env.SOURCE_DATE_EPOCH;
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new Error(`SOURCE_DATE_EPOCH=${text}: not a number of seconds`);
+  return Number(text);
+}
+
+async function build(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: buildOptions, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new Error('build requires exactly 1 argument: the build context');
+  const contextDir = path.resolve(positionals[0]!);
+  if (!fs.statSync(contextDir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`build context ${contextDir} is not a directory`);
+  const dockerfilePath = path.resolve(contextDir, values.file ?? 'Dockerfile');
+  if (!fs.existsSync(dockerfilePath)) throw new Error(`failed to read dockerfile: open ${dockerfilePath}: no such file or directory`);
+  const dockerfileName = path.basename(dockerfilePath);
+  const dockerfile = parseDockerfile(fs.readFileSync(dockerfilePath, 'utf8'), dockerfileName);
+  if (values.print !== undefined) {
+    if (values.print !== 'ast') throw new Error(`--print ${values.print}: only "ast" is known`);
+    process.stdout.write(JSON.stringify(toAst(dockerfile), null, 2) + '\n');
+    return 0;
+  }
+  if (values.secret?.length) throw new Error('--secret is only used by RUN --mount=type=secret, which is not supported yet');
+  const outputs = (values.output ?? []).map(parseOutput);
+  const args = buildArgs(values['build-arg']);
+  const store = await openStore(storeRoot(values.root));
+  const progress = new Progress();
+  const load = progress.step(`[internal] load build definition from ${dockerfileName}`);
+  load.done();
+  const started = process.hrtime.bigint();
+  const epoch = sourceDateEpoch(args);
+  const run = new Build({
+    dockerfile, dockerfileName, buildArgs: args, noCache: values['no-cache'] === true, store, progress,
+    context: { dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context' },
+    ...(values.target !== undefined ? { target: values.target } : {}),
+    ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+  });
+  const state = await run.run();
+  const exporting = progress.step('exporting to image');
+  const image = finalizeImage(state, run.created());
+  await exportImage(store, image, values.tag ?? [], outputs);
+  store.cache.save();
+  exporting.done();
+  const digest = sha256Digest(canonicalJson(image.manifest));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  process.stderr.write(`built ${digest}${values.tag ? ` as ${values.tag.join(', ')}` : ''} in ${seconds.toFixed(1)}s\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === 'version') {
+    process.stdout.write(VERSION + '\n');
+    return 0;
+  }
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(USAGE);
+    return first === undefined ? 1 : 0;
+  }
+  if (first === 'unpack' || first === 'images' || first === 'prune') {
+    const { values, positionals } = parseArgs({ args: rest, options: { root: { type: 'string' }, all: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    const store = await openStore(storeRoot(values.root));
+    if (first === 'unpack') {
+      if (positionals.length !== 2) throw new Error('unpack requires exactly 2 arguments: NAME[:TAG] BUNDLE_DIR');
+      await unpackImage(store, positionals[0]!, path.resolve(positionals[1]!));
+    } else if (first === 'images') {
+      for (const d of store.layout.readIndex().manifests) {
+        process.stdout.write(`${d.annotations?.['org.opencontainers.image.ref.name'] ?? '<none>'}\t${d.digest}\t${d.size}\n`);
+      }
+    } else {
+      const { removed, bytes } = prune(store, values.all === true);
+      process.stdout.write(`removed ${removed} blobs, ${bytes} bytes\n`);
+    }
+    return 0;
+  }
+  return build(first === 'build' ? rest : argv);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`tsbuild: error: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,133 @@
+// tsbuild end to end: real builds into a store of the test's own, checked through the store, the
+// cache, and the tools that read OCI images (skopeo, umoci) and run them (tsrunc).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { checkDocument } from '@tsrunc/spec-schemas';
+
+const TSBUILD = fileURLToPath(new URL('../../bin/tsbuild', import.meta.url));
+const TSRUNC = fileURLToPath(new URL('../../../runtime/bin/tsrunc', import.meta.url));
+
+interface Project {
+  dir: string;
+  root: string;
+  build(args: string[], env?: Record<string, string>): { status: number | null; stdout: string; stderr: string };
+}
+
+function project(t: { teardown(fn: () => void): void }, files: Record<string, string>): Project {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-test-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, 'ctx', name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'ctx', name), content);
+  }
+  const root = path.join(dir, 'store');
+  return {
+    dir,
+    root,
+    build: (args, env = {}) => {
+      const r = spawnSync(TSBUILD, ['build', '--root', root, ...args, path.join(dir, 'ctx')], { encoding: 'utf8', env: { ...process.env, ...env } });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+}
+
+const count = (text: string, word: string) => text.split('\n').filter((l) => l.endsWith(` ${word}`)).length;
+
+t.test('metadata instructions set the image config', async (t) => {
+  const p = project(t, { Dockerfile: [
+    'ARG BASE=scratch', 'FROM $BASE', 'ENV A=1 B="two words"', 'LABEL x.y="z" other=$A', 'WORKDIR /app', 'WORKDIR sub',
+    'USER 1000:1000', 'EXPOSE 80 53/udp', 'VOLUME /data', 'STOPSIGNAL SIGTERM', 'ENTRYPOINT ["/bin/run"]', 'CMD run --verbose',
+  ].join('\n') });
+  const r = p.build(['-t', 'meta:1', '-o', `type=oci,dest=${p.dir}/out`]);
+  t.equal(r.status, 0, r.stderr);
+  const index = JSON.parse(fs.readFileSync(`${p.dir}/out/index.json`, 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+  t.equal(checkDocument('index', index), undefined, 'index.json is valid');
+  t.equal(index.manifests[0]!.annotations['org.opencontainers.image.ref.name'], '1');
+  const blob = (d: string) => JSON.parse(fs.readFileSync(`${p.dir}/out/blobs/sha256/${d.slice(7)}`, 'utf8'));
+  const manifest = blob(index.manifests[0]!.digest);
+  t.equal(checkDocument('manifest', manifest), undefined, 'the manifest is valid');
+  const config = blob(manifest.config.digest);
+  t.equal(checkDocument('imageConfig', config), undefined, 'the config is valid');
+  t.match(config.config, {
+    Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1', 'B=two words'],
+    Labels: { 'x.y': 'z', other: '1' }, WorkingDir: '/app/sub', User: '1000:1000',
+    ExposedPorts: { '80/tcp': {}, '53/udp': {} }, Volumes: { '/data': {} }, StopSignal: 'SIGTERM',
+    Entrypoint: ['/bin/run'], Cmd: ['/bin/sh', '-c', 'run --verbose'],
+  });
+  t.equal(config.history.length, 10, 'one history entry per instruction');
+  const skopeo = spawnSync('skopeo', ['inspect', `oci:${p.dir}/out:1`], { encoding: 'utf8' });
+  t.equal(skopeo.status, 0, `skopeo inspect: ${skopeo.stderr}`);
+});
+
+t.test('COPY, .dockerignore, the cache, reproducible digests, and the image run by tsrunc through umoci', async (t) => {
+  const p = project(t, {
+    Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY app/ /app/\nCOPY *.txt /docs/\nCMD ["/bin/busybox", "sh", "-c", "cat /app/msg /docs/*.txt; ls /app"]\n',
+    '.dockerignore': 'app/secret\n*.log\n',
+    'app/msg': 'hello\n',
+    'app/secret': 'never in the image\n',
+    'a.txt': 'A\n',
+    'b.txt': 'B\n',
+    'noise.log': 'ignored\n',
+  });
+  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
+  const env = { SOURCE_DATE_EPOCH: '1700000000' };
+  const first = p.build(['-t', 'copy:latest', '-o', `type=oci,dest=${p.dir}/out`], env);
+  t.equal(first.status, 0, first.stderr);
+  t.equal(count(first.stderr, 'CACHED'), 0, 'a cold build caches nothing');
+  const again = p.build(['-t', 'copy:latest'], env);
+  t.equal(count(again.stderr, 'CACHED'), 3, 'a rebuild with nothing changed is all cache hits');
+  const digest = (s: string) => /built (sha256:[0-9a-f]{64})/.exec(s)?.[1];
+  t.equal(digest(again.stderr), digest(first.stderr), 'the same digest with SOURCE_DATE_EPOCH');
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'app', 'msg'), 'changed\n');
+  const changed = p.build(['-t', 'copy:latest'], env);
+  t.equal(count(changed.stderr, 'CACHED'), 1, 'only the step before the changed file is cached');
+  t.not(digest(changed.stderr), digest(first.stderr));
+
+  const bundle = path.join(p.dir, 'bundle');
+  const umoci = spawnSync('umoci', ['unpack', '--image', `${p.dir}/out:latest`, bundle], { encoding: 'utf8' });
+  t.equal(umoci.status, 0, `umoci unpack: ${umoci.stderr}`);
+  t.notOk(fs.existsSync(path.join(bundle, 'rootfs/app/secret')), '.dockerignore kept the secret out');
+  const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+  config.process.terminal = false;
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
+  fs.chmodSync(p.dir, 0o755);
+  const run = spawnSync(TSRUNC, ['--root', path.join(p.dir, 'state'), 'run', '--bundle', bundle, `tsbuild-test-${process.pid}`], { encoding: 'utf8' });
+  t.equal(run.status, 0, `tsrunc run: ${run.stderr}`);
+  t.equal(run.stdout, 'hello\nA\nB\nmsg\n', 'the container sees the copied files');
+});
+
+t.test('--target builds only what the target needs', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch AS a\nCOPY x /x\nFROM scratch AS unused\nCOPY y /y\nFROM scratch AS final\nCOPY --from=a /x /copied\n', x: 'x', y: 'y' });
+  const r = p.build(['--target', 'final', '-t', 'target:1']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stderr, /\[a 2\/2\] COPY x \/x/);
+  t.notMatch(r.stderr, /\[unused/, 'the unused stage is not built');
+  const missing = p.build(['--target', 'nope']);
+  t.equal(missing.status, 1);
+  t.match(missing.stderr, /target stage "nope" could not be found/);
+});
+
+t.test('a bad Dockerfile fails with its line and tags nothing', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch\nCOPY missing /x\n' });
+  const r = p.build(['-t', 'bad:1']);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /tsbuild: error: Dockerfile:2: COPY: "missing": not found in the build context/);
+  const images = spawnSync(TSBUILD, ['images', '--root', p.root], { encoding: 'utf8' });
+  t.notMatch(images.stdout, /bad:1/, 'nothing tagged');
+  const syntax = project(t, { Dockerfile: 'FROM scratch\nFROBNICATE x\n' }).build([]);
+  t.equal(syntax.status, 1);
+  t.match(syntax.stderr, /Dockerfile:2: unknown instruction: FROBNICATE/i);
+});
+
+t.test('--print ast dumps the parsed Dockerfile', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch AS base\nENV A=1\n' });
+  const r = p.build(['--print', 'ast']);
+  t.equal(r.status, 0, r.stderr);
+  const ast = JSON.parse(r.stdout) as { stages: { name: string; instructions: { kind: string }[] }[] };
+  t.equal(ast.stages[0]!.name, 'base');
+  t.equal(ast.stages[0]!.instructions[0]!.kind, 'ENV');
+});

@@ -131,3 +131,39 @@ t.test('--print ast dumps the parsed Dockerfile', async (t) => {
   t.equal(ast.stages[0]!.name, 'base');
   t.equal(ast.stages[0]!.instructions[0]!.kind, 'ENV');
 });
+
+t.test('RUN runs in a tsrunc container on an overlay: output, ARG/ENV/USER/WORKDIR, whiteouts, cache, failures', async (t) => {
+  const p = project(t, {
+    Dockerfile: [
+      'FROM scratch AS base', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+      'FROM base', 'ARG WHO=world', 'ENV KEEP=yes', 'WORKDIR /work',
+      'RUN echo "hello $WHO $KEEP" > greeting && rm /bin/sed && echo step-output',
+      'USER 1000:1000', 'RUN id -u > uid.txt || echo "cannot write as 1000" > /dev/null; echo done',
+      'CMD ["cat", "/work/greeting"]', '',
+    ].join('\n'),
+  });
+  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
+  const first = p.build(['-t', 'run:1', '--build-arg', 'WHO=tsbuild']);
+  t.equal(first.status, 0, first.stderr);
+  t.match(first.stderr, /^#\d+ [\d.]+ step-output$/m, 'RUN output is shown, prefixed like BuildKit');
+  const again = p.build(['-t', 'run:1', '--build-arg', 'WHO=tsbuild']);
+  t.equal(count(again.stderr, 'CACHED'), 4, 'RUN steps are cached too');
+  const bundle = path.join(p.dir, 'bundle');
+  const unpack = spawnSync(TSBUILD, ['unpack', '--root', p.root, 'run:1', bundle], { encoding: 'utf8' });
+  t.equal(unpack.status, 0, unpack.stderr);
+  t.equal(fs.readFileSync(path.join(bundle, 'rootfs/work/greeting'), 'utf8'), 'hello tsbuild yes\n', 'ARG and ENV reach RUN; WORKDIR is created');
+  t.notOk(fs.existsSync(path.join(bundle, 'rootfs/bin/sed')), 'rm in RUN became a whiteout');
+  t.ok(fs.existsSync(path.join(bundle, 'rootfs/bin/ls')), 'the rest of the parent layer is there');
+  t.notOk(fs.existsSync(path.join(bundle, 'rootfs/etc/resolv.conf')), 'the mount points of RUN are not in the layer');
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  t.notMatch(mounts, /tsbuild-run-/, 'no overlay left mounted');
+
+  const failing = project(t, { Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo about to fail; exit 3"]\n' });
+  fs.copyFileSync('/bin/busybox', path.join(failing.dir, 'ctx', 'busybox'));
+  const r = failing.build(['-t', 'fail:1']);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /Dockerfile:3: process ".*exit 3" did not complete successfully: exit code: 3/);
+  t.match(r.stderr, /about to fail/, 'the last output lines are shown');
+  const images = spawnSync(TSBUILD, ['images', '--root', failing.root], { encoding: 'utf8' });
+  t.notMatch(images.stdout, /fail:1/, 'nothing tagged');
+});

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { History } from '@tsrunc/spec-schemas';
 import {
   expandWords, resolveStage, stageDependencies,
-  type AddInstruction, type CopyInstruction, type Dockerfile, type Instruction, type Stage,
+  type AddInstruction, type CopyInstruction, type Dockerfile, type Instruction, type RunInstruction, type Stage,
 } from '../dockerfile/index.js';
 import { extractLayer } from '../image/layer-reader.js';
 import { storeDirectoryAsLayer } from '../image/layer-writer.js';
@@ -17,6 +17,7 @@ import { IgnoreMatcher } from './ignore.js';
 import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
+import { RunExecutor, runArgs, runNetwork } from './run-step.js';
 import { loadBase } from './stage-base.js';
 import type { BuilderStore } from './store-root.js';
 
@@ -52,8 +53,10 @@ const SCRATCH_DIR_PREFIX = path.join(os.tmpdir(), 'tsbuild-');
 export class Build {
   private readonly results = new Map<number, Promise<StageResult>>();
   private readonly globalArgs: Record<string, string | undefined> = {};
+  private readonly runner: RunExecutor;
 
   constructor(private readonly req: BuildRequest) {
+    this.runner = new RunExecutor(req.store, req.sourceDateEpoch);
     const lookup = (name: string) => this.globalArgs[name];
     for (const arg of req.dockerfile.globalArgs.flatMap((a) => a.args)) {
       const fallback = arg.defaultRaw !== undefined ? expandWords(arg.defaultRaw, lookup, req.dockerfile.escape) : undefined;
@@ -66,7 +69,11 @@ export class Build {
     const df = this.req.dockerfile;
     const target = this.req.target !== undefined ? resolveStage(df, this.req.target) : df.stages[df.stages.length - 1]!;
     stageDependencies(df); // rejects cycles before anything is built
-    return (await this.stage(target.index)).state;
+    try {
+      return (await this.stage(target.index)).state;
+    } finally {
+      this.runner.close();
+    }
   }
 
   private stage(index: number): Promise<StageResult> {
@@ -152,7 +159,7 @@ export class Build {
         case 'ADD':
           return await this.copy(i, state, ctx, parentKey, progress);
         case 'RUN':
-          throw new Error('RUN is not supported yet (tsbuild builds COPY/ADD and metadata instructions)');
+          return await this.runStep(i, state, ctx, stageArgs, parentKey, progress);
         case 'ONBUILD':
           throw new Error('ONBUILD is not supported yet');
         default:
@@ -223,6 +230,46 @@ export class Build {
     } finally {
       cleanup();
     }
+  }
+
+  private async runStep(i: RunInstruction, state: ImageState, ctx: StageContext, stageArgs: Record<string, string | undefined>,
+    parentKey: string, progress: ReturnType<Progress['step']>): Promise<string> {
+    for (const flag of ['mount', 'security']) {
+      if (i.flags[flag] !== undefined) throw new Error(`RUN --${flag} is not supported yet`);
+    }
+    const env = state.config.config?.Env ?? [];
+    // Declared ARGs reach the step's environment, ENV winning over them, as in BuildKit.
+    const argEnv = Object.entries(stageArgs)
+      .filter(([name, value]) => value !== undefined && envValue(env, name) === undefined)
+      .map(([name, value]) => `${name}=${value}`);
+    const step = {
+      args: runArgs(i, ctx.shell, ctx.expand),
+      env: [...env, ...argEnv],
+      cwd: state.config.config?.WorkingDir || '/',
+      user: state.config.config?.User ?? '',
+      network: runNetwork(i.flags.network),
+    };
+    const key = stepKey([parentKey, 'RUN', JSON.stringify(step)]);
+    const cached = this.req.noCache ? undefined : this.req.store.cache.get(key);
+    let layer: Layer | null;
+    if (cached?.layer && this.req.store.layout.blobs.has(cached.layer.descriptor.digest)) {
+      layer = cached.layer;
+      progress.done(true);
+    } else {
+      let pending = '';
+      layer = await this.runner.run(step, state, parentKey, (chunk) => {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) progress.log(line);
+      });
+      if (pending) progress.log(pending);
+      this.req.store.cache.set(key, layer);
+      progress.done(false);
+    }
+    state.layers.push(layer);
+    (state.config.history ??= []).push(this.history(`RUN ${step.args.join(' ')} # buildkit`, false));
+    return key;
   }
 
   /** ADD: archives among the sources are extracted into the destination directory, the rest copied. */

@@ -143,3 +143,8 @@ t.test('--no-pivot moves the rootfs over / instead of pivot_root', async (t) => 
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /^bin\n/, 'the rootfs is /');
 });
+
+t.test('linux.personality LINUX32 makes uname report a 32-bit machine', { skip: process.arch === 'x64' ? false : 'the LINUX32 persona is checked on x86_64 hosts' }, async (t) => {
+  const out = inside(t, 'uname -m', (s) => { s.linux!.personality = { domain: 'LINUX32' }; });
+  t.equal(out, 'i686\n');
+});

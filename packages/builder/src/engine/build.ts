@@ -198,6 +198,9 @@ export class Build {
       const remote = words.find((w) => /^[a-z]+:\/\//i.test(w));
       if (remote) throw new Error(`ADD ${remote}: network access is not available to tsbuild here`);
     }
+    for (const flag of ['exclude', 'parents', 'checksum', 'keep-git-dir']) {
+      if (i.flags[flag] !== undefined) throw new Error(`${i.kind} --${flag} is not supported yet`);
+    }
     const owner = parseChown(i.flags.chown, ctx);
     const chmod = typeof i.flags.chmod === 'string' ? parseInt(ctx.expand(i.flags.chmod), 8) : undefined;
     if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new Error(`invalid --chmod=${String(i.flags.chmod)}`);

@@ -20,6 +20,7 @@ const setgroups = libc.func('int setgroups(size_t size, const uint32_t *list)');
 const setresgid = libc.func('int setresgid(uint32_t r, uint32_t e, uint32_t s)');
 const setresuid = libc.func('int setresuid(uint32_t r, uint32_t e, uint32_t s)');
 const umask = libc.func('uint32_t umask(uint32_t mask)');
+const personality = libc.func('int personality(unsigned long persona)');
 const execve = libc.func('int execve(const char *path, const char **argv, const char **envp)');
 const PR_SET_KEEPCAPS = 8;
 const PR_SET_NO_NEW_PRIVS = 38;
@@ -61,6 +62,7 @@ function tryChdir(dir: string): NodeJS.ErrnoException | undefined {
 export function execProcess(plan: ProcessPlan, executable = findExecutable(plan.args[0]!, plan.env, plan.cwd)): never {
   if (plan.oomScoreAdj !== undefined) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
   applyRlimits(plan.rlimits);
+  if (plan.personality !== undefined) check(personality(plan.personality) as number, 'personality');
   applySecurityModules(plan.apparmorProfile, plan.selinuxLabel);
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
   if (plan.seccomp && !plan.noNewPrivileges) loadSeccompFilter(plan.seccomp);

@@ -6,6 +6,9 @@ import { checkSecurityModules } from './lsm.js';
 import { planRlimits, type RlimitPlan } from './rlimits.js';
 import { planSeccomp, type SeccompPlan } from './seccomp.js';
 
+const PER_LINUX = 0x0000;
+const PER_LINUX32 = 0x0008;
+
 export interface ProcessPlan {
   args: string[];
   env: string[];
@@ -22,6 +25,8 @@ export interface ProcessPlan {
   seccomp?: SeccompPlan;
   apparmorProfile?: string;
   selinuxLabel?: string;
+  /** personality(2) persona: linux.personality's domain (flags are not supported). */
+  personality?: number;
   /** --preserve-fds: this many fds, found in the stage from `preservedFdBase` on, become 3, 4, ... */
   preserveFds: number;
   preservedFdBase: number;
@@ -48,7 +53,10 @@ export function planProcess(spec: Spec, options: { preserveFds: number; preserve
       lastCap,
     };
   }
+  const persona = spec.linux?.personality;
+  if (persona?.flags?.length) throw new Error('linux.personality.flags are not supported yet');
   return {
+    ...(persona ? { personality: persona.domain === 'LINUX32' ? PER_LINUX32 : PER_LINUX } : {}),
     args: p.args,
     env: p.env ?? [],
     cwd: p.cwd,

@@ -78,7 +78,10 @@ t.test('v2 manager', { skip: root === undefined ? 'no cgroup2 hierarchy mounted'
     // SIGSTOP goes through the freeze/signal/thaw path; SIGKILL through cgroup.kill.
     cg.killAll('SIGSTOP');
     t.equal(cg.state(), 'thawed', 'killAll thaws what it froze');
-    t.match(fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8'), /^\d+ \(sleep\) T /, 'the task got the signal');
+    // Delivery after the thaw is asynchronous: give the task a moment to stop.
+    const stopped = () => /^\d+ \(sleep\) T /.test(fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8'));
+    for (let i = 0; i < 100 && !stopped(); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    t.ok(stopped(), 'the task got the signal');
     cg.killAll('SIGKILL');
     t.equal(await waitExit(child, 5000), 'SIGKILL');
     cg.destroy();

@@ -97,3 +97,21 @@ t.test('concurrent creates of one ID: exactly one wins', async (t) => {
   })));
   t.same(codes.sort(), [0, 1, 1]);
 });
+
+t.test('--preserve-fds passes the caller\'s fd 3 to the container process', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { TSRUNC } = await import('../src/harness.js');
+  const rt = runtime(t);
+  const bundle = makeBundle(t, baseSpec(['sh', '-c', 'echo through fd 3 >&3']));
+  const file = path.join(bundle.dir, 'fd3.txt');
+  const fd = fs.openSync(file, 'w');
+  try {
+    const r = spawnSync(TSRUNC, ['--root', rt.root, 'run', '--preserve-fds', '1', '--bundle', bundle.dir, uniqueId()], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
+    t.equal(r.status, 0, r.stderr);
+  } finally {
+    fs.closeSync(fd);
+  }
+  t.equal(fs.readFileSync(file, 'utf8'), 'through fd 3\n');
+});

@@ -1,6 +1,6 @@
 // Pure conversions and parsing of the cgroup manager; no cgroups are touched.
 import t from 'tap';
-import { deviceRuleText, checkV2Devices } from '../src/cgroups/devices.js';
+import { allowsEverything, deviceRuleText } from '../src/cgroups/devices.js';
 import { detectCgroupMode, ownCgroups } from '../src/cgroups/mode.js';
 import { cleanCgroupPath, innerCgroupPath, v1Dir, v2Dir } from '../src/cgroups/paths.js';
 import { blkioWeightToIoWeight, sharesToWeight, swapV2Value } from '../src/cgroups/resources-v2.js';
@@ -48,7 +48,9 @@ t.test('device rules', async (t) => {
   t.equal(deviceRuleText({ allow: false }), 'a *:* rwm');
   t.equal(deviceRuleText({ allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }), 'c 1:3 rw');
   t.equal(deviceRuleText({ allow: true, type: 'b', major: 8, minor: -1 }), 'b 8:* rwm');
-  t.doesNotThrow(() => checkV2Devices([]));
-  t.doesNotThrow(() => checkV2Devices([{ allow: false }, { allow: true, access: 'rwm' }]));
-  t.throws(() => checkV2Devices([{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3 }]), /cgroup v2 device rules are not supported yet/);
+  t.ok(allowsEverything([]), 'no rules: no filter');
+  t.ok(allowsEverything([{ allow: false }, { allow: true, access: 'rwm' }]), 'a final allow-all wins');
+  t.notOk(allowsEverything([{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3 }]));
+  t.notOk(allowsEverything([{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 5, access: 'w' }]));
+  t.throws(() => allowsEverything([{ allow: true, type: 'x' }]), /invalid device rule type "x"/);
 });

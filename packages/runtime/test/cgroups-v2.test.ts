@@ -1,7 +1,7 @@
 // Exercises the v2 manager on a real cgroup2 hierarchy: /sys/fs/cgroup itself on a pure v2
 // host, or the hybrid /sys/fs/cgroup/unified mount (which may lack most controllers; the
 // parts needing them are skipped with the reason). Everything made here is removed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { once } from 'node:events';
 import * as path from 'node:path';
@@ -104,6 +104,21 @@ t.test('v2 manager', { skip: root === undefined ? 'no cgroup2 hierarchy mounted'
     t.notOk(fs.existsSync(dir));
   });
 
+  t.test('device rules become an eBPF filter that the kernel enforces', async (t) => {
+    const dir = uniqueDir();
+    const cg = new V2Manager(dir, hierarchy);
+    t.teardown(() => cleanup(cg, []));
+    cg.create();
+    cg.set({ devices: [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'r' }] });
+    // The shell moves itself into the cgroup before touching any device.
+    const probe = `echo $$ > ${dir}/cgroup.procs; echo x > /dev/null && echo null-rw; head -c1 /dev/zero > /dev/null && echo zero-r; ` +
+      '(echo x > /dev/zero) 2>/dev/null || echo zero-w-denied; (head -c1 /dev/full > /dev/null) 2>/dev/null || echo full-denied';
+    const run = () => spawnSync('sh', ['-c', probe], { encoding: 'utf8' }).stdout;
+    t.equal(run(), 'null-rw\nzero-r\nzero-w-denied\nfull-denied\n');
+    cg.set({ devices: [{ allow: true, access: 'rwm' }] });
+    t.equal(run(), 'null-rw\nzero-r\n', 'allow-all removes the filter: /dev/zero writable, /dev/full readable');
+  });
+
   t.test('bad and unavailable requests fail clearly', async (t) => {
     const dir = uniqueDir();
     const cg = new V2Manager(dir, hierarchy);
@@ -111,7 +126,6 @@ t.test('v2 manager', { skip: root === undefined ? 'no cgroup2 hierarchy mounted'
     cg.create();
     t.throws(() => cg.set({ unified: { '../cgroup.procs': '1' } }), /invalid linux.resources.unified key/);
     t.throws(() => cg.set({ unified: { 'cgroup.procs': '1' } }), /invalid linux.resources.unified key/);
-    t.throws(() => cg.set({ devices: [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3 }] }), /cgroup v2 device rules are not supported yet/);
     t.throws(() => cg.set({ cpu: { realtimeRuntime: 1000 } }), /not supported on cgroup v2/);
     // Only reachable where the memory controller is missing, as on a hybrid host.
     if (!controllers(dir).includes('memory')) {

@@ -1,6 +1,8 @@
-// Device access rules. v1 has the devices controller's allow/deny files; v2 would need an
-// eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE), which this runtime does not load yet.
+// Device access rules. v1 has the devices controller's allow/deny files; v2 has an eBPF
+// program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the cgroup, built from the rules.
 import type { LinuxDeviceCgroup } from '@tsrunc/spec-schemas';
+import { deviceProgram } from './bpf/device-program.js';
+import { replaceDeviceProgram } from './bpf/syscall.js';
 import { CgroupError, writeCgroupFile } from './files.js';
 
 function deviceNumber(n: number | undefined): string {
@@ -31,14 +33,15 @@ function isWildcard(rule: LinuxDeviceCgroup): boolean {
   return (rule.type === undefined || rule.type === '' || rule.type === 'a') && deviceNumber(rule.major) === '*' && deviceNumber(rule.minor) === '*';
 }
 
-/**
- * v2 without an eBPF program allows every device. That is only correct when the rules
- * amount to "allow all"; anything else is refused rather than silently not enforced.
- */
-export function checkV2Devices(rules: LinuxDeviceCgroup[]): void {
+/** True when the rules amount to "allow every device": v2 then needs no program at all. */
+export function allowsEverything(rules: LinuxDeviceCgroup[]): boolean {
   const texts = rules.map(deviceRuleText); // rejects malformed rules with the same messages as v1
   const last = rules[rules.length - 1];
   const lastGrantsAll = last?.allow === true && new Set(texts[texts.length - 1]?.split(' ')[2]).size === 3;
-  const allowAll = rules.length === 0 || (rules.every(isWildcard) && lastGrantsAll);
-  if (!allowAll) throw new CgroupError('cgroup v2 device rules are not supported yet');
+  return rules.length === 0 || (isWildcard(last!) && lastGrantsAll);
+}
+
+/** v2: the rules as a device filter program on the cgroup, replacing the previous one. */
+export function applyV2Devices(dir: string, rules: LinuxDeviceCgroup[]): void {
+  replaceDeviceProgram(dir, allowsEverything(rules) ? null : deviceProgram(rules));
 }

@@ -1,7 +1,7 @@
 // Writes LinuxResources into a cgroup v2 directory, converting v1-style spec values the
 // way runc does (shares -> cpu.weight, blkio weight -> io.weight, memory+swap -> swap).
 import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources } from '@tsrunc/spec-schemas';
-import { checkV2Devices } from './devices.js';
+import { applyV2Devices } from './devices.js';
 import { CgroupError, fileExists, readOptional, writeCgroupFile } from './files.js';
 import { pidsMaxValue, rdmaLine } from './resources-v1.js';
 
@@ -110,7 +110,7 @@ function checkUnifiedKey(key: string): void {
 }
 
 export function applyV2Resources(dir: string, r: LinuxResources): void {
-  if (r.devices !== undefined) checkV2Devices(r.devices);
+  if (r.devices !== undefined) applyV2Devices(dir, r.devices);
   if (r.memory !== undefined) setMemory(dir, r.memory);
   if (r.cpu !== undefined) setCpu(dir, r.cpu);
   if (r.pids !== undefined) write(dir, 'pids.max', pidsMaxValue(r.pids.limit));

@@ -53,6 +53,20 @@ function buildArgs(list: string[] = []): Record<string, string> {
   return args;
 }
 
+/** --secret id=ID,src=FILE (or source=): the file stays on the host, bound read-only into RUN steps that ask. */
+function parseSecrets(list: string[] = []): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const item of list) {
+    const fields = Object.fromEntries(item.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    const id = fields.id;
+    const src = fields.src ?? fields.source;
+    if (!id || !src) throw new Error(`--secret ${item}: id= and src= are required`);
+    if (!fs.existsSync(src)) throw new Error(`--secret ${item}: ${src} does not exist`);
+    secrets[id] = path.resolve(src);
+  }
+  return secrets;
+}
+
 function sourceDateEpoch(args: Record<string, string>): number | undefined {
   const text = args.SOURCE_DATE_EPOCH ?? process.env.SOURCE_DATE_EPOCH;
   if (text === undefined) return undefined;
@@ -74,7 +88,6 @@ async function build(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(toAst(dockerfile), null, 2) + '\n');
     return 0;
   }
-  if (values.secret?.length) throw new Error('--secret is only used by RUN --mount=type=secret, which is not supported yet');
   const outputs = (values.output ?? []).map(parseOutput);
   const args = buildArgs(values['build-arg']);
   const store = await openStore(storeRoot(values.root));
@@ -84,7 +97,7 @@ async function build(argv: string[]): Promise<number> {
   const started = process.hrtime.bigint();
   const epoch = sourceDateEpoch(args);
   const run = new Build({
-    dockerfile, dockerfileName, buildArgs: args, noCache: values['no-cache'] === true, store, progress,
+    dockerfile, dockerfileName, buildArgs: args, secrets: parseSecrets(values.secret), noCache: values['no-cache'] === true, store, progress,
     context: { dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context' },
     ...(values.target !== undefined ? { target: values.target } : {}),
     ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),

@@ -167,3 +167,40 @@ t.test('RUN runs in a tsrunc container on an overlay: output, ARG/ENV/USER/WORKD
   const images = spawnSync(TSBUILD, ['images', '--root', failing.root], { encoding: 'utf8' });
   t.notMatch(images.stdout, /fail:1/, 'nothing tagged');
 });
+
+t.test('RUN --mount: a cache persists across builds, a secret is readable but in no layer, tmpfs and bind', async (t) => {
+  const p = project(t, {
+    Dockerfile: [
+      'FROM scratch AS base', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', 'FROM base',
+      'RUN --mount=type=cache,target=/cache sh -c \'echo run >> /cache/count; echo "runs: $(wc -l < /cache/count)"\'',
+      'RUN --mount=type=secret,id=token sh -c \'echo "secret: $(cat /run/secrets/token | wc -c) bytes"\'',
+      'RUN --mount=type=tmpfs,target=/scratch sh -c \'echo x > /scratch/x && ls /scratch\'',
+      'RUN --mount=type=bind,source=data.txt,target=/data.txt cat /data.txt',
+      'CMD ["ls", "/"]', '',
+    ].join('\n'),
+    'data.txt': 'bound from the context\n',
+  });
+  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
+  const secret = path.join(p.dir, 'secret.txt');
+  fs.writeFileSync(secret, 'TOP-SECRET-VALUE\n');
+  const first = p.build(['-t', 'mounts:1', '--secret', `id=token,src=${secret}`]);
+  t.equal(first.status, 0, first.stderr);
+  t.match(first.stderr, / runs: 1$/m);
+  t.match(first.stderr, / secret: 17 bytes$/m);
+  t.match(first.stderr, / bound from the context$/m);
+  const second = p.build(['--no-cache', '-t', 'mounts:1', '--secret', `id=token,src=${secret}`]);
+  t.match(second.stderr, / runs: 2$/m, 'the cache mount kept the first build\'s file');
+  const blobs = path.join(p.root, 'layout', 'blobs', 'sha256');
+  const leaked = fs.readdirSync(blobs).filter((hex) => {
+    const r = spawnSync('sh', ['-c', `zcat -f ${path.join(blobs, hex)} | grep -c TOP-SECRET-VALUE`], { encoding: 'utf8' });
+    return r.stdout.trim() !== '0';
+  });
+  t.same(leaked, [], 'the secret is in no blob');
+  const bundle = path.join(p.dir, 'bundle');
+  t.equal(spawnSync(TSBUILD, ['unpack', '--root', p.root, 'mounts:1', bundle]).status, 0, 'unpack');
+  for (const mountPoint of ['run', 'cache', 'scratch', 'data.txt']) {
+    t.notOk(fs.existsSync(path.join(bundle, 'rootfs', mountPoint)), `the mount point /${mountPoint} is not in the image`);
+  }
+  const missing = p.build(['-t', 'mounts:2']);
+  t.equal(missing.status, 0, 'a secret that is not given is skipped unless required');
+});

@@ -17,6 +17,7 @@ import { IgnoreMatcher } from './ignore.js';
 import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
+import { mountKey, parseRunMount, resolveRunMounts } from './run-mounts.js';
 import { RunExecutor, runArgs, runNetwork } from './run-step.js';
 import { loadBase } from './stage-base.js';
 import type { BuilderStore } from './store-root.js';
@@ -28,6 +29,8 @@ export interface BuildRequest {
   buildArgs: Record<string, string>;
   target?: string;
   noCache: boolean;
+  /** --secret id=ID,src=FILE: what RUN --mount=type=secret binds. */
+  secrets?: Record<string, string>;
   sourceDateEpoch?: number;
   store: BuilderStore;
   progress: Progress;
@@ -170,22 +173,23 @@ export class Build {
     }
   }
 
-  private async sourceFor(i: CopyInstruction | AddInstruction): Promise<{ source: SourceRoot; cleanup(): void; key: string }> {
-    const from = i.flags.from;
-    if (typeof from !== 'string') return { source: this.req.context, cleanup: () => {}, key: 'context' };
-    const stage = this.findStage(from);
-    if (!stage) throw new Error(`COPY --from=${from}: no such stage (images as --from sources are not supported yet)`);
+  /** A stage's filesystem assembled from its layers in a temp dir, for reading. */
+  private async stageFilesystem(ref: string): Promise<{ dir: string; key: string; cleanup(): void }> {
+    const stage = this.findStage(ref);
+    if (!stage) throw new Error(`--from=${ref}: no such stage (images as sources are not supported yet)`);
     const result = await this.stage(stage.index);
-    // The stage's filesystem, assembled from its layers for reading.
     const dir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
     for (const layer of result.state.layers) {
       await extractLayer(fs.createReadStream(this.req.store.layout.blobs.path(layer.descriptor.digest)), dir);
     }
-    return {
-      source: { dir, ignore: new IgnoreMatcher([]), label: `stage "${from}"` },
-      cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
-      key: result.key,
-    };
+    return { dir, key: result.key, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  private async sourceFor(i: CopyInstruction | AddInstruction): Promise<{ source: SourceRoot; cleanup(): void; key: string }> {
+    const from = i.flags.from;
+    if (typeof from !== 'string') return { source: this.req.context, cleanup: () => {}, key: 'context' };
+    const { dir, key, cleanup } = await this.stageFilesystem(from);
+    return { source: { dir, ignore: new IgnoreMatcher([]), label: `stage "${from}"` }, cleanup, key };
   }
 
   private async copy(i: CopyInstruction | AddInstruction, state: ImageState, ctx: StageContext, parentKey: string,
@@ -237,9 +241,9 @@ export class Build {
 
   private async runStep(i: RunInstruction, state: ImageState, ctx: StageContext, stageArgs: Record<string, string | undefined>,
     parentKey: string, progress: ReturnType<Progress['step']>): Promise<string> {
-    for (const flag of ['mount', 'security']) {
-      if (i.flags[flag] !== undefined) throw new Error(`RUN --${flag} is not supported yet`);
-    }
+    if (i.flags.security !== undefined && i.flags.security !== 'sandbox') throw new Error('RUN --security=insecure is not supported yet');
+    const mountFlags = i.flags.mount === undefined ? [] : Array.isArray(i.flags.mount) ? i.flags.mount : [i.flags.mount];
+    const mountSpecs = mountFlags.map((m) => parseRunMount(ctx.expand(m)));
     const env = state.config.config?.Env ?? [];
     // Declared ARGs reach the step's environment, ENV winning over them, as in BuildKit.
     const argEnv = Object.entries(stageArgs)
@@ -252,7 +256,7 @@ export class Build {
       user: state.config.config?.User ?? '',
       network: runNetwork(i.flags.network),
     };
-    const key = stepKey([parentKey, 'RUN', JSON.stringify(step)]);
+    const key = stepKey([parentKey, 'RUN', JSON.stringify(step), mountKey(mountSpecs)]);
     const cached = this.req.noCache ? undefined : this.req.store.cache.get(key);
     let layer: Layer | null;
     if (cached?.layer && this.req.store.layout.blobs.has(cached.layer.descriptor.digest)) {
@@ -260,13 +264,25 @@ export class Build {
       progress.done(true);
     } else {
       let pending = '';
-      layer = await this.runner.run(step, state, parentKey, (chunk) => {
+      const cleanups: (() => void)[] = [];
+      const mounts = await resolveRunMounts(mountSpecs, {
+        storeRoot: this.req.store.root,
+        contextDir: this.req.context.dir,
+        secrets: this.req.secrets ?? {},
+        stageRootfs: async (name) => {
+          const fsOfStage = await this.stageFilesystem(name);
+          cleanups.push(fsOfStage.cleanup);
+          return fsOfStage.dir;
+        },
+      });
+      layer = await this.runner.run(step, mounts, state, parentKey, (chunk) => {
         pending += chunk.toString('utf8');
         const lines = pending.split('\n');
         pending = lines.pop() ?? '';
         for (const line of lines) progress.log(line);
       });
       if (pending) progress.log(pending);
+      for (const cleanup of cleanups) cleanup();
       this.req.store.cache.set(key, layer);
       progress.done(false);
     }

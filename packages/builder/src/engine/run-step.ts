@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Mount } from '@tsrunc/spec-schemas';
 import type { RunInstruction } from '../dockerfile/index.js';
 import { extractLayer } from '../image/layer-reader.js';
 import { storeDirectoryAsLayer, type StoredLayer } from '../image/layer-writer.js';
@@ -18,6 +19,21 @@ export interface RunStep {
   cwd: string;
   user: string;
   network: NetworkMode;
+}
+
+/** A step's mount points that the parent did not have are not the step's output: remove them, and their new parents. */
+function removeMountPoints(upper: string, lower: string, destinations: string[]): void {
+  for (const destination of destinations) {
+    let rel = path.posix.normalize(destination).replace(/^\/+/, '');
+    while (rel !== '' && rel !== '.') {
+      if (fs.existsSync(path.join(lower, rel))) break;
+      const inUpper = path.join(upper, rel);
+      const stat = fs.lstatSync(inUpper, { throwIfNoEntry: false });
+      if (stat?.isDirectory() && fs.readdirSync(inUpper).length > 0) break;
+      if (stat) fs.rmSync(inUpper, { force: true, recursive: true });
+      rel = path.posix.dirname(rel);
+    }
+  }
 }
 
 /** The argv of a RUN: exec form as given, shell form through SHELL, `RUN <<EOF` as a script. */
@@ -36,8 +52,8 @@ export function runNetwork(flag: string | string[] | undefined): NetworkMode {
   throw new Error(`--network=${String(flag)}: must be default, none or host`);
 }
 
-/** Files the container's mounts create as mount points, which are not the step's output. */
-const MOUNT_POINTS = ['etc/resolv.conf', 'etc/hosts'];
+/** Files the runtime's own mounts of a build container create as mount points. */
+const HOST_FILE_MOUNTS = ['/etc/resolv.conf', '/etc/hosts'];
 
 export class RunExecutor {
   /** Parent filesystems, flattened once per build and reused by the steps on top of them. */
@@ -60,7 +76,7 @@ export class RunExecutor {
     return dir;
   }
 
-  async run(step: RunStep, state: ImageState, parentKey: string, onOutput: (chunk: Buffer) => void): Promise<StoredLayer> {
+  async run(step: RunStep, mounts: Mount[], state: ImageState, parentKey: string, onOutput: (chunk: Buffer) => void): Promise<StoredLayer> {
     const lower = await this.lower(state, parentKey);
     const work = fs.mkdtempSync(path.join(this.scratch, 'step-'));
     fs.chmodSync(work, 0o755);
@@ -71,7 +87,7 @@ export class RunExecutor {
       const tail: Buffer[] = [];
       const code = await runInContainer({
         rootfs: snapshot.rootfs, args: step.args, env: step.env, cwd: step.cwd, uid, gid, additionalGids: [],
-        network: step.network, insecure: false, mounts: [],
+        network: step.network, insecure: false, mounts,
         onOutput: (chunk) => { tail.push(chunk); if (tail.length > 20) tail.shift(); onOutput(chunk); },
       }, path.join(work, 'state'));
       if (code !== 0) {
@@ -79,9 +95,7 @@ export class RunExecutor {
         throw new Error(`process "${step.args.join(' ')}" did not complete successfully: exit code: ${code}${last ? `\n${last}` : ''}`);
       }
       snapshot.release();
-      for (const p of MOUNT_POINTS) {
-        if (!fs.existsSync(path.join(lower, p))) fs.rmSync(path.join(snapshot.changes, p), { force: true });
-      }
+      removeMountPoints(snapshot.changes, lower, [...HOST_FILE_MOUNTS, ...mounts.map((m) => m.destination)]);
       return await storeDirectoryAsLayer(this.store.layout.blobs, snapshot.changes, 'overlay-upper', this.sourceDateEpoch);
     } finally {
       try { snapshot.release(); } catch { /* already released */ }

@@ -1,0 +1,84 @@
+// RUN --mount: cache directories kept in the store across builds, tmpfs, secrets bound read-only
+// from the host (never part of a layer or a cache key), and read-only binds of the context or of
+// another stage's filesystem.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Mount } from '@tsrunc/spec-schemas';
+
+export interface RunMountSpec {
+  type: 'cache' | 'tmpfs' | 'secret' | 'bind';
+  target: string;
+  options: Record<string, string>;
+}
+
+const BOOLEAN_KEYS = new Set(['readonly', 'ro', 'rw', 'readwrite', 'required']);
+
+/** "type=cache,target=/root/.cache,id=x" -> a spec, checked. */
+export function parseRunMount(text: string): RunMountSpec {
+  const options: Record<string, string> = {};
+  for (const field of text.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
+    if (eq < 0 && !BOOLEAN_KEYS.has(key)) throw new Error(`--mount=${text}: "${field}" needs a value`);
+    options[key] = eq < 0 ? 'true' : field.slice(eq + 1);
+  }
+  const type = options.type ?? 'bind';
+  if (type === 'ssh') throw new Error('RUN --mount=type=ssh is not supported (no SSH agent forwarding)');
+  if (type !== 'cache' && type !== 'tmpfs' && type !== 'secret' && type !== 'bind') throw new Error(`--mount=${text}: unknown type "${type}"`);
+  const target = options.target ?? options.dst ?? options.destination ?? (type === 'secret' && options.id ? `/run/secrets/${options.id}` : undefined);
+  if (!target) throw new Error(`--mount=${text}: target is required`);
+  if (type === 'secret' && !options.id) throw new Error(`--mount=${text}: a secret needs an id`);
+  return { type, target: path.posix.resolve('/', target), options };
+}
+
+/** What the cache key of a RUN sees of its mounts: their shape, never a secret's content or a cache's. */
+export function mountKey(specs: RunMountSpec[]): string {
+  return JSON.stringify(specs.map((m) => [m.type, m.target, m.options]));
+}
+
+export interface MountSources {
+  storeRoot: string;
+  contextDir: string;
+  secrets: Record<string, string>;
+  /** The filesystem of a stage, for bind mounts with from=. */
+  stageRootfs(name: string): Promise<string>;
+}
+
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && value !== 'false';
+}
+
+/** The OCI mounts for a step, with any directory they need made ready. */
+export async function resolveRunMounts(specs: RunMountSpec[], sources: MountSources): Promise<Mount[]> {
+  const mounts: Mount[] = [];
+  for (const m of specs) {
+    const o = m.options;
+    if (m.type === 'tmpfs') {
+      mounts.push({ destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(o.size ? [`size=${o.size}`] : [])] });
+    } else if (m.type === 'cache') {
+      if (o.from) throw new Error('RUN --mount=type=cache,from= is not supported yet');
+      const id = o.id ?? m.target;
+      const dir = path.join(sources.storeRoot, 'cache-mounts', createHash('sha256').update(id).digest('hex').slice(0, 32));
+      if (!fs.existsSync(dir)) {
+        fs.mkdirSync(dir, { recursive: true, mode: o.mode ? parseInt(o.mode, 8) : 0o755 });
+        fs.chownSync(dir, Number(o.uid ?? 0), Number(o.gid ?? 0));
+      }
+      mounts.push({ destination: m.target, type: 'bind', source: dir, options: ['rbind', truthy(o.ro ?? o.readonly) ? 'ro' : 'rw'] });
+    } else if (m.type === 'secret') {
+      const file = sources.secrets[o.id!];
+      if (!file) {
+        if (truthy(o.required)) throw new Error(`secret ${o.id} is required but was not given with --secret id=${o.id},src=FILE`);
+        continue;
+      }
+      mounts.push({ destination: m.target, type: 'bind', source: file, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+    } else {
+      if (truthy(o.rw ?? o.readwrite)) throw new Error('RUN --mount=type=bind,rw is not supported yet');
+      const root = o.from ? await sources.stageRootfs(o.from) : sources.contextDir;
+      const source = path.join(root, path.posix.normalize('/' + (o.source ?? o.src ?? '')));
+      if (!fs.existsSync(source)) throw new Error(`--mount=type=bind: ${o.source ?? '/'} does not exist in ${o.from ? `stage ${o.from}` : 'the build context'}`);
+      mounts.push({ destination: m.target, type: 'bind', source, options: ['rbind', 'ro'] });
+    }
+  }
+  return mounts;
+}

@@ -204,3 +204,27 @@ t.test('RUN --mount: a cache persists across builds, a secret is readable but in
   const missing = p.build(['-t', 'mounts:2']);
   t.equal(missing.status, 0, 'a secret that is not given is skipped unless required');
 });
+
+t.test('COPY --chown resolves names in the image\'s passwd and group files', async (t) => {
+  const p = project(t, {
+    Dockerfile: [
+      'FROM scratch', 'COPY etc/ /etc/', 'COPY --chown=app a.txt /a.txt', 'COPY --chown=app:extra b.txt /b.txt',
+      'COPY --chown=7:8 c.txt /c.txt', 'COPY --chown=nobody d.txt /d.txt', 'CMD ["x"]', '',
+    ].join('\n'),
+    'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n',
+    'etc/group': 'root:x:0:\napp:x:1000:\nextra:x:2000:app\n',
+    'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c', 'd.txt': 'd',
+  });
+  const ok = p.build(['-t', 'chown:1', '-o', `type=oci,dest=${p.dir}/out`]);
+  t.equal(ok.status, 1, 'an unknown user fails the build');
+  t.match(ok.stderr, /Dockerfile:6: unable to find user nobody/);
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), fs.readFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), 'utf8').replace('COPY --chown=nobody d.txt /d.txt\n', ''));
+  const r = p.build(['-t', 'chown:1']);
+  t.equal(r.status, 0, r.stderr);
+  const bundle = path.join(p.dir, 'bundle');
+  t.equal(spawnSync(TSBUILD, ['unpack', '--root', p.root, 'chown:1', bundle]).status, 0, 'unpack');
+  const owner = (f: string) => { const s = fs.statSync(path.join(bundle, 'rootfs', f)); return `${s.uid}:${s.gid}`; };
+  t.equal(owner('a.txt'), '1000:1000', 'a user alone: its uid as gid too');
+  t.equal(owner('b.txt'), '1000:2000', 'user and group names');
+  t.equal(owner('c.txt'), '7:8', 'numbers as given');
+});

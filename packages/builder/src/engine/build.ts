@@ -20,6 +20,7 @@ import type { Progress } from './progress.js';
 import { mountKey, parseRunMount, resolveRunMounts } from './run-mounts.js';
 import { RunExecutor, runArgs, runNetwork } from './run-step.js';
 import { loadBase } from './stage-base.js';
+import { resolveUser } from './user.js';
 import type { BuilderStore } from './store-root.js';
 
 export interface BuildRequest {
@@ -205,7 +206,7 @@ export class Build {
     for (const flag of ['exclude', 'parents', 'checksum', 'keep-git-dir']) {
       if (i.flags[flag] !== undefined) throw new Error(`${i.kind} --${flag} is not supported yet`);
     }
-    const owner = parseChown(i.flags.chown, ctx);
+    const owner = await this.chownOwner(i.flags.chown, ctx, state, parentKey);
     const chmod = typeof i.flags.chmod === 'string' ? parseInt(ctx.expand(i.flags.chmod), 8) : undefined;
     if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new Error(`invalid --chmod=${String(i.flags.chmod)}`);
     const { source, cleanup, key: sourceKey } = await this.sourceFor(i);
@@ -291,6 +292,21 @@ export class Build {
     return key;
   }
 
+  /**
+   * --chown: numbers as given; names looked up in the image's /etc/passwd and /etc/group. A user
+   * without a group gets the same number as gid, as docker does.
+   */
+  private async chownOwner(flag: string | string[] | undefined, ctx: StageContext, state: ImageState, parentKey: string): Promise<{ uid: number; gid: number }> {
+    if (typeof flag !== 'string') return { uid: 0, gid: 0 };
+    const value = ctx.expand(flag);
+    const [user = '', group] = value.split(':');
+    if (/^\d+$/.test(user) && (group === undefined || /^\d+$/.test(group))) {
+      return { uid: Number(user), gid: Number(group ?? user) };
+    }
+    const resolved = resolveUser(await this.runner.filesystem(state, parentKey), value);
+    return group === undefined ? { uid: resolved.uid, gid: resolved.uid } : resolved;
+  }
+
   /** ADD: archives among the sources are extracted into the destination directory, the rest copied. */
   private async stageAdd(source: SourceRoot, plan: ReturnType<typeof planCopy>, dest: string, staging: string): Promise<void> {
     for (const entry of plan.entries) {
@@ -299,13 +315,4 @@ export class Build {
       stageCopy(source, { entries: [entry] }, staging, { uid: 0, gid: 0 });
     }
   }
-}
-
-/** --chown=UID[:GID] (numeric; names need the image's /etc/passwd, which COPY does not read yet). */
-function parseChown(flag: string | string[] | undefined, ctx: StageContext): { uid: number; gid: number } {
-  if (typeof flag !== 'string') return { uid: 0, gid: 0 };
-  const value = ctx.expand(flag);
-  const m = /^(\d+)(?::(\d+))?$/.exec(value);
-  if (!m) throw new Error(`--chown=${value}: only numeric uid[:gid] is supported yet`);
-  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
 }

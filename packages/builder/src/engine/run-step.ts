@@ -62,7 +62,8 @@ export class RunExecutor {
 
   constructor(private readonly store: BuilderStore, private readonly sourceDateEpoch?: number) {}
 
-  private lower(state: ImageState, key: string): Promise<string> {
+  /** The image's filesystem at this step, flattened once per build (RUN's overlay lower, --chown's passwd). */
+  filesystem(state: ImageState, key: string): Promise<string> {
     let dir = this.lowers.get(key);
     if (!dir) {
       dir = (async () => {
@@ -77,7 +78,7 @@ export class RunExecutor {
   }
 
   async run(step: RunStep, mounts: Mount[], state: ImageState, parentKey: string, onOutput: (chunk: Buffer) => void): Promise<StoredLayer> {
-    const lower = await this.lower(state, parentKey);
+    const lower = await this.filesystem(state, parentKey);
     const work = fs.mkdtempSync(path.join(this.scratch, 'step-'));
     fs.chmodSync(work, 0o755);
     const snapshot = openSnapshot([lower], work);

@@ -228,3 +228,16 @@ t.test('COPY --chown resolves names in the image\'s passwd and group files', asy
   t.equal(owner('b.txt'), '1000:2000', 'user and group names');
   t.equal(owner('c.txt'), '7:8', 'numbers as given');
 });
+
+t.test('COPY --from an image of the local store or an OCI layout', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch\nCOPY x /from-base/x\nCMD ["x"]\n', x: 'from the base image\n' });
+  t.equal(p.build(['-t', 'base-image:1', '-o', `type=oci,dest=${p.dir}/layout`]).status, 0);
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'),
+    `FROM scratch\nCOPY --from=base-image:1 /from-base/x /store-copy\nCOPY --from=oci-layout://${p.dir}/layout:1 /from-base/x /layout-copy\nCMD ["x"]\n`);
+  const r = p.build(['-t', 'copier:1']);
+  t.equal(r.status, 0, r.stderr);
+  const bundle = path.join(p.dir, 'bundle');
+  t.equal(spawnSync(TSBUILD, ['unpack', '--root', p.root, 'copier:1', bundle]).status, 0, 'unpack');
+  t.equal(fs.readFileSync(path.join(bundle, 'rootfs/store-copy'), 'utf8'), 'from the base image\n');
+  t.equal(fs.readFileSync(path.join(bundle, 'rootfs/layout-copy'), 'utf8'), 'from the base image\n');
+});

@@ -174,11 +174,11 @@ export class Build {
     }
   }
 
-  /** A stage's filesystem assembled from its layers in a temp dir, for reading. */
+  /** A stage's (or an image's) filesystem assembled from its layers in a temp dir, for reading. */
   private async stageFilesystem(ref: string): Promise<{ dir: string; key: string; cleanup(): void }> {
     const stage = this.findStage(ref);
-    if (!stage) throw new Error(`--from=${ref}: no such stage (images as sources are not supported yet)`);
-    const result = await this.stage(stage.index);
+    // Not a stage: an image, from an OCI layout or the local store, as FROM would take it.
+    const result = stage ? await this.stage(stage.index) : await loadBase(this.req.store, ref);
     const dir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
     for (const layer of result.state.layers) {
       await extractLayer(fs.createReadStream(this.req.store.layout.blobs.path(layer.descriptor.digest)), dir);

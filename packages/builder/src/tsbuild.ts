@@ -7,8 +7,8 @@ import { Build } from './engine/build.js';
 import { exportImage, finalizeImage, parseOutput } from './engine/export.js';
 import { loadIgnore } from './engine/ignore.js';
 import { Progress } from './engine/progress.js';
-import { prune } from './engine/prune.js';
-import { openStore, storeRoot } from './engine/store-root.js';
+import { parseSize, prune } from './engine/prune.js';
+import { openStore, readConfig, storeRoot } from './engine/store-root.js';
 import { unpackImage } from './engine/unpack.js';
 import { canonicalJson } from './image/layout.js';
 import { sha256Digest } from './image/store.js';
@@ -21,7 +21,7 @@ const USAGE = `Usage:
           [--print ast] CONTEXT
   tsbuild unpack NAME[:TAG] BUNDLE_DIR
   tsbuild images
-  tsbuild prune [--all]
+  tsbuild prune [--all] [--keep-storage SIZE]
   tsbuild --version
 `;
 
@@ -108,6 +108,9 @@ async function build(argv: string[]): Promise<number> {
   await exportImage(store, image, values.tag ?? [], outputs);
   store.cache.save();
   exporting.done();
+  // cache.max_size in the config file keeps the store within bounds after every build.
+  const maxSize = readConfig().cache?.max_size;
+  if (maxSize !== undefined) prune(store, { all: false, keepBytes: parseSize(maxSize) });
   const digest = sha256Digest(canonicalJson(image.manifest));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   process.stderr.write(`built ${digest}${values.tag ? ` as ${values.tag.join(', ')}` : ''} in ${seconds.toFixed(1)}s\n`);
@@ -125,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
     return first === undefined ? 1 : 0;
   }
   if (first === 'unpack' || first === 'images' || first === 'prune') {
-    const { values, positionals } = parseArgs({ args: rest, options: { root: { type: 'string' }, all: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: rest, options: { root: { type: 'string' }, all: { type: 'boolean' }, 'keep-storage': { type: 'string' } }, allowPositionals: true, strict: true });
     const store = await openStore(storeRoot(values.root));
     if (first === 'unpack') {
       if (positionals.length !== 2) throw new Error('unpack requires exactly 2 arguments: NAME[:TAG] BUNDLE_DIR');
@@ -135,7 +138,8 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${d.annotations?.['org.opencontainers.image.ref.name'] ?? '<none>'}\t${d.digest}\t${d.size}\n`);
       }
     } else {
-      const { removed, bytes } = prune(store, values.all === true);
+      const limit = values['keep-storage'] ?? readConfig().cache?.max_size;
+      const { removed, bytes } = prune(store, { all: values.all === true, ...(limit !== undefined ? { keepBytes: parseSize(limit) } : {}) });
       process.stdout.write(`removed ${removed} blobs, ${bytes} bytes\n`);
     }
     return 0;

@@ -241,3 +241,20 @@ t.test('COPY --from an image of the local store or an OCI layout', async (t) => 
   t.equal(fs.readFileSync(path.join(bundle, 'rootfs/store-copy'), 'utf8'), 'from the base image\n');
   t.equal(fs.readFileSync(path.join(bundle, 'rootfs/layout-copy'), 'utf8'), 'from the base image\n');
 });
+
+t.test('prune removes what nothing uses, and --keep-storage evicts the oldest cache entries', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch\nCOPY big /big\nCMD ["x"]\n', big: 'x'.repeat(200_000) });
+  const blobs = () => fs.readdirSync(path.join(p.root, 'layout', 'blobs', 'sha256')).length;
+  t.equal(p.build(['-t', 'p:1']).status, 0);
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'big'), 'y'.repeat(200_000));
+  t.equal(p.build([]).status, 0, 'an untagged build leaves a cached layer behind');
+  const before = blobs();
+  const keepAll = spawnSync(TSBUILD, ['prune', '--root', p.root], { encoding: 'utf8' });
+  t.equal(keepAll.status, 0, keepAll.stderr);
+  t.equal(blobs(), before, 'cached layers are kept without a limit');
+  const tight = spawnSync(TSBUILD, ['prune', '--root', p.root, '--keep-storage', '1KB'], { encoding: 'utf8' });
+  t.equal(tight.status, 0, tight.stderr);
+  t.ok(blobs() < before, `a size limit removed blobs (${tight.stdout.trim()})`);
+  t.equal(spawnSync(TSBUILD, ['unpack', '--root', p.root, 'p:1', path.join(p.dir, 'bundle')]).status, 0, 'tagged images survive any prune');
+  t.equal(spawnSync(TSBUILD, ['prune', '--root', p.root, '--keep-storage', 'lots']).status, 1, 'a bad size is refused');
+});

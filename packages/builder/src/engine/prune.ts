@@ -1,12 +1,22 @@
-// `tsbuild prune`: blobs that no tagged image and no cache entry refers to are removed; with
-// --all the cache goes too.
+// `tsbuild prune`: blobs that no tagged image and no cache entry refers to are removed. With
+// --all the cache goes too; with a size limit (--keep-storage, or cache.max_size in the config
+// file) the least recently used cache entries go until the store fits.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageManifest } from '@tsrunc/spec-schemas';
 import type { BuilderStore } from './store-root.js';
 
-export function prune(store: BuilderStore, all: boolean): { removed: number; bytes: number } {
-  if (all) for (const key of Object.keys(store.cache.all())) store.cache.delete(key);
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
+
+/** "2GB", "500m", "1024" -> bytes (binary units, as docker's --keep-storage). */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new Error(`invalid size "${text}" (for example 500MB or 2GB)`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
+function taggedBlobs(store: BuilderStore): Set<string> {
   const keep = new Set<string>();
   for (const d of store.layout.readIndex().manifests) {
     keep.add(d.digest);
@@ -14,14 +24,35 @@ export function prune(store: BuilderStore, all: boolean): { removed: number; byt
     keep.add(manifest.config.digest);
     for (const layer of manifest.layers) keep.add(layer.digest);
   }
+  return keep;
+}
+
+function keptBlobs(store: BuilderStore, tagged: Set<string>): Set<string> {
+  const keep = new Set(tagged);
   for (const entry of Object.values(store.cache.all())) if (entry.layer) keep.add(entry.layer.descriptor.digest);
+  return keep;
+}
+
+export function prune(store: BuilderStore, options: { all: boolean; keepBytes?: number }): { removed: number; bytes: number } {
+  if (options.all) for (const key of Object.keys(store.cache.all())) store.cache.delete(key);
   const dir = path.join(store.layout.dir, 'blobs', 'sha256');
+  const sizes = new Map<string, number>(fs.readdirSync(dir).map((hex) => [`sha256:${hex}`, fs.statSync(path.join(dir, hex)).size]));
+  const tagged = taggedBlobs(store);
+  let keep = keptBlobs(store, tagged);
+  if (options.keepBytes !== undefined) {
+    const byAge = Object.entries(store.cache.all()).sort((a, b) => a[1].used.localeCompare(b[1].used));
+    const total = () => [...keep].reduce((sum, digest) => sum + (sizes.get(digest) ?? 0), 0);
+    while (total() > options.keepBytes && byAge.length > 0) {
+      store.cache.delete(byAge.shift()![0]);
+      keep = keptBlobs(store, tagged);
+    }
+  }
   let removed = 0, bytes = 0;
-  for (const hex of fs.readdirSync(dir)) {
-    if (keep.has(`sha256:${hex}`)) continue;
-    bytes += fs.statSync(path.join(dir, hex)).size;
-    fs.rmSync(path.join(dir, hex));
+  for (const [digest, size] of sizes) {
+    if (keep.has(digest)) continue;
+    fs.rmSync(store.layout.blobs.path(digest));
     removed++;
+    bytes += size;
   }
   store.cache.save();
   return { removed, bytes };

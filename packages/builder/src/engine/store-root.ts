@@ -15,9 +15,10 @@ export interface BuilderStore {
 
 interface ConfigFile {
   root?: string;
+  cache?: { max_size?: string };
 }
 
-function readConfig(): ConfigFile {
+export function readConfig(): ConfigFile {
   const file = process.env.TSBUILD_CONFIG ?? '/etc/tsbuild/tsbuild.toml';
   if (!fs.existsSync(file)) return {};
   try {

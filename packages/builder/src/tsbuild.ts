@@ -96,7 +96,12 @@ async function build(argv: string[]): Promise<number> {
   load.done();
   const started = process.hrtime.bigint();
   const epoch = sourceDateEpoch(args);
+  // Ctrl-C (or a TERM) stops the running step's container and unwinds: no mount, container or
+  // half-built tag is left behind.
+  const interrupt = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
   const run = new Build({
+    signal: interrupt.signal,
     dockerfile, dockerfileName, buildArgs: args, secrets: parseSecrets(values.secret), noCache: values['no-cache'] === true, store, progress,
     context: { dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context' },
     ...(values.target !== undefined ? { target: values.target } : {}),

@@ -258,3 +258,27 @@ t.test('prune removes what nothing uses, and --keep-storage evicts the oldest ca
   t.equal(spawnSync(TSBUILD, ['unpack', '--root', p.root, 'p:1', path.join(p.dir, 'bundle')]).status, 0, 'tagged images survive any prune');
   t.equal(spawnSync(TSBUILD, ['prune', '--root', p.root, '--keep-storage', 'lots']).status, 1, 'a bad size is refused');
 });
+
+t.test('Ctrl-C during RUN stops the container and leaves no mount, process or tag', async (t) => {
+  const marker = `tsbuild-interrupt-${process.pid}`;
+  const p = project(t, { Dockerfile: `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo started; exec /bin/busybox sleep 60 ${marker}"]\n` });
+  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
+  const { spawn } = await import('node:child_process');
+  const child = spawn(TSBUILD, ['build', '--root', p.root, '-t', 'interrupted:1', path.join(p.dir, 'ctx')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  await new Promise<void>((resolve) => child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (stderr.includes(' started')) resolve();
+  }));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.not(code, 0, 'the build fails');
+  t.match(stderr, /interrupted/);
+  const running = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker); } catch { return false; }
+  });
+  t.same(running, [], 'the RUN process is gone');
+  t.notMatch(fs.readFileSync('/proc/self/mountinfo', 'utf8'), /tsbuild-run-/, 'no overlay left mounted');
+  const images = spawnSync(TSBUILD, ['images', '--root', p.root], { encoding: 'utf8' });
+  t.notMatch(images.stdout, /interrupted:1/, 'nothing tagged');
+});

@@ -30,6 +30,8 @@ export interface BuildRequest {
   buildArgs: Record<string, string>;
   target?: string;
   noCache: boolean;
+  /** Aborted on Ctrl-C: running steps are killed and everything they mounted is released. */
+  signal?: AbortSignal;
   /** --secret id=ID,src=FILE: what RUN --mount=type=secret binds. */
   secrets?: Record<string, string>;
   sourceDateEpoch?: number;
@@ -60,7 +62,7 @@ export class Build {
   private readonly runner: RunExecutor;
 
   constructor(private readonly req: BuildRequest) {
-    this.runner = new RunExecutor(req.store, req.sourceDateEpoch);
+    this.runner = new RunExecutor(req.store, req.sourceDateEpoch, req.signal);
     const lookup = (name: string) => this.globalArgs[name];
     for (const arg of req.dockerfile.globalArgs.flatMap((a) => a.args)) {
       const fallback = arg.defaultRaw !== undefined ? expandWords(arg.defaultRaw, lookup, req.dockerfile.escape) : undefined;

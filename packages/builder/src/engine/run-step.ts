@@ -60,7 +60,7 @@ export class RunExecutor {
   private readonly lowers = new Map<string, Promise<string>>();
   private readonly scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-run-'));
 
-  constructor(private readonly store: BuilderStore, private readonly sourceDateEpoch?: number) {}
+  constructor(private readonly store: BuilderStore, private readonly sourceDateEpoch?: number, private readonly signal?: AbortSignal) {}
 
   /** The image's filesystem at this step, flattened once per build (RUN's overlay lower, --chown's passwd). */
   filesystem(state: ImageState, key: string): Promise<string> {
@@ -90,7 +90,9 @@ export class RunExecutor {
         rootfs: snapshot.rootfs, args: step.args, env: step.env, cwd: step.cwd, uid, gid, additionalGids: [],
         network: step.network, insecure: false, mounts,
         onOutput: (chunk) => { tail.push(chunk); if (tail.length > 20) tail.shift(); onOutput(chunk); },
+        ...(this.signal ? { signal: this.signal } : {}),
       }, path.join(work, 'state'));
+      if (this.signal?.aborted) throw new Error('the build was interrupted');
       if (code !== 0) {
         const last = Buffer.concat(tail).toString('utf8').trimEnd().split('\n').slice(-5).join('\n');
         throw new Error(`process "${step.args.join(' ')}" did not complete successfully: exit code: ${code}${last ? `\n${last}` : ''}`);

@@ -282,3 +282,21 @@ t.test('Ctrl-C during RUN stops the container and leaves no mount, process or ta
   const images = spawnSync(TSBUILD, ['images', '--root', p.root], { encoding: 'utf8' });
   t.notMatch(images.stdout, /interrupted:1/, 'nothing tagged');
 });
+
+t.test('stages that do not depend on each other build in parallel', async (t) => {
+  // Each side marks itself in a shared cache mount and waits (up to 10 s) for the other's mark:
+  // built one after the other, the first would give up and fail the build.
+  const rendezvous = (me: string, other: string) =>
+    `RUN --mount=type=cache,id=sync,target=/sync ["/bin/busybox", "sh", "-c", "/bin/busybox touch /sync/${me}; i=0; while [ $i -lt 100 ]; do [ -e /sync/${other} ] && exit 0; /bin/busybox sleep 0.1; i=$((i+1)); done; exit 1"]`;
+  const p = project(t, {
+    Dockerfile: [
+      'FROM scratch AS tools', 'COPY busybox /bin/busybox',
+      'FROM tools AS left', rendezvous('left', 'right'),
+      'FROM tools AS right', rendezvous('right', 'left'),
+      'FROM scratch', 'COPY --from=left /bin/busybox /left', 'COPY --from=right /bin/busybox /right', 'CMD ["x"]', '',
+    ].join('\n'),
+  });
+  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
+  const r = p.build(['-t', 'parallel:1']);
+  t.equal(r.status, 0, `both sides saw each other: ${r.stderr.slice(-500)}`);
+});

@@ -74,7 +74,17 @@ export class Build {
   async run(): Promise<ImageState> {
     const df = this.req.dockerfile;
     const target = this.req.target !== undefined ? resolveStage(df, this.req.target) : df.stages[df.stages.length - 1]!;
-    stageDependencies(df); // rejects cycles before anything is built
+    const dependencies = stageDependencies(df); // also rejects cycles before anything is built
+    // Every stage the target needs starts now: stages that do not depend on each other run side
+    // by side (their RUN containers in parallel); errors surface where each is awaited.
+    const needed = new Set<number>();
+    const visit = (index: number): void => {
+      if (needed.has(index)) return;
+      needed.add(index);
+      for (const dep of dependencies.get(index) ?? []) visit(dep);
+    };
+    visit(target.index);
+    for (const index of needed) this.stage(index).catch(() => undefined);
     try {
       return (await this.stage(target.index)).state;
     } finally {

@@ -3,23 +3,8 @@
 # container's network namespace with `tsrunc exec`, then stops and removes everything. Like runc,
 # tsrunc leaves networking to its caller: the loopback interface is brought up here, as
 # containerd's CNI loopback plugin would.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-tsbuild="$repo/packages/builder/bin/tsbuild"
-tsrunc="$repo/packages/runtime/bin/tsrunc"
-work=$(mktemp -d /tmp/tsbuild-web-XXXXXX)
-id="web-$$"
-cleanup() {
-  "$tsrunc" --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
-  rm -rf "$work" "$here/busybox"
-}
-trap cleanup EXIT
-
-cp /bin/busybox "$here/busybox"
-"$tsbuild" build --root "$work/store" -t web-service:latest "$here"
-"$tsbuild" unpack --root "$work/store" web-service:latest "$work/bundle"
-chmod 755 "$work"
+source "$(dirname "$0")/../common.sh" web-service
+build_and_unpack
 "$tsrunc" --root "$work/state" run --detach --bundle "$work/bundle" "$id" </dev/null >/dev/null 2>&1
 pid=$("$tsrunc" --root "$work/state" state "$id" | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')
 nsenter --net="/proc/$pid/ns/net" ip link set lo up

@@ -5,7 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeBusyboxRootfs } from '@tsrunc/runtime/testing/busybox-rootfs';
+import { removeCgroup, unmountUnder } from './cleanup.js';
 import type { Teardown } from './harness.js';
+
+/** containerd's namespace for the test's images and containers, of this test process alone. */
+const NAMESPACE = `tsrunc-conf-${process.pid}`;
 
 export interface Containerd {
   socket: string;
@@ -35,9 +39,9 @@ export async function startContainerd(t: Teardown): Promise<Containerd> {
     daemon.kill('SIGTERM');
     await new Promise((r) => (daemon.exitCode !== null ? r(null) : daemon.once('exit', r)));
     // Snapshot mounts of a crashed task would survive the daemon: unmount anything under dir.
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir)).reverse();
-    for (const m of mounts) spawnSync('umount', ['-l', m]);
+    unmountUnder(dir);
+    // The shim puts each task's cgroup under one named after the namespace, and leaves it.
+    removeCgroup(NAMESPACE);
     fs.rmSync(dir, { recursive: true, force: true });
   });
   for (let i = 0; i < 100 && !fs.existsSync(socket); i++) await sleep(100);
@@ -45,7 +49,7 @@ export async function startContainerd(t: Teardown): Promise<Containerd> {
   return {
     socket,
     ctr: (args, timeoutMs = 60_000) => {
-      const r = spawnSync('ctr', ['--address', socket, '--namespace', 'tsrunc-test', ...args], { encoding: 'utf8', timeout: timeoutMs });
+      const r = spawnSync('ctr', ['--address', socket, '--namespace', NAMESPACE, ...args], { encoding: 'utf8', timeout: timeoutMs });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
   };

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startContainerd } from '../src/containerd.js';
 import { TSRUNC } from '../src/harness.js';
+import { hasPodman, PODMAN_LIMITS, startPodman } from '../src/podman.js';
 
 const TSBUILD = fileURLToPath(new URL('../../../packages/builder/bin/tsbuild', import.meta.url));
-const LIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
 
 /** Builds a busybox image on scratch with tsbuild and exports it as an OCI and a docker archive. */
 function buildArchives(t: { teardown(fn: () => void): void }): { oci: string; docker: string } {
@@ -38,22 +38,12 @@ t.test('ctr image import of a tsbuild OCI archive, run with tsrunc', async (t) =
   t.equal(run.stdout.trim(), 'built by tsbuild, run by tsrunc');
 });
 
-const hasPodman = spawnSync('podman', ['--version']).status === 0;
 t.test('podman load of a tsbuild docker archive, run with tsrunc', { skip: hasPodman ? false : 'podman is not installed' }, async (t) => {
   const { docker } = buildArchives(t);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-podman-'));
-  const podman = (args: string[]) => spawnSync('podman', ['--root', path.join(dir, 'storage'), '--runroot', path.join(dir, 'run'),
-    '--cgroup-manager', 'cgroupfs', '--runtime', TSRUNC, ...args], { encoding: 'utf8', timeout: 120_000 });
-  t.teardown(() => {
-    podman(['system', 'reset', '--force']);
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir)).reverse();
-    for (const m of mounts) spawnSync('umount', ['-l', m]);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const podman = startPodman(t);
   const loaded = podman(['load', '-i', docker]);
   t.equal(loaded.status, 0, `load: ${loaded.stderr}`);
-  const run = podman(['run', '--rm', ...LIMITS, 'toolchain.test/hello:1']);
+  const run = podman(['run', '--rm', ...PODMAN_LIMITS, 'toolchain.test/hello:1']);
   t.equal(run.status, 0, `run: ${run.stderr}`);
   t.equal(run.stdout.trim(), 'built by tsbuild, run by tsrunc');
 });

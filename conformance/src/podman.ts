@@ -20,7 +20,9 @@ export type Podman = (args: string[]) => { status: number | null; stdout: string
 export function startPodman(t: Teardown): Podman {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-podman-'));
   const podman: Podman = (args) => spawnSync('podman', [
-    '--root', path.join(dir, 'storage'), '--runroot', path.join(dir, 'run'), '--cgroup-manager', 'cgroupfs',
+    // podman's tmpdir (default /run/libpod) too: `system reset` removes it, and a peer test may be using the default.
+    '--root', path.join(dir, 'storage'), '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'tmp'),
+    '--cgroup-manager', 'cgroupfs',
     '--runtime', TSRUNC, ...args,
   ], { encoding: 'utf8', timeout: 120_000 });
   t.teardown(() => {

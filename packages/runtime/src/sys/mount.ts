@@ -1,5 +1,6 @@
 // mount(2) and friends, with the flag names of <sys/mount.h>.
 import { libc, check } from './libc.js';
+import { syscallNumber } from './syscalls.js';
 
 const mountC = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
 const umount2C = libc.func('int umount2(const char *target, int flags)');
@@ -15,18 +16,6 @@ export const MS = {
 
 export const MNT_DETACH = 2;
 
-/** The syscall numbers this module needs that glibc does not wrap. */
-const SYSCALLS: Record<string, { pivotRoot: number; mountSetattr: number }> = {
-  x64: { pivotRoot: 155, mountSetattr: 442 },
-  arm64: { pivotRoot: 41, mountSetattr: 442 },
-};
-
-function syscallNumbers(): { pivotRoot: number; mountSetattr: number } {
-  const numbers = SYSCALLS[process.arch];
-  if (!numbers) throw new Error(`architecture ${process.arch} is not supported`);
-  return numbers;
-}
-
 export function mount(source: string, target: string, fstype: string, flags: number, data: string, what?: string): void {
   const ret = mountC(source, target, fstype, flags, data === '' ? null : data) as number;
   check(ret, what ?? `mount ${source} on ${target} (type ${fstype || 'none'}, flags 0x${flags.toString(16)})`);
@@ -37,7 +26,7 @@ export function umount(target: string, flags = 0): void {
 }
 
 export function pivotRoot(newRoot: string, putOld: string): void {
-  check(Number(syscall3(syscallNumbers().pivotRoot, newRoot, putOld)), `pivot_root ${newRoot}`);
+  check(Number(syscall3(syscallNumber('pivot_root'), newRoot, putOld)), `pivot_root ${newRoot}`);
 }
 
 /** MOUNT_ATTR_* of mount_setattr(2), for the recursive mount options ("rro", "rnosuid"...). */
@@ -53,7 +42,7 @@ export function setMountAttrRecursive(fd: number, set: number, clear: number, wh
   const attr = Buffer.alloc(32); // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }
   attr.writeBigUInt64LE(BigInt(set), 0);
   attr.writeBigUInt64LE(BigInt(clear), 8);
-  check(Number(mountSetattrC(syscallNumbers().mountSetattr, fd, '', AT_EMPTY_PATH | AT_RECURSIVE, attr, attr.length)), `mount_setattr ${what}`);
+  check(Number(mountSetattrC(syscallNumber('mount_setattr'), fd, '', AT_EMPTY_PATH | AT_RECURSIVE, attr, attr.length)), `mount_setattr ${what}`);
 }
 
 const statvfsC = libc.func('int statvfs(const char *path, _Out_ uint8_t *buf)');

@@ -4,11 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { libc, check, lastErrno, SysError } from './libc.js';
+import { syscallNumber } from './syscalls.js';
 
 const openat2C = libc.func('long syscall(long nr, int dirfd, const char *path, void *how, size_t size)');
 const mkdiratC = libc.func('int mkdirat(int dirfd, const char *path, uint32_t mode)');
 const EEXIST = 17;
-const SYS_OPENAT2 = 437; // the same number on every architecture (new syscall table)
 
 export const O = {
   RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400, TRUNC: 0o1000,
@@ -23,7 +23,7 @@ export function openInRoot(rootFd: number, relative: string, flags: number, mode
   how.writeBigUInt64LE(BigInt(flags | O.CLOEXEC), 0);
   how.writeBigUInt64LE(BigInt(mode), 8);
   how.writeBigUInt64LE(BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), 16);
-  return Number(check(Number(openat2C(SYS_OPENAT2, rootFd, relative, how, how.length)), `open ${relative} in the container's root`));
+  return Number(check(Number(openat2C(syscallNumber('openat2'), rootFd, relative, how, how.length)), `open ${relative} in the container's root`));
 }
 
 /** Components of a path below the root; ".." is resolved lexically first, never above the root. */

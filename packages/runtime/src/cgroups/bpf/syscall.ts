@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import koffi from 'koffi';
 import { libc, check, lastErrno, SysError } from '../../sys/libc.js';
+import { syscallNumber } from '../../sys/syscalls.js';
 import { encode, type Insn } from './asm.js';
 
 koffi.struct('tsrunc_bpf_prog_load', {
@@ -17,17 +18,10 @@ const bpfLoad = libc.func('long syscall(long nr, int cmd, const tsrunc_bpf_prog_
 const bpfQuery = libc.func('long syscall(long nr, int cmd, _Inout_ tsrunc_bpf_prog_query *attr, uint32_t size)');
 const bpfRaw = libc.func('long syscall(long nr, int cmd, void *attr, uint32_t size)');
 
-const SYS_BPF: Record<string, number> = { x64: 321, arm64: 280 };
 const BPF_PROG_LOAD = 5, BPF_PROG_ATTACH = 8, BPF_PROG_DETACH = 9, BPF_PROG_GET_FD_BY_ID = 13, BPF_PROG_QUERY = 16;
 const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 const BPF_CGROUP_DEVICE = 6;
 const BPF_F_ALLOW_MULTI = 2;
-
-function nr(): number {
-  const n = SYS_BPF[process.arch];
-  if (n === undefined) throw new Error(`bpf: architecture ${process.arch} is not supported`);
-  return n;
-}
 
 function loadProgram(program: Insn[]): number {
   const log = Buffer.alloc(64 * 1024);
@@ -36,7 +30,7 @@ function loadProgram(program: Insn[]): number {
     log_level: 1, log_size: log.length, log_buf: log, kern_version: 0, prog_flags: 0,
     prog_name0: 0n, prog_name1: 0n, prog_ifindex: 0, expected_attach_type: BPF_CGROUP_DEVICE,
   };
-  const fd = Number(bpfLoad(nr(), BPF_PROG_LOAD, attr, koffi.sizeof('tsrunc_bpf_prog_load')));
+  const fd = Number(bpfLoad(syscallNumber('bpf'), BPF_PROG_LOAD, attr, koffi.sizeof('tsrunc_bpf_prog_load')));
   if (fd < 0) {
     const errno = lastErrno();
     const verifier = log.toString('utf8', 0, Math.max(0, log.indexOf(0))).trim().split('\n').slice(-3).join('; ');
@@ -58,17 +52,17 @@ function attachAttr(cgroupFd: number, progFd: number, flags: number): Buffer {
 export function attachedPrograms(cgroupFd: number): number[] {
   const ids = Buffer.alloc(4 * 64);
   const attr = { target_fd: cgroupFd, attach_type: BPF_CGROUP_DEVICE, query_flags: 0, attach_flags: 0, prog_ids: ids, prog_cnt: 64, pad: 0 };
-  check(Number(bpfQuery(nr(), BPF_PROG_QUERY, attr, koffi.sizeof('tsrunc_bpf_prog_query'))), 'bpf(BPF_PROG_QUERY)');
+  check(Number(bpfQuery(syscallNumber('bpf'), BPF_PROG_QUERY, attr, koffi.sizeof('tsrunc_bpf_prog_query'))), 'bpf(BPF_PROG_QUERY)');
   return Array.from({ length: attr.prog_cnt }, (_, i) => ids.readUInt32LE(i * 4));
 }
 
 function detach(cgroupFd: number, id: number): void {
   const byId = Buffer.alloc(12);
   byId.writeUInt32LE(id, 0);
-  const progFd = Number(bpfRaw(nr(), BPF_PROG_GET_FD_BY_ID, byId, byId.length));
+  const progFd = Number(bpfRaw(syscallNumber('bpf'), BPF_PROG_GET_FD_BY_ID, byId, byId.length));
   if (progFd < 0) return; // gone meanwhile
   try {
-    check(Number(bpfRaw(nr(), BPF_PROG_DETACH, attachAttr(cgroupFd, progFd, 0), 20)), 'bpf(BPF_PROG_DETACH)');
+    check(Number(bpfRaw(syscallNumber('bpf'), BPF_PROG_DETACH, attachAttr(cgroupFd, progFd, 0), 20)), 'bpf(BPF_PROG_DETACH)');
   } finally {
     fs.closeSync(progFd);
   }
@@ -85,7 +79,7 @@ export function replaceDeviceProgram(cgroupDir: string, program: Insn[] | null):
     if (program) {
       const progFd = loadProgram(program);
       try {
-        check(Number(bpfRaw(nr(), BPF_PROG_ATTACH, attachAttr(cgroupFd, progFd, BPF_F_ALLOW_MULTI), 20)), `attach the device filter to ${cgroupDir}`);
+        check(Number(bpfRaw(syscallNumber('bpf'), BPF_PROG_ATTACH, attachAttr(cgroupFd, progFd, BPF_F_ALLOW_MULTI), 20)), `attach the device filter to ${cgroupDir}`);
       } finally {
         fs.closeSync(progFd);
       }

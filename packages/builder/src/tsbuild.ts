@@ -18,7 +18,7 @@ const VERSION = 'tsbuild version 0.1.0';
 const USAGE = `Usage:
   tsbuild [build] [-f Dockerfile] [-t name:tag]... [--build-arg K=V]... [--target STAGE] [--no-cache]
           [--progress auto|plain|tty] [-o type=oci|oci-archive|docker-archive,dest=PATH]... [--root DIR]
-          [--print ast] CONTEXT
+          [--secret id=ID,src=FILE]... [--allow security.insecure] [--print ast] CONTEXT
   tsbuild unpack NAME[:TAG] BUNDLE_DIR
   tsbuild images
   tsbuild prune [--all] [--keep-storage SIZE]
@@ -36,6 +36,7 @@ const buildOptions = {
   root: { type: 'string' },
   print: { type: 'string' },
   secret: { type: 'string', multiple: true },
+  allow: { type: 'string', multiple: true },
 } as const;
 
 function buildArgs(list: string[] = []): Record<string, string> {
@@ -65,6 +66,15 @@ function parseSecrets(list: string[] = []): Record<string, string> {
     secrets[id] = path.resolve(src);
   }
   return secrets;
+}
+
+/** --allow ENTITLEMENT: the privileges a Dockerfile may ask for; BuildKit knows two, of which one applies here. */
+function allowsInsecure(list: string[] = []): boolean {
+  for (const item of list) {
+    if (item === 'network.host') continue; // RUN --network=host is always allowed here
+    if (item !== 'security.insecure') throw new Error(`--allow ${item}: unknown entitlement (network.host, security.insecure)`);
+  }
+  return list.includes('security.insecure');
 }
 
 function sourceDateEpoch(args: Record<string, string>): number | undefined {
@@ -106,6 +116,7 @@ async function build(argv: string[]): Promise<number> {
     context: { dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context' },
     ...(values.target !== undefined ? { target: values.target } : {}),
     ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+    allowInsecure: allowsInsecure(values.allow),
   });
   const state = await run.run();
   const exporting = progress.step('exporting to image');

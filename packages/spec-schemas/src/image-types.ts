@@ -78,6 +78,10 @@ export interface ImageExecConfig {
   WorkingDir?: string;
   Labels?: Record<string, string> | null;
   StopSignal?: string;
+  /** Docker's extension: the SHELL a child image's shell-form instructions start with. */
+  Shell?: string[] | null;
+  /** Docker's extension: ONBUILD triggers, run by the build of an image FROM this one. */
+  OnBuild?: string[] | null;
   ArgsEscaped?: boolean;
   Healthcheck?: Healthcheck | null;
 }

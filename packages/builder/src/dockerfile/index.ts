@@ -2,6 +2,7 @@
 
 export { DockerfileError } from './errors.js';
 export { parseDockerfile } from './parse.js';
+export { parseTrigger } from './instructions.js';
 export { resolveStage, stageDependencies } from './stages.js';
 export { expandWords, expandWordList, ExpansionError, type ExpandOptions, type Lookup } from './expand.js';
 export { toAst } from './ast.js';

@@ -33,13 +33,20 @@ function parseFrom(req: Request): FromInstruction {
 
 function parseOnbuild(req: Request): Instruction {
   if (req.args === '') throw new Problem('ONBUILD requires at least one argument');
-  const trigger = (splitWhitespace(req.args)[0] ?? '').toUpperCase();
+  return { ...baseOf('ONBUILD', req), instruction: parseTrigger(req.args, req.line, req.ctx.escape) };
+}
+
+/**
+ * An ONBUILD trigger: at ONBUILD itself, and again when a child build runs the text its base
+ * image stored in OnBuild. Triggers never read heredoc bodies (BuildKit only allows them on
+ * top-level RUN/COPY/ADD).
+ */
+export function parseTrigger(text: string, line: number, escape: ParseContext['escape']): Instruction {
+  const trigger = (splitWhitespace(text)[0] ?? '').toUpperCase();
   if (trigger === 'ONBUILD') throw new Problem('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
   if (trigger === 'FROM' || trigger === 'MAINTAINER') throw new Problem(`${trigger} isn't allowed as an ONBUILD trigger`);
-  // Triggers never read heredoc bodies (BuildKit only allows them on top-level RUN/COPY/ADD).
   // FROM was rejected above, so the trigger is an ordinary Instruction.
-  const instruction = parseInstruction(req.args, req.line, { escape: req.ctx.escape }) as Instruction;
-  return { ...baseOf('ONBUILD', req), instruction };
+  return parseInstruction(text, line, { escape }) as Instruction;
 }
 
 function atLeastOne(req: Request, list: string[]): string[] {

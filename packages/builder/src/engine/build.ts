@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { History } from '@tsrunc/spec-schemas';
 import {
-  expandWords, resolveStage, stageDependencies,
+  expandWords, parseTrigger, resolveStage, stageDependencies,
   type AddInstruction, type CopyInstruction, type Dockerfile, type Instruction, type RunInstruction, type Stage,
 } from '../dockerfile/index.js';
 import { extractLayer } from '../image/layer-reader.js';
@@ -18,9 +18,10 @@ import { envValue, hostArchitecture, type ImageState, type Layer } from './image
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
 import { mountKey, parseRunMount, resolveRunMounts } from './run-mounts.js';
-import { RunExecutor, runArgs, runNetwork } from './run-step.js';
+import { RunExecutor, runCommand, runNetwork, type RunStep } from './run-step.js';
 import { loadBase } from './stage-base.js';
 import { resolveUser } from './user.js';
+import { stageWorkdir } from './workdir.js';
 import type { BuilderStore } from './store-root.js';
 
 export interface BuildRequest {
@@ -35,6 +36,8 @@ export interface BuildRequest {
   /** --secret id=ID,src=FILE: what RUN --mount=type=secret binds. */
   secrets?: Record<string, string>;
   sourceDateEpoch?: number;
+  /** --allow security.insecure: RUN --security=insecure may run with every privilege. */
+  allowInsecure?: boolean;
   store: BuilderStore;
   progress: Progress;
 }
@@ -115,8 +118,6 @@ export class Build {
     const df = this.req.dockerfile;
     const baseName = expandWords(stage.base, (n) => this.globalArgs[n], df.escape);
     const earlier = this.findStage(baseName);
-    const total = stage.instructions.length + 1;
-    const from = this.req.progress.step(`[${this.label(stage)} 1/${total}] FROM ${baseName}`);
     let state: ImageState;
     let key: string;
     if (earlier && earlier.index < stage.index) {
@@ -128,18 +129,39 @@ export class Build {
       state = base.state;
       key = stepKey(['FROM', base.key]);
     }
-    from.done();
     const stageArgs: Record<string, string | undefined> = {};
     const ctx: StageContext = {
       expand: (word) => expandWords(word, (n) => stageArgs[n] ?? envValue(state.config.config?.Env, n), df.escape),
-      shell: ['/bin/sh', '-c'],
+      shell: state.config.config?.Shell ?? ['/bin/sh', '-c'],
       cmdSet: false,
     };
-    for (const [i, instruction] of stage.instructions.entries()) {
+    const steps = [...this.triggers(stage, state), ...stage.instructions];
+    const total = steps.length + 1;
+    // The vertex is shown once the base is there: its title counts the base's triggers.
+    this.req.progress.step(`[${this.label(stage)} 1/${total}] FROM ${baseName}`).done();
+    for (const [i, instruction] of steps.entries()) {
       const title = `[${this.label(stage)} ${i + 2}/${total}] ${instruction.original}`;
       key = await this.step(instruction, state, ctx, stageArgs, key, title);
     }
     return { state, key };
+  }
+
+  /**
+   * The base's ONBUILD triggers, which run first in the stage built on it (whether the base is an
+   * image or an earlier stage, as BuildKit does); they are not passed on to this stage's children.
+   * A trigger's errors point at the stage's FROM line.
+   */
+  private triggers(stage: Stage, state: ImageState): Instruction[] {
+    const config = state.config.config;
+    const triggers = config?.OnBuild ?? [];
+    if (config) delete config.OnBuild;
+    return triggers.map((text) => {
+      try {
+        return { ...parseTrigger(text, stage.line, this.req.dockerfile.escape), original: `ONBUILD ${text}` };
+      } catch (err) {
+        throw new Error(`${this.req.dockerfileName}:${stage.line}: ONBUILD trigger "${text}" of the base: ${(err as Error).message}`);
+      }
+    });
   }
 
   private history(createdBy: string, emptyLayer: boolean): History {
@@ -164,26 +186,61 @@ export class Build {
       return stepKey([parentKey, 'ARG', JSON.stringify(i.args.map((a) => [a.name, stageArgs[a.name] ?? null]))]);
     }
     const history = applyMetadata(state.config, i, ctx);
-    if (history !== undefined) {
+    const createsDirectory = i.kind === 'WORKDIR' && state.config.config?.WorkingDir !== '/';
+    if (history !== undefined && !createsDirectory) {
       (state.config.history ??= []).push(this.history(history, true));
       return stepKey([parentKey, history]);
     }
     const progress = this.req.progress.step(title);
     try {
       switch (i.kind) {
+        case 'WORKDIR':
+          return await this.workdir(state, parentKey, history!, progress);
         case 'COPY':
         case 'ADD':
           return await this.copy(i, state, ctx, parentKey, progress);
         case 'RUN':
           return await this.runStep(i, state, ctx, stageArgs, parentKey, progress);
-        case 'ONBUILD':
-          throw new Error('ONBUILD is not supported yet');
         default:
           throw new Error(`${i.kind} is not supported`);
       }
     } catch (err) {
       throw new Error(`${this.where(i)}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * A step whose layer is a staged tree: looked up in the cache by `key`, else laid out by `fill`
+   * (which returns false when the step changes nothing: no layer) and stored.
+   */
+  private async layerStep(key: string, progress: ReturnType<Progress['step']>, fill: (staging: string) => Promise<boolean>): Promise<Layer | null> {
+    const cached = this.req.noCache ? undefined : this.req.store.cache.get(key);
+    if (cached && (!cached.layer || this.req.store.layout.blobs.has(cached.layer.descriptor.digest))) {
+      progress.done(true);
+      return cached.layer;
+    }
+    const staging = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
+    try {
+      const layer = await fill(staging) ? await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch) : null;
+      this.req.store.cache.set(key, layer);
+      progress.done(false);
+      return layer;
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** WORKDIR: the directory, created with the USER's ownership where the image lacks it. */
+  private async workdir(state: ImageState, parentKey: string, history: string, progress: ReturnType<Progress['step']>): Promise<string> {
+    const user = state.config.config?.User ?? '';
+    const key = stepKey([parentKey, history, user]);
+    const layer = await this.layerStep(key, progress, async (staging) => {
+      const rootfs = await this.runner.filesystem(state, parentKey);
+      return stageWorkdir(rootfs, staging, state.config.config!.WorkingDir!, resolveUser(rootfs, user));
+    });
+    if (layer) state.layers.push(layer);
+    (state.config.history ??= []).push(this.history(history, !layer));
+    return key;
   }
 
   /** A stage's (or an image's) filesystem assembled from its layers in a temp dir, for reading. */
@@ -254,7 +311,10 @@ export class Build {
 
   private async runStep(i: RunInstruction, state: ImageState, ctx: StageContext, stageArgs: Record<string, string | undefined>,
     parentKey: string, progress: ReturnType<Progress['step']>): Promise<string> {
-    if (i.flags.security !== undefined && i.flags.security !== 'sandbox') throw new Error('RUN --security=insecure is not supported yet');
+    const insecure = i.flags.security === 'insecure';
+    if (insecure && !this.req.allowInsecure) {
+      throw new Error('RUN --security=insecure is not allowed: the build must be started with --allow security.insecure');
+    }
     const mountFlags = i.flags.mount === undefined ? [] : Array.isArray(i.flags.mount) ? i.flags.mount : [i.flags.mount];
     const mountSpecs = mountFlags.map((m) => parseRunMount(ctx.expand(m)));
     const env = state.config.config?.Env ?? [];
@@ -262,12 +322,13 @@ export class Build {
     const argEnv = Object.entries(stageArgs)
       .filter(([name, value]) => value !== undefined && envValue(env, name) === undefined)
       .map(([name, value]) => `${name}=${value}`);
-    const step = {
-      args: runArgs(i, ctx.shell, ctx.expand),
+    const step: RunStep = {
+      ...runCommand(i, ctx.shell),
       env: [...env, ...argEnv],
       cwd: state.config.config?.WorkingDir || '/',
       user: state.config.config?.User ?? '',
       network: runNetwork(i.flags.network),
+      insecure,
     };
     const key = stepKey([parentKey, 'RUN', JSON.stringify(step), mountKey(mountSpecs)]);
     const cached = this.req.noCache ? undefined : this.req.store.cache.get(key);
@@ -288,14 +349,17 @@ export class Build {
           return fsOfStage.dir;
         },
       });
-      layer = await this.runner.run(step, mounts, state, parentKey, (chunk) => {
-        pending += chunk.toString('utf8');
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) progress.log(line);
-      });
-      if (pending) progress.log(pending);
-      for (const cleanup of cleanups) cleanup();
+      try {
+        layer = await this.runner.run(step, mounts, state, parentKey, (chunk) => {
+          pending += chunk.toString('utf8');
+          const lines = pending.split('\n');
+          pending = lines.pop() ?? '';
+          for (const line of lines) progress.log(line);
+        });
+      } finally {
+        if (pending) progress.log(pending);
+        for (const cleanup of cleanups) cleanup();
+      }
       this.req.store.cache.set(key, layer);
       progress.done(false);
     }

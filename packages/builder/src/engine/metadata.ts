@@ -70,6 +70,7 @@ export function applyMetadata(image: ImageConfig, i: Instruction, ctx: StageCont
       return `STOPSIGNAL ${c.StopSignal}`;
     case 'SHELL':
       ctx.shell = i.args;
+      c.Shell = i.args;
       return `SHELL ${JSON.stringify(i.args)}`;
     case 'MAINTAINER':
       image.author = i.name;
@@ -77,6 +78,10 @@ export function applyMetadata(image: ImageConfig, i: Instruction, ctx: StageCont
     case 'HEALTHCHECK':
       c.Healthcheck = healthcheck(i);
       return `HEALTHCHECK ${JSON.stringify(i.test)}`;
+    case 'ONBUILD':
+      // Stored as written; the child's build parses it again (see Build.runTriggers).
+      c.OnBuild = [...(c.OnBuild ?? []), i.instruction.original];
+      return `ONBUILD ${i.instruction.original}`;
     default:
       return undefined;
   }

@@ -15,10 +15,14 @@ import { resolveUser } from './user.js';
 
 export interface RunStep {
   args: string[];
+  /** The step's own script, when args run it as a file. */
+  script?: RunScript;
   env: string[];
   cwd: string;
   user: string;
   network: NetworkMode;
+  /** --security=insecure (allowed by the build): every capability, nothing masked. */
+  insecure: boolean;
 }
 
 /** A step's mount points that the parent did not have are not the step's output: remove them, and their new parents. */
@@ -36,20 +40,42 @@ function removeMountPoints(upper: string, lower: string, destinations: string[])
   }
 }
 
-/** The argv of a RUN: exec form as given, shell form through SHELL, `RUN <<EOF` as a script. */
-export function runArgs(i: RunInstruction, shell: string[], expand: (text: string) => string): string[] {
-  if (i.form === 'exec') return i.args;
+/** A `RUN <<EOF` script that names its interpreter (#!): run as an executable file, as BuildKit does. */
+export interface RunScript {
+  /** Where the step sees it, read-only: /dev/pipes/<delimiter>. */
+  path: string;
+  content: string;
+}
+
+/**
+ * The argv of a RUN: exec form as given; shell form through SHELL, which expands variables. A
+ * heredoc that is the whole command is the script (run directly when it starts with #!); heredocs
+ * feeding a command are handed to the shell with it, which reads them as it would in a script.
+ */
+export function runCommand(i: RunInstruction, shell: string[]): { args: string[]; script?: RunScript } {
+  if (i.form === 'exec') return { args: i.args };
   const command = i.command.trim();
   const only = i.heredocs.length === 1 && /^<<-?["']?\w+["']?$/.test(command) ? i.heredocs[0] : undefined;
-  if (only) return [...shell, only.expand ? expand(only.content) : only.content];
-  if (i.heredocs.length > 0) throw new Error('RUN with a heredoc as a command\'s input is not supported yet');
-  return [...shell, i.command];
+  // The content is not expanded here: the shell (or the script's interpreter) sees it as written.
+  if (only) {
+    if (!only.content.startsWith('#!')) return { args: [...shell, only.content] };
+    const script = { path: `/dev/pipes/${only.name}`, content: only.content };
+    return { args: [script.path], script };
+  }
+  return { args: [...shell, [i.command, ...i.heredocs.map((h) => h.content + h.name)].join('\n')] };
 }
 
 export function runNetwork(flag: string | string[] | undefined): NetworkMode {
   if (flag === undefined) return 'default';
   if (flag === 'default' || flag === 'none' || flag === 'host') return flag;
   throw new Error(`--network=${String(flag)}: must be default, none or host`);
+}
+
+/** The script, written beside the step's snapshot, bound read-only where the step runs it from. */
+function scriptMount(script: RunScript, work: string): Mount {
+  const file = path.join(work, 'script');
+  fs.writeFileSync(file, script.content, { mode: 0o755 });
+  return { destination: script.path, type: 'bind', source: file, options: ['rbind', 'ro'] };
 }
 
 /** Files the runtime's own mounts of a build container create as mount points. */
@@ -82,13 +108,14 @@ export class RunExecutor {
     const work = fs.mkdtempSync(path.join(this.scratch, 'step-'));
     fs.chmodSync(work, 0o755);
     const snapshot = openSnapshot([lower], work);
+    if (step.script) mounts = [...mounts, scriptMount(step.script, work)];
     try {
       if (snapshot.kind !== 'overlayfs') throw new Error('overlayfs cannot be mounted here, and RUN needs it (the copy fallback is not finished)');
       const { uid, gid } = resolveUser(snapshot.rootfs, step.user);
       const tail: Buffer[] = [];
       const code = await runInContainer({
         rootfs: snapshot.rootfs, args: step.args, env: step.env, cwd: step.cwd, uid, gid, additionalGids: [],
-        network: step.network, insecure: false, mounts,
+        network: step.network, insecure: step.insecure, mounts,
         onOutput: (chunk) => { tail.push(chunk); if (tail.length > 20) tail.shift(); onOutput(chunk); },
         ...(this.signal ? { signal: this.signal } : {}),
       }, path.join(work, 'state'));

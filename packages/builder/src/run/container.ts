@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Mount, Spec } from '@tsrunc/spec-schemas';
 import { defaultSpec } from '@tsrunc/runtime/container/spec-template';
+import { boundingCapabilities } from '@tsrunc/runtime/process/capability-names';
 
 export const TSRUNC = fileURLToPath(new URL('../../../../runtime/bin/tsrunc', import.meta.url));
 
@@ -35,15 +36,10 @@ const BUILD_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER',
   'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL',
   'CAP_AUDIT_WRITE'];
 
-const ALL_CAPS = [...BUILD_CAPS, 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN', 'CAP_SYS_PTRACE', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO',
-  'CAP_SYS_PACCT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_AUDIT_CONTROL',
-  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_DAC_READ_SEARCH',
-  'CAP_LINUX_IMMUTABLE', 'CAP_NET_BROADCAST', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_LEASE', 'CAP_AUDIT_READ',
-  'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE'];
-
 export function buildStepSpec(req: RunContainerRequest): Spec {
   const spec = defaultSpec(false);
-  const caps = req.insecure ? ALL_CAPS : BUILD_CAPS;
+  // Insecure: every capability this process holds, as a privileged container gets.
+  const caps = req.insecure ? boundingCapabilities() : BUILD_CAPS;
   spec.process = {
     terminal: false,
     user: { uid: req.uid, gid: req.gid, additionalGids: req.additionalGids },

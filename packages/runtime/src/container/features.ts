@@ -2,7 +2,7 @@
 import type { Features } from '@tsrunc/spec-schemas';
 import { detectCgroupMode } from '../cgroups/index.js';
 import { CLONE_FLAGS } from '../launch/namespaces.js';
-import { CAPABILITIES } from '../process/capabilities.js';
+import { CAPABILITIES } from '../process/capability-names.js';
 import { apparmorEnabled, selinuxEnabled } from '../process/lsm.js';
 import { SECCOMP_ACTIONS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../process/seccomp.js';
 import { PROPAGATION } from '../rootfs/mount-options.js';

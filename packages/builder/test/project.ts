@@ -1,0 +1,46 @@
+// A build context of a test's own, built by the real tsbuild CLI into a store of its own; all of
+// it removed when the test ends.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TSBUILD = fileURLToPath(new URL('../../bin/tsbuild', import.meta.url));
+export const TSRUNC = fileURLToPath(new URL('../../../runtime/bin/tsrunc', import.meta.url));
+
+export interface Project {
+  dir: string;
+  root: string;
+  build(args: string[], env?: Record<string, string>): { status: number | null; stdout: string; stderr: string };
+  /** `tsbuild unpack` of a built image; the bundle's rootfs path. */
+  unpack(ref: string): string;
+}
+
+export function project(t: { teardown(fn: () => void): void }, files: Record<string, string>): Project {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-test-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, 'ctx', name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'ctx', name), content);
+  }
+  const root = path.join(dir, 'store');
+  let bundles = 0;
+  return {
+    dir,
+    root,
+    build: (args, env = {}) => {
+      const r = spawnSync(TSBUILD, ['build', '--root', root, ...args, path.join(dir, 'ctx')], { encoding: 'utf8', env: { ...process.env, ...env } });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+    unpack: (ref) => {
+      const bundle = path.join(dir, `bundle-${++bundles}`);
+      const r = spawnSync(TSBUILD, ['unpack', '--root', root, ref, bundle], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`tsbuild unpack ${ref}: ${r.stderr}`);
+      return path.join(bundle, 'rootfs');
+    },
+  };
+}
+
+/** The progress lines that end with `word` (CACHED, ...). */
+export const count = (text: string, word: string) => text.split('\n').filter((l) => l.endsWith(` ${word}`)).length;

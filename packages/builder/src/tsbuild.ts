@@ -6,19 +6,23 @@ import { parseDockerfile, toAst } from './dockerfile/index.js';
 import { Build } from './engine/build.js';
 import { exportImage, finalizeImage, parseOutput } from './engine/export.js';
 import { loadIgnore } from './engine/ignore.js';
-import { Progress } from './engine/progress.js';
+import type { Progress } from './engine/progress.js';
+import { PlainProgress } from './engine/progress-plain.js';
+import { TtyProgress } from './engine/progress-tty.js';
 import { parseSize, prune } from './engine/prune.js';
+import { parseSshAgents } from './engine/ssh-agent.js';
 import { openStore, readConfig, storeRoot } from './engine/store-root.js';
 import { unpackImage } from './engine/unpack.js';
 import { canonicalJson } from './image/layout.js';
 import { sha256Digest } from './image/store.js';
+import { parseSnapshotChoice, type SnapshotChoice } from './run/snapshot.js';
 
 const VERSION = 'tsbuild version 0.1.0';
 
 const USAGE = `Usage:
   tsbuild [build] [-f Dockerfile] [-t name:tag]... [--build-arg K=V]... [--target STAGE] [--no-cache]
           [--progress auto|plain|tty] [-o type=oci|oci-archive|docker-archive,dest=PATH]... [--root DIR]
-          [--secret id=ID,src=FILE]... [--allow security.insecure] [--print ast] CONTEXT
+          [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--allow security.insecure] [--print ast] CONTEXT
   tsbuild unpack NAME[:TAG] BUNDLE_DIR
   tsbuild images
   tsbuild prune [--all] [--keep-storage SIZE]
@@ -37,6 +41,7 @@ const buildOptions = {
   print: { type: 'string' },
   secret: { type: 'string', multiple: true },
   allow: { type: 'string', multiple: true },
+  ssh: { type: 'string', multiple: true },
 } as const;
 
 function buildArgs(list: string[] = []): Record<string, string> {
@@ -77,11 +82,31 @@ function allowsInsecure(list: string[] = []): boolean {
   return list.includes('security.insecure');
 }
 
+function snapshotter(): SnapshotChoice {
+  const fromEnv = process.env.TSBUILD_SNAPSHOTTER;
+  if (fromEnv !== undefined) return parseSnapshotChoice(fromEnv, 'TSBUILD_SNAPSHOTTER');
+  const fromConfig = readConfig().run?.snapshotter;
+  return fromConfig === undefined ? 'auto' : parseSnapshotChoice(fromConfig, 'run.snapshotter in the configuration file');
+}
+
 function sourceDateEpoch(args: Record<string, string>): number | undefined {
   const text = args.SOURCE_DATE_EPOCH ?? process.env.SOURCE_DATE_EPOCH;
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text)) throw new Error(`SOURCE_DATE_EPOCH=${text}: not a number of seconds`);
   return Number(text);
+}
+
+const PROGRESS_MODES = ['auto', 'plain', 'tty'];
+
+/**
+ * --progress, else BUILDKIT_PROGRESS as docker reads it: the live view on a terminal (auto) or when
+ * asked for (tty, even on a pipe), else BuildKit's plain log.
+ */
+function openProgress(flag: string | undefined): Progress {
+  const [source, mode] = flag !== undefined ? ['--progress', flag] : ['BUILDKIT_PROGRESS', process.env.BUILDKIT_PROGRESS || 'auto'];
+  if (!PROGRESS_MODES.includes(mode)) throw new Error(`invalid ${source} value "${mode}" (${PROGRESS_MODES.join(', ')})`);
+  const live = mode === 'tty' || (mode === 'auto' && process.stderr.isTTY);
+  return live ? new TtyProgress(process.stderr) : new PlainProgress(process.stderr);
 }
 
 async function build(argv: string[]): Promise<number> {
@@ -100,36 +125,48 @@ async function build(argv: string[]): Promise<number> {
   }
   const outputs = (values.output ?? []).map(parseOutput);
   const args = buildArgs(values['build-arg']);
-  const store = await openStore(storeRoot(values.root));
-  const progress = new Progress();
-  const load = progress.step(`[internal] load build definition from ${dockerfileName}`);
-  load.done();
-  const started = process.hrtime.bigint();
-  const epoch = sourceDateEpoch(args);
-  // Ctrl-C (or a TERM) stops the running step's container and unwinds: no mount, container or
-  // half-built tag is left behind.
-  const interrupt = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
-  const run = new Build({
-    signal: interrupt.signal,
-    dockerfile, dockerfileName, buildArgs: args, secrets: parseSecrets(values.secret), noCache: values['no-cache'] === true, store, progress,
-    context: { dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context' },
-    ...(values.target !== undefined ? { target: values.target } : {}),
-    ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
-    allowInsecure: allowsInsecure(values.allow),
-  });
-  const state = await run.run();
-  const exporting = progress.step('exporting to image');
-  const image = finalizeImage(state, run.created());
-  await exportImage(store, image, values.tag ?? [], outputs);
-  store.cache.save();
-  exporting.done();
-  // cache.max_size in the config file keeps the store within bounds after every build.
-  const maxSize = readConfig().cache?.max_size;
-  if (maxSize !== undefined) prune(store, { all: false, keepBytes: parseSize(maxSize) });
-  const digest = sha256Digest(canonicalJson(image.manifest));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stderr.write(`built ${digest}${values.tag ? ` as ${values.tag.join(', ')}` : ''} in ${seconds.toFixed(1)}s\n`);
+  const progress = openProgress(values.progress);
+  let summary: string;
+  try {
+    const store = await openStore(storeRoot(values.root));
+    const load = progress.step(`[internal] load build definition from ${dockerfileName}`);
+    load.done();
+    const started = process.hrtime.bigint();
+    const epoch = sourceDateEpoch(args);
+    // Ctrl-C (or a TERM) stops the running step's container and unwinds: no mount, container or
+    // half-built tag is left behind.
+    const interrupt = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
+    const run = new Build({
+      signal: interrupt.signal,
+      dockerfile, dockerfileName, buildArgs: args, secrets: parseSecrets(values.secret), noCache: values['no-cache'] === true, store, progress,
+      context: { dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context' },
+      ...(values.target !== undefined ? { target: values.target } : {}),
+      ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+      allowInsecure: allowsInsecure(values.allow),
+      sshAgents: parseSshAgents(values.ssh),
+      snapshotter: snapshotter(),
+    });
+    const state = await run.run();
+    const exporting = progress.step('exporting to image');
+    const image = finalizeImage(state, run.created());
+    await exportImage(store, image, values.tag ?? [], outputs);
+    store.cache.save();
+    exporting.done();
+    // cache.max_size in the config file keeps the store within bounds after every build.
+    const maxSize = readConfig().cache?.max_size;
+    if (maxSize !== undefined) prune(store, { all: false, keepBytes: parseSize(maxSize) });
+    const digest = sha256Digest(canonicalJson(image.manifest));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // Which snapshot RUN steps wrote to, as overlayfs may be unavailable and the copy is slower.
+    const snapshots = run.snapshots();
+    summary = `built ${digest}${values.tag ? ` as ${values.tag.join(', ')}` : ''} in ${seconds.toFixed(1)}s`
+      + (snapshots.length > 0 ? ` (RUN snapshots: ${snapshots.join(', ')})` : '');
+  } finally {
+    // The final frame comes before the summary, or before the error main() prints.
+    progress.close();
+  }
+  process.stderr.write(summary + '\n');
   return 0;
 }
 

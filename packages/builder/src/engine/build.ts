@@ -8,8 +8,8 @@ import {
   expandWords, parseTrigger, resolveStage, stageDependencies,
   type AddInstruction, type CopyInstruction, type Dockerfile, type Instruction, type RunInstruction, type Stage,
 } from '../dockerfile/index.js';
-import { extractLayer } from '../image/layer-reader.js';
 import { storeDirectoryAsLayer } from '../image/layer-writer.js';
+import type { SnapshotChoice, SnapshotKind } from '../run/snapshot.js';
 import { extractIfArchive } from './add-archive.js';
 import { stepKey } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type SourceRoot } from './copy.js';
@@ -20,6 +20,7 @@ import type { Progress } from './progress.js';
 import { mountKey, parseRunMount, resolveRunMounts } from './run-mounts.js';
 import { RunExecutor, runCommand, runNetwork, type RunStep } from './run-step.js';
 import { loadBase } from './stage-base.js';
+import { SshForwarder } from './ssh-agent.js';
 import { resolveUser } from './user.js';
 import { stageWorkdir } from './workdir.js';
 import type { BuilderStore } from './store-root.js';
@@ -35,7 +36,11 @@ export interface BuildRequest {
   signal?: AbortSignal;
   /** --secret id=ID,src=FILE: what RUN --mount=type=secret binds. */
   secrets?: Record<string, string>;
+  /** --ssh ID=SOCKET: the agents RUN --mount=type=ssh reaches. */
+  sshAgents?: Record<string, string>;
   sourceDateEpoch?: number;
+  /** How RUN steps get a writable root: overlayfs, a copy, or overlayfs where it mounts (auto). */
+  snapshotter?: SnapshotChoice;
   /** --allow security.insecure: RUN --security=insecure may run with every privilege. */
   allowInsecure?: boolean;
   store: BuilderStore;
@@ -63,9 +68,11 @@ export class Build {
   private readonly results = new Map<number, Promise<StageResult>>();
   private readonly globalArgs: Record<string, string | undefined> = {};
   private readonly runner: RunExecutor;
+  private readonly ssh: SshForwarder;
 
   constructor(private readonly req: BuildRequest) {
-    this.runner = new RunExecutor(req.store, req.sourceDateEpoch, req.signal);
+    this.runner = new RunExecutor(req.store, req.snapshotter ?? 'auto', req.sourceDateEpoch, req.signal);
+    this.ssh = new SshForwarder(req.sshAgents ?? {});
     const lookup = (name: string) => this.globalArgs[name];
     for (const arg of req.dockerfile.globalArgs.flatMap((a) => a.args)) {
       const fallback = arg.defaultRaw !== undefined ? expandWords(arg.defaultRaw, lookup, req.dockerfile.escape) : undefined;
@@ -92,6 +99,7 @@ export class Build {
       return (await this.stage(target.index)).state;
     } finally {
       this.runner.close();
+      this.ssh.close();
     }
   }
 
@@ -166,6 +174,11 @@ export class Build {
 
   private history(createdBy: string, emptyLayer: boolean): History {
     return { created: this.created(), created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(emptyLayer ? { empty_layer: true } : {}) };
+  }
+
+  /** The snapshot kinds RUN steps used, for the build's summary ("which one a build used"). */
+  snapshots(): SnapshotKind[] {
+    return [...this.runner.snapshotsUsed];
   }
 
   created(): string {
@@ -243,23 +256,19 @@ export class Build {
     return key;
   }
 
-  /** A stage's (or an image's) filesystem assembled from its layers in a temp dir, for reading. */
-  private async stageFilesystem(ref: string): Promise<{ dir: string; key: string; cleanup(): void }> {
+  /** A stage's (or an image's) filesystem, flattened once per build; read, never written. */
+  private async stageFilesystem(ref: string): Promise<{ dir: string; key: string }> {
     const stage = this.findStage(ref);
     // Not a stage: an image, from an OCI layout or the local store, as FROM would take it.
     const result = stage ? await this.stage(stage.index) : await loadBase(this.req.store, ref);
-    const dir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
-    for (const layer of result.state.layers) {
-      await extractLayer(fs.createReadStream(this.req.store.layout.blobs.path(layer.descriptor.digest)), dir);
-    }
-    return { dir, key: result.key, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+    return { dir: await this.runner.filesystem(result.state, result.key), key: result.key };
   }
 
-  private async sourceFor(i: CopyInstruction | AddInstruction): Promise<{ source: SourceRoot; cleanup(): void; key: string }> {
+  private async sourceFor(i: CopyInstruction | AddInstruction): Promise<{ source: SourceRoot; key: string }> {
     const from = i.flags.from;
-    if (typeof from !== 'string') return { source: this.req.context, cleanup: () => {}, key: 'context' };
-    const { dir, key, cleanup } = await this.stageFilesystem(from);
-    return { source: { dir, ignore: new IgnoreMatcher([]), label: `stage "${from}"` }, cleanup, key };
+    if (typeof from !== 'string') return { source: this.req.context, key: 'context' };
+    const { dir, key } = await this.stageFilesystem(from);
+    return { source: { dir, ignore: new IgnoreMatcher([]), label: `stage "${from}"` }, key };
   }
 
   private async copy(i: CopyInstruction | AddInstruction, state: ImageState, ctx: StageContext, parentKey: string,
@@ -278,35 +287,19 @@ export class Build {
     const owner = await this.chownOwner(i.flags.chown, ctx, state, parentKey);
     const chmod = typeof i.flags.chmod === 'string' ? parseInt(ctx.expand(i.flags.chmod), 8) : undefined;
     if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new Error(`invalid --chmod=${String(i.flags.chmod)}`);
-    const { source, cleanup, key: sourceKey } = await this.sourceFor(i);
-    try {
-      const plan = planCopy(source, words, dest);
-      const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
-      const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs]), sourceKey, planDigest(source, plan)]);
-      const cached = this.req.noCache ? undefined : this.req.store.cache.get(key);
-      let layer: Layer | null;
-      if (cached && (!cached.layer || this.req.store.layout.blobs.has(cached.layer.descriptor.digest))) {
-        layer = cached.layer;
-        progress.done(true);
-      } else {
-        const staging = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
-        try {
-          if (i.kind === 'ADD') await this.stageAdd(source, plan, dest, staging);
-          else stageCopy(source, plan, staging, owner, chmod);
-          stageHeredocs(heredocs, dest, staging, owner, chmod);
-          layer = await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch);
-        } finally {
-          fs.rmSync(staging, { recursive: true, force: true });
-        }
-        this.req.store.cache.set(key, layer);
-        progress.done(false);
-      }
-      if (layer) state.layers.push(layer);
-      (state.config.history ??= []).push(this.history(`${i.kind} ${[...words, destWord].join(' ')} # buildkit`, !layer));
-      return key;
-    } finally {
-      cleanup();
-    }
+    const { source, key: sourceKey } = await this.sourceFor(i);
+    const plan = planCopy(source, words, dest);
+    const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
+    const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs]), sourceKey, planDigest(source, plan)]);
+    const layer = await this.layerStep(key, progress, async (staging) => {
+      if (i.kind === 'ADD') await this.stageAdd(source, plan, dest, staging);
+      else stageCopy(source, plan, staging, owner, chmod);
+      stageHeredocs(heredocs, dest, staging, owner, chmod);
+      return true;
+    });
+    if (layer) state.layers.push(layer);
+    (state.config.history ??= []).push(this.history(`${i.kind} ${[...words, destWord].join(' ')} # buildkit`, !layer));
+    return key;
   }
 
   private async runStep(i: RunInstruction, state: ImageState, ctx: StageContext, stageArgs: Record<string, string | undefined>,
@@ -316,8 +309,15 @@ export class Build {
       throw new Error('RUN --security=insecure is not allowed: the build must be started with --allow security.insecure');
     }
     const mountFlags = i.flags.mount === undefined ? [] : Array.isArray(i.flags.mount) ? i.flags.mount : [i.flags.mount];
-    const mountSpecs = mountFlags.map((m) => parseRunMount(ctx.expand(m)));
-    const env = state.config.config?.Env ?? [];
+    let sshMounts = 0;
+    const mountSpecs = mountFlags.map((m) => {
+      const spec = parseRunMount(ctx.expand(m), sshMounts);
+      if (spec.type === 'ssh') sshMounts++;
+      return spec;
+    });
+    // The first ssh mount is the agent the step's ssh clients find, as BuildKit sets it.
+    const sshSocket = mountSpecs.find((m) => m.type === 'ssh')?.target;
+    const env = [...state.config.config?.Env ?? [], ...sshSocket ? [`SSH_AUTH_SOCK=${sshSocket}`] : []];
     // Declared ARGs reach the step's environment, ENV winning over them, as in BuildKit.
     const argEnv = Object.entries(stageArgs)
       .filter(([name, value]) => value !== undefined && envValue(env, name) === undefined)
@@ -338,16 +338,12 @@ export class Build {
       progress.done(true);
     } else {
       let pending = '';
-      const cleanups: (() => void)[] = [];
       const mounts = await resolveRunMounts(mountSpecs, {
         storeRoot: this.req.store.root,
         contextDir: this.req.context.dir,
         secrets: this.req.secrets ?? {},
-        stageRootfs: async (name) => {
-          const fsOfStage = await this.stageFilesystem(name);
-          cleanups.push(fsOfStage.cleanup);
-          return fsOfStage.dir;
-        },
+        stageRootfs: async (name) => (await this.stageFilesystem(name)).dir,
+        sshSocket: (id, owner) => this.ssh.socketFor(id, owner),
       });
       try {
         layer = await this.runner.run(step, mounts, state, parentKey, (chunk) => {
@@ -358,7 +354,6 @@ export class Build {
         });
       } finally {
         if (pending) progress.log(pending);
-        for (const cleanup of cleanups) cleanup();
       }
       this.req.store.cache.set(key, layer);
       progress.done(false);

@@ -1,24 +1,21 @@
-// Build progress as BuildKit prints it in plain mode: numbered vertices, CACHED marks, durations.
-export class Progress {
-  private next = 1;
+// What the build engine reports its vertices to: BuildKit's plain log (progress-plain.ts) or its
+// live terminal view (progress-tty.ts), chosen by --progress.
 
-  constructor(private readonly out: NodeJS.WritableStream = process.stderr) {}
+/** One vertex of the build (a step, or the export), from its start. */
+export interface ProgressStep {
+  id: number;
+  /** Ends the vertex as DONE (with its duration) or, with `cached`, as CACHED. */
+  done(cached?: boolean): void;
+  /** One line of the vertex's output (a RUN step's stdout and stderr), without its newline. */
+  log(line: string): void;
+}
 
-  /** Starts a vertex; the returned function ends it as DONE (with its duration) or CACHED. */
-  step(title: string): { id: number; done(cached?: boolean): void; log(line: string): void } {
-    const id = this.next++;
-    const started = process.hrtime.bigint();
-    this.out.write(`#${id} ${title}\n`);
-    return {
-      id,
-      done: (cached = false) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        this.out.write(cached ? `#${id} CACHED\n\n` : `#${id} DONE ${seconds.toFixed(1)}s\n\n`);
-      },
-      log: (line: string) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        this.out.write(`#${id} ${seconds.toFixed(3)} ${line}\n`);
-      },
-    };
-  }
+export interface Progress {
+  /** Starts a vertex titled as BuildKit titles it (`[stage 2/4] RUN make`). */
+  step(title: string): ProgressStep;
+  /**
+   * The build has ended, well or not: whatever is still drawn is drawn for the last time, so that
+   * what comes next (the summary, the error) follows it. Vertices never done are the ones that failed.
+   */
+  close(): void;
 }

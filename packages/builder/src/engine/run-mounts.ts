@@ -1,21 +1,29 @@
 // RUN --mount: cache directories kept in the store across builds, tmpfs, secrets bound read-only
-// from the host (never part of a layer or a cache key), and read-only binds of the context or of
-// another stage's filesystem.
+// from the host (never part of a layer or a cache key), read-only binds of the context or of
+// another stage's filesystem, and sockets relaying to the host's ssh-agent.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Mount } from '@tsrunc/spec-schemas';
+import type { SocketOwner } from './ssh-agent.js';
 
 export interface RunMountSpec {
-  type: 'cache' | 'tmpfs' | 'secret' | 'bind';
+  type: 'cache' | 'tmpfs' | 'secret' | 'bind' | 'ssh';
   target: string;
   options: Record<string, string>;
 }
 
 const BOOLEAN_KEYS = new Set(['readonly', 'ro', 'rw', 'readwrite', 'required']);
 
-/** "type=cache,target=/root/.cache,id=x" -> a spec, checked. */
-export function parseRunMount(text: string): RunMountSpec {
+/** Where a mount goes when the Dockerfile does not say, as BuildKit places them. */
+function defaultTarget(type: string, options: Record<string, string>, sshIndex: number): string | undefined {
+  if (type === 'secret' && options.id) return `/run/secrets/${options.id}`;
+  if (type === 'ssh') return `/run/buildkit/ssh_agent.${sshIndex}`;
+  return undefined;
+}
+
+/** "type=cache,target=/root/.cache,id=x" -> a spec, checked. `sshIndex` numbers the RUN's ssh mounts, for their default target. */
+export function parseRunMount(text: string, sshIndex = 0): RunMountSpec {
   const options: Record<string, string> = {};
   for (const field of text.split(',')) {
     const eq = field.indexOf('=');
@@ -24,9 +32,8 @@ export function parseRunMount(text: string): RunMountSpec {
     options[key] = eq < 0 ? 'true' : field.slice(eq + 1);
   }
   const type = options.type ?? 'bind';
-  if (type === 'ssh') throw new Error('RUN --mount=type=ssh is not supported (no SSH agent forwarding)');
-  if (type !== 'cache' && type !== 'tmpfs' && type !== 'secret' && type !== 'bind') throw new Error(`--mount=${text}: unknown type "${type}"`);
-  const target = options.target ?? options.dst ?? options.destination ?? (type === 'secret' && options.id ? `/run/secrets/${options.id}` : undefined);
+  if (type !== 'cache' && type !== 'tmpfs' && type !== 'secret' && type !== 'bind' && type !== 'ssh') throw new Error(`--mount=${text}: unknown type "${type}"`);
+  const target = options.target ?? options.dst ?? options.destination ?? defaultTarget(type, options, sshIndex);
   if (!target) throw new Error(`--mount=${text}: target is required`);
   if (type === 'secret' && !options.id) throw new Error(`--mount=${text}: a secret needs an id`);
   return { type, target: path.posix.resolve('/', target), options };
@@ -43,6 +50,8 @@ export interface MountSources {
   secrets: Record<string, string>;
   /** The filesystem of a stage, for bind mounts with from=. */
   stageRootfs(name: string): Promise<string>;
+  /** A socket relaying to the --ssh agent `id`, owned and moded as asked; undefined if none was given. */
+  sshSocket(id: string, owner: SocketOwner): Promise<string | undefined>;
 }
 
 function truthy(value: string | undefined): boolean {
@@ -65,6 +74,14 @@ export async function resolveRunMounts(specs: RunMountSpec[], sources: MountSour
         fs.chownSync(dir, Number(o.uid ?? 0), Number(o.gid ?? 0));
       }
       mounts.push({ destination: m.target, type: 'bind', source: dir, options: ['rbind', truthy(o.ro ?? o.readonly) ? 'ro' : 'rw'] });
+    } else if (m.type === 'ssh') {
+      const id = o.id ?? 'default';
+      const socket = await sources.sshSocket(id, { uid: Number(o.uid ?? 0), gid: Number(o.gid ?? 0), mode: o.mode ? parseInt(o.mode, 8) : 0o600 });
+      if (!socket) {
+        if (truthy(o.required)) throw new Error(`ssh agent ${id} is required but was not given with --ssh ${id}[=SOCKET]`);
+        continue;
+      }
+      mounts.push({ destination: m.target, type: 'bind', source: socket, options: ['bind', 'nosuid', 'nodev', 'noexec'] });
     } else if (m.type === 'secret') {
       const file = sources.secrets[o.id!];
       if (!file) {

@@ -1,14 +1,14 @@
-// RUN: the step's command in a container run by tsrunc, on an overlay of the parent image's
-// filesystem; the overlay's upper directory becomes the step's layer.
+// RUN: the step's command in a container run by tsrunc, on a snapshot of the parent image's
+// filesystem (an overlay, or a copy); what the step changed becomes its layer.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Mount } from '@tsrunc/spec-schemas';
 import type { RunInstruction } from '../dockerfile/index.js';
-import { extractLayer } from '../image/layer-reader.js';
+import { extractLayers } from '../image/layer-reader.js';
 import { storeDirectoryAsLayer, type StoredLayer } from '../image/layer-writer.js';
-import { runInContainer, type NetworkMode } from '../run/container.js';
-import { openSnapshot } from '../run/snapshot.js';
+import { HOST_FILE_MOUNTS, runInContainer, type NetworkMode } from '../run/container.js';
+import { openSnapshot, type SnapshotChoice, type SnapshotKind } from '../run/snapshot.js';
 import type { ImageState } from './image-state.js';
 import type { BuilderStore } from './store-root.js';
 import { resolveUser } from './user.js';
@@ -78,24 +78,28 @@ function scriptMount(script: RunScript, work: string): Mount {
   return { destination: script.path, type: 'bind', source: file, options: ['rbind', 'ro'] };
 }
 
-/** Files the runtime's own mounts of a build container create as mount points. */
-const HOST_FILE_MOUNTS = ['/etc/resolv.conf', '/etc/hosts'];
-
 export class RunExecutor {
   /** Parent filesystems, flattened once per build and reused by the steps on top of them. */
   private readonly lowers = new Map<string, Promise<string>>();
   private readonly scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-run-'));
 
-  constructor(private readonly store: BuilderStore, private readonly sourceDateEpoch?: number, private readonly signal?: AbortSignal) {}
+  /** The snapshot kinds the build's RUN steps ran on, for its summary. */
+  readonly snapshotsUsed = new Set<SnapshotKind>();
 
-  /** The image's filesystem at this step, flattened once per build (RUN's overlay lower, --chown's passwd). */
+  constructor(private readonly store: BuilderStore, private readonly snapshotter: SnapshotChoice,
+    private readonly sourceDateEpoch?: number, private readonly signal?: AbortSignal) {}
+
+  /**
+   * The image's filesystem at this step, flattened once per build and only ever read: RUN's
+   * snapshot lower, --chown's passwd, COPY --from's and RUN --mount=from's source.
+   */
   filesystem(state: ImageState, key: string): Promise<string> {
     let dir = this.lowers.get(key);
     if (!dir) {
       dir = (async () => {
         const target = path.join(this.scratch, `lower-${this.lowers.size}`);
         fs.mkdirSync(target, { mode: 0o755 });
-        for (const layer of state.layers) await extractLayer(fs.createReadStream(this.store.layout.blobs.path(layer.descriptor.digest)), target);
+        await extractLayers(this.store.layout.blobs, state.layers.map((l) => l.descriptor.digest), target);
         return target;
       })();
       this.lowers.set(key, dir);
@@ -107,10 +111,10 @@ export class RunExecutor {
     const lower = await this.filesystem(state, parentKey);
     const work = fs.mkdtempSync(path.join(this.scratch, 'step-'));
     fs.chmodSync(work, 0o755);
-    const snapshot = openSnapshot([lower], work);
+    const snapshot = openSnapshot(lower, work, this.snapshotter);
+    this.snapshotsUsed.add(snapshot.kind);
     if (step.script) mounts = [...mounts, scriptMount(step.script, work)];
     try {
-      if (snapshot.kind !== 'overlayfs') throw new Error('overlayfs cannot be mounted here, and RUN needs it (the copy fallback is not finished)');
       const { uid, gid } = resolveUser(snapshot.rootfs, step.user);
       const tail: Buffer[] = [];
       const code = await runInContainer({
@@ -124,11 +128,11 @@ export class RunExecutor {
         const last = Buffer.concat(tail).toString('utf8').trimEnd().split('\n').slice(-5).join('\n');
         throw new Error(`process "${step.args.join(' ')}" did not complete successfully: exit code: ${code}${last ? `\n${last}` : ''}`);
       }
-      snapshot.release();
-      removeMountPoints(snapshot.changes, lower, [...HOST_FILE_MOUNTS, ...mounts.map((m) => m.destination)]);
-      return await storeDirectoryAsLayer(this.store.layout.blobs, snapshot.changes, 'overlay-upper', this.sourceDateEpoch);
+      const changes = snapshot.finish();
+      removeMountPoints(changes, lower, [...HOST_FILE_MOUNTS, ...mounts.map((m) => m.destination)]);
+      return await storeDirectoryAsLayer(this.store.layout.blobs, changes, 'overlay-upper', this.sourceDateEpoch);
     } finally {
-      try { snapshot.release(); } catch { /* already released */ }
+      snapshot.release();
       fs.rmSync(work, { recursive: true, force: true });
     }
   }

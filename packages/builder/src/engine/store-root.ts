@@ -16,6 +16,7 @@ export interface BuilderStore {
 interface ConfigFile {
   root?: string;
   cache?: { max_size?: string };
+  run?: { snapshotter?: string };
 }
 
 export function readConfig(): ConfigFile {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageConfig } from '@tsrunc/spec-schemas';
 import { defaultSpec } from '@tsrunc/runtime/container/spec-template';
-import { extractLayer } from '../image/layer-reader.js';
+import { extractLayers } from '../image/layer-reader.js';
 import { DEFAULT_PATH } from './image-state.js';
 import { normalizeReference, type BuilderStore } from './store-root.js';
 import { resolveUser } from './user.js';
@@ -20,7 +20,7 @@ export async function unpackImage(store: BuilderStore, reference: string, bundle
   const rootfs = path.join(bundle, 'rootfs');
   if (fs.existsSync(path.join(bundle, 'config.json'))) throw new Error(`${bundle} already holds a bundle (config.json exists)`);
   fs.mkdirSync(rootfs, { recursive: true, mode: 0o755 });
-  for (const layer of manifest.layers) await extractLayer(fs.createReadStream(store.layout.blobs.path(layer.digest)), rootfs);
+  await extractLayers(store.layout.blobs, manifest.layers.map((l) => l.digest), rootfs);
   const spec = defaultSpec(false);
   const env = config.config?.Env ?? [];
   spec.process = {

@@ -7,13 +7,14 @@
 //  - hard link targets obey the same rules and must already exist inside the target;
 //  - symlink targets are stored verbatim; they are only ever resolved inside the container.
 // Any violation aborts the extraction with an error naming the offending entry.
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, pipeline as pipelineCb } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
+import type { BlobStore } from './store.js';
 import { mknod, setXattr } from './xattr.js';
 
 type Header = tar.Header;
@@ -237,4 +238,9 @@ export async function extractLayer(tarStream: NodeJS.ReadableStream, target: str
     // On success this is a no-op; on failure it stops reading the rest of the layer.
     bytes.destroy();
   }
+}
+
+/** An image's filesystem: its layer blobs (bottom first) applied in order onto `target`. */
+export async function extractLayers(blobs: BlobStore, digests: string[], target: string): Promise<void> {
+  for (const digest of digests) await extractLayer(createReadStream(blobs.path(digest)), target);
 }

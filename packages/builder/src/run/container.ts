@@ -36,6 +36,9 @@ const BUILD_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER',
   'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL',
   'CAP_AUDIT_WRITE'];
 
+/** The host's name resolution, bound read-only, as BuildKit provides it to RUN steps with a network. */
+export const HOST_FILE_MOUNTS = ['/etc/resolv.conf', '/etc/hosts'];
+
 export function buildStepSpec(req: RunContainerRequest): Spec {
   const spec = defaultSpec(false);
   // Insecure: every capability this process holds, as a privileged container gets.
@@ -58,8 +61,7 @@ export function buildStepSpec(req: RunContainerRequest): Spec {
     linux.maskedPaths = [];
     linux.readonlyPaths = [];
   }
-  // The host's name resolution, read-only, as BuildKit provides it to RUN steps with a network.
-  const hostFiles: Mount[] = req.network === 'none' ? [] : ['/etc/resolv.conf', '/etc/hosts']
+  const hostFiles: Mount[] = req.network === 'none' ? [] : HOST_FILE_MOUNTS
     .filter((file) => fs.existsSync(file))
     .map((file) => ({ destination: file, type: 'bind', source: file, options: ['rbind', 'ro'] }));
   spec.mounts = [...spec.mounts!.filter((m) => m.type !== 'cgroup'), ...hostFiles, ...req.mounts];

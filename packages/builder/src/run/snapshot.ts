@@ -1,54 +1,68 @@
-// The filesystem a RUN step writes to: an overlay of the parent's layer directories with a fresh
-// upper directory, whose content becomes the step's layer; or, where overlayfs cannot be mounted,
-// a full copy of the parent whose differences are found by comparing the two trees.
+// The filesystem a RUN step writes to: an overlay of the parent's flattened filesystem with a
+// fresh upper directory, whose content becomes the step's layer; or, where overlayfs cannot be
+// mounted (or the configuration asks for it), a full copy of the parent whose differences are
+// found by comparing the two trees.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { mountOverlay, unmount } from './mount.js';
+import { writeTreeDiff } from './tree-diff.js';
 
 export type SnapshotKind = 'overlayfs' | 'copy';
+/** What the configuration asks for: one kind, or overlayfs where it mounts and a copy elsewhere. */
+export type SnapshotChoice = SnapshotKind | 'auto';
+
+/** The choice as configured ($TSBUILD_SNAPSHOTTER or `run.snapshotter` in the TOML file); `from` names where it came from. */
+export function parseSnapshotChoice(text: string, from: string): SnapshotChoice {
+  if (text === 'auto' || text === 'overlayfs' || text === 'copy') return text;
+  throw new Error(`${from}: unknown snapshotter "${text}" (auto, overlayfs, copy)`);
+}
 
 export interface StepSnapshot {
   kind: SnapshotKind;
   /** Where the step's container sees its root. */
   rootfs: string;
-  /** overlayfs: the upper directory (overlay whiteouts); copy: the modified copy. */
-  changes: string;
-  /** copy only: the unmodified parent to compare against. */
-  base?: string;
+  /** Ends the step's writes; returns its changes as an overlay upper directory (whiteouts as 0/0 devices). */
+  finish(): string;
+  /** Unmounts what is still mounted; safe to call again. */
   release(): void;
 }
 
-/** Prefers overlayfs; `forceCopy` or a failed overlay mount selects the copy-based snapshot. */
-export function openSnapshot(lowerDirs: string[], workDir: string, forceCopy = false): StepSnapshot {
+export function openSnapshot(lower: string, workDir: string, choice: SnapshotChoice): StepSnapshot {
   fs.mkdirSync(workDir, { recursive: true });
-  if (!forceCopy && lowerDirs.length > 0) {
-    const upper = path.join(workDir, 'upper');
-    const work = path.join(workDir, 'work');
-    const merged = path.join(workDir, 'merged');
-    for (const dir of [upper, work, merged]) fs.mkdirSync(dir, { recursive: true });
-    try {
-      mountOverlay(lowerDirs, upper, work, merged);
-      return { kind: 'overlayfs', rootfs: merged, changes: upper, release: () => unmount(merged) };
-    } catch {
-      for (const dir of [upper, work, merged]) fs.rmSync(dir, { recursive: true, force: true });
-    }
+  if (choice === 'copy') return copySnapshot(lower, workDir);
+  const upper = path.join(workDir, 'upper');
+  const work = path.join(workDir, 'work');
+  const merged = path.join(workDir, 'merged');
+  for (const dir of [upper, work, merged]) fs.mkdirSync(dir);
+  try {
+    mountOverlay([lower], upper, work, merged);
+  } catch (err) {
+    if (choice === 'overlayfs') throw err;
+    for (const dir of [upper, work, merged]) fs.rmSync(dir, { recursive: true, force: true });
+    return copySnapshot(lower, workDir);
   }
-  return copySnapshot(lowerDirs, workDir);
+  let mounted = true;
+  const release = () => {
+    if (mounted) unmount(merged);
+    mounted = false;
+  };
+  return { kind: 'overlayfs', rootfs: merged, finish: () => { release(); return upper; }, release };
 }
 
-function copySnapshot(lowerDirs: string[], workDir: string): StepSnapshot {
-  const base = path.join(workDir, 'base');
-  const copy = path.join(workDir, 'rootfs');
-  fs.mkdirSync(base, { recursive: true });
-  // Lowest layer first, so that upper layers overwrite; overlay whiteouts are applied by the
-  // layer module when the layer directories come from extraction (they hold no whiteouts).
-  for (const dir of [...lowerDirs].reverse()) cpArchive(`${dir}/.`, base);
-  cpArchive(base, copy);
-  return { kind: 'copy', rootfs: copy, changes: copy, base, release: () => {} };
-}
-
-function cpArchive(from: string, to: string): void {
-  const r = spawnSync('cp', ['-a', from, to], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`copy snapshot ${from} -> ${to}: ${r.stderr.trim()}`);
+function copySnapshot(lower: string, workDir: string): StepSnapshot {
+  const rootfs = path.join(workDir, 'rootfs');
+  const r = spawnSync('cp', ['-a', '--no-target-directory', lower, rootfs], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`copy snapshot of ${lower}: ${r.stderr.trim()}`);
+  return {
+    kind: 'copy',
+    rootfs,
+    finish: () => {
+      const diff = path.join(workDir, 'diff');
+      fs.mkdirSync(diff);
+      writeTreeDiff(lower, rootfs, diff);
+      return diff;
+    },
+    release: () => {},
+  };
 }

@@ -13,20 +13,27 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 function releaseInit(fifo: string, record: ContainerRecord): void {
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const byte = Buffer.alloc(1);
-    for (;;) {
-      let n = 0;
-      try {
-        n = fs.readSync(fd, byte, 0, 1, null);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    while (!readByte(fd)) {
+      // A fast init may have written its byte, run and exited since the read: the byte left in
+      // the pipe says it was released, and only its absence means the init died first.
+      if (!isRunning(record.pid, record.pidStartTime)) {
+        if (readByte(fd)) return;
+        throw new Error('container init exited before it was started');
       }
-      if (n === 1) return;
-      if (!isRunning(record.pid, record.pidStartTime)) throw new Error('container init exited before it was started');
       Atomics.wait(sleepCell, 0, 0, 1);
     }
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** One byte from the non-blocking fifo: false while the init has not written it. */
+function readByte(fd: number): boolean {
+  try {
+    return fs.readSync(fd, Buffer.alloc(1), 0, 1, null) === 1;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    return false;
   }
 }
 

@@ -12,6 +12,8 @@ export const TSRUNC = fileURLToPath(new URL('../../../runtime/bin/tsrunc', impor
 export interface Project {
   dir: string;
   root: string;
+  /** TMPDIR of its builds: where their RUN snapshots are mounted, apart from other tests' builds. */
+  tmpdir: string;
   build(args: string[], env?: Record<string, string>): { status: number | null; stdout: string; stderr: string };
   /** `tsbuild unpack` of a built image; the bundle's rootfs path. */
   unpack(ref: string): string;
@@ -25,12 +27,15 @@ export function project(t: { teardown(fn: () => void): void }, files: Record<str
     fs.writeFileSync(path.join(dir, 'ctx', name), content);
   }
   const root = path.join(dir, 'store');
+  const tmpdir = path.join(dir, 'tmp');
+  fs.mkdirSync(tmpdir);
   let bundles = 0;
   return {
     dir,
     root,
+    tmpdir,
     build: (args, env = {}) => {
-      const r = spawnSync(TSBUILD, ['build', '--root', root, ...args, path.join(dir, 'ctx')], { encoding: 'utf8', env: { ...process.env, ...env } });
+      const r = spawnSync(TSBUILD, ['build', '--root', root, ...args, path.join(dir, 'ctx')], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmpdir, ...env } });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
     unpack: (ref) => {

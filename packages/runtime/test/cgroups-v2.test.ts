@@ -1,42 +1,21 @@
 // Exercises the v2 manager on a real cgroup2 hierarchy: /sys/fs/cgroup itself on a pure v2
 // host, or the hybrid /sys/fs/cgroup/unified mount (which may lack most controllers; the
 // parts needing them are skipped with the reason). Everything made here is removed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { once } from 'node:events';
 import * as path from 'node:path';
 import t from 'tap';
 import { detectCgroupMode, reopenCgroupManager, type CgroupRecord } from '../src/cgroups/index.js';
 import { V2Manager } from '../src/cgroups/v2.js';
+import { cleanup, sleeper, waitExit } from './cgroup-processes.js';
 
 const mode = detectCgroupMode();
 const root = mode.unifiedRoot;
 let counter = 0;
 const uniqueDir = (): string => path.join(root ?? '/nonexistent', `tsrunc-test-${process.pid}-${counter++}`);
 
-function sleeper(): ChildProcess {
-  return spawn('sleep', ['30'], { stdio: 'ignore' });
-}
-
-async function waitExit(child: ChildProcess, ms: number): Promise<string | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.signalCode;
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  const [, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  clearTimeout(timer);
-  return signal;
-}
-
 function controllers(dir: string): string[] {
   return fs.readFileSync(path.join(dir, 'cgroup.controllers'), 'utf8').trim().split(' ').filter((c) => c !== '');
-}
-
-/** Kills the children and removes the cgroup, whatever state a failed test left them in. */
-async function cleanup(cg: V2Manager, children: ChildProcess[]): Promise<void> {
-  for (const child of children) {
-    child.kill('SIGKILL');
-    await waitExit(child, 5000);
-  }
-  cg.destroy();
 }
 
 t.test('v2 manager', { skip: root === undefined ? 'no cgroup2 hierarchy mounted' : false }, async (t) => {

@@ -45,6 +45,40 @@ t.test('rlimits', async (t) => {
   t.equal(out, '321\n654\n');
 });
 
+t.test('process.scheduler and process.ioPriority as the kernel reports them', async (t) => {
+  // /proc/1/stat fields 19, 40 and 41: nice, rt_priority, policy.
+  const stat = 'cut -d" " -f19,40,41 /proc/1/stat; ionice -p 1';
+  const batch = inside(t, stat, (s) => {
+    s.process!.scheduler = { policy: 'SCHED_BATCH', nice: 7 };
+    s.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
+  });
+  t.equal(batch, '7 0 3\nbest-effort: prio 6\n', 'SCHED_BATCH at nice 7, best-effort I/O at level 6');
+  const realtime = inside(t, stat, (s) => {
+    s.process!.scheduler = { policy: 'SCHED_RR', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK'] };
+    s.process!.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 };
+    // Where real-time tasks are grouped (v1 with RT_GROUP_SCHED), a cgroup runs one only with a
+    // budget of its own, as with runc.
+    if (fs.existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) s.linux!.resources = { ...s.linux!.resources, cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
+  });
+  t.equal(realtime, '0 10 2\nidle\n', 'SCHED_RR at priority 10, idle I/O');
+
+  for (const [scheduler, error] of [
+    [{ policy: 'SCHED_FIFO', priority: 0 }, /process.scheduler.priority 0 is not in \[1, 99\]/],
+    [{ policy: 'SCHED_OTHER', nice: 30 }, /process.scheduler.nice 30 is not in \[-20, 19\]/],
+    [{ policy: 'SCHED_OTHER', runtime: 1000 }, /only for SCHED_DEADLINE/],
+  ] as const) {
+    const spec = baseSpec(['true']);
+    spec.process!.scheduler = scheduler;
+    const bundle = makeBundle(t, spec);
+    const id = uniqueId();
+    const rt = runtime(t);
+    const r = rt.call(['create', '--bundle', bundle.dir, id]);
+    t.equal(r.status, 1, `create refuses ${JSON.stringify(scheduler)}`);
+    t.match(r.stderr, error, 'naming the problem');
+    t.not(rt.call(['state', id]).status, 0, 'and leaves no container');
+  }
+});
+
 t.test('capabilities and no_new_privs as /proc/self/status reports them', async (t) => {
   const out = inside(t, 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)" /proc/self/status', (s) => {
     s.process!.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: [], ambient: [] };

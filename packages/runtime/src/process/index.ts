@@ -10,6 +10,7 @@ import { findExecutable } from './executable.js';
 import { applySecurityModules } from './lsm.js';
 import type { ProcessPlan } from './plan.js';
 import { applyRlimits } from './rlimits.js';
+import { applyIoPriority, applyScheduler } from './scheduling.js';
 import { loadLibseccomp, loadSeccompFilter } from './seccomp.js';
 
 export { planProcess, type ProcessPlan } from './plan.js';
@@ -62,6 +63,9 @@ function tryChdir(dir: string): NodeJS.ErrnoException | undefined {
 export function execProcess(plan: ProcessPlan, executable = findExecutable(plan.args[0]!, plan.env, plan.cwd)): never {
   if (plan.oomScoreAdj !== undefined) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
   applyRlimits(plan.rlimits);
+  // Before the capabilities are dropped: a real-time policy or a higher priority needs CAP_SYS_NICE.
+  if (plan.scheduler) applyScheduler(plan.scheduler);
+  if (plan.ioPriority !== undefined) applyIoPriority(plan.ioPriority);
   if (plan.personality !== undefined) check(personality(plan.personality) as number, 'personality');
   applySecurityModules(plan.apparmorProfile, plan.selinuxLabel);
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.

@@ -4,6 +4,7 @@ import type { Spec } from '@tsrunc/spec-schemas';
 import { capabilityNumbers, hostLastCap, type CapabilityPlan } from './capabilities.js';
 import { checkSecurityModules } from './lsm.js';
 import { planRlimits, type RlimitPlan } from './rlimits.js';
+import { planIoPriority, planScheduler, type SchedulerPlan } from './scheduling.js';
 import { planSeccomp, type SeccompPlan } from './seccomp.js';
 
 const PER_LINUX = 0x0000;
@@ -22,6 +23,9 @@ export interface ProcessPlan {
   capabilities?: CapabilityPlan;
   noNewPrivileges: boolean;
   oomScoreAdj?: number;
+  scheduler?: SchedulerPlan;
+  /** The ioprio_set(2) value. */
+  ioPriority?: number;
   seccomp?: SeccompPlan;
   apparmorProfile?: string;
   selinuxLabel?: string;
@@ -37,8 +41,6 @@ export function planProcess(spec: Spec, options: { preserveFds: number; preserve
   if (!p) throw new Error('config.json: process is required');
   if (!p.args || p.args.length === 0) throw new Error('process.args must not be empty');
   if (!p.cwd.startsWith('/')) throw new Error(`process.cwd "${p.cwd}" must be an absolute path`);
-  if (p.scheduler) throw new Error('process.scheduler is not supported yet');
-  if (p.ioPriority) throw new Error('process.ioPriority is not supported yet');
   checkSecurityModules(p.apparmorProfile, p.selinuxLabel);
   let capabilities: CapabilityPlan | undefined;
   if (p.capabilities) {
@@ -68,6 +70,8 @@ export function planProcess(spec: Spec, options: { preserveFds: number; preserve
     ...(capabilities ? { capabilities } : {}),
     noNewPrivileges: p.noNewPrivileges === true,
     ...(p.oomScoreAdj !== undefined ? { oomScoreAdj: p.oomScoreAdj } : {}),
+    ...(p.scheduler ? { scheduler: planScheduler(p.scheduler) } : {}),
+    ...(p.ioPriority ? { ioPriority: planIoPriority(p.ioPriority) } : {}),
     ...(spec.linux?.seccomp ? { seccomp: planSeccomp(spec.linux.seccomp) } : {}),
     ...(p.apparmorProfile ? { apparmorProfile: p.apparmorProfile } : {}),
     ...(p.selinuxLabel ? { selinuxLabel: p.selinuxLabel } : {}),

@@ -3,7 +3,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import path from 'node:path';
 import { extractLayer } from '../image/layer-reader.js';
+import { stageCopy, type CopyPlan, type Ownership, type SourceRoot } from './copy.js';
 
 const DECOMPRESSORS: { magic: number[]; command: string }[] = [
   { magic: [0x42, 0x5a, 0x68], command: 'bzip2' },
@@ -31,7 +33,7 @@ function readHead(file: string, length: number): Buffer {
 }
 
 /** True when `file` was an archive and has been extracted into `target`. */
-export async function extractIfArchive(file: string, target: string): Promise<boolean> {
+async function extractIfArchive(file: string, target: string): Promise<boolean> {
   const head = readHead(file, 512);
   const decompressor = DECOMPRESSORS.find((d) => startsWith(head, d.magic));
   const gzip = head[0] === 0x1f && head[1] === 0x8b;
@@ -46,4 +48,16 @@ export async function extractIfArchive(file: string, target: string): Promise<bo
   await extractLayer(child.stdout as Readable, target);
   if ((await exited) !== 0) throw new Error(`ADD ${file}: ${decompressor.command} could not decompress it`);
   return true;
+}
+
+/**
+ * ADD of local sources: archives are extracted into the destination directory (keeping the
+ * owners and modes they hold), everything else copied as COPY would, with --chown and --chmod.
+ */
+export async function stageAdd(source: SourceRoot, plan: CopyPlan, dest: string, staging: string, owner: Ownership, chmod?: number): Promise<void> {
+  for (const entry of plan.entries) {
+    const file = path.join(source.dir, entry.from);
+    if (fs.lstatSync(file).isFile() && await extractIfArchive(file, path.join(staging, dest))) continue;
+    stageCopy(source, { entries: [entry] }, staging, owner, chmod);
+  }
 }

@@ -10,10 +10,11 @@ import {
 } from '../dockerfile/index.js';
 import { storeDirectoryAsLayer } from '../image/layer-writer.js';
 import type { SnapshotChoice, SnapshotKind } from '../run/snapshot.js';
-import { extractIfArchive } from './add-archive.js';
+import { stageAdd } from './add-archive.js';
 import { stepKey } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type SourceRoot } from './copy.js';
 import { IgnoreMatcher } from './ignore.js';
+import { download, isRemoteSource, parseChecksum } from './remote-source.js';
 import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
@@ -276,30 +277,40 @@ export class Build {
     const words = i.sources.map((s) => ctx.expand(s));
     const workdir = state.config.config?.WorkingDir || '/';
     const destWord = ctx.expand(i.dest);
-    const dest = path.posix.resolve(workdir, destWord) + (destWord.endsWith('/') && destWord !== '/' ? '/' : '');
-    if (i.kind === 'ADD') {
-      const remote = words.find((w) => /^[a-z]+:\/\//i.test(w));
-      if (remote) throw new Error(`ADD ${remote}: network access is not available to tsbuild here`);
-    }
-    for (const flag of ['exclude', 'parents', 'checksum', 'keep-git-dir']) {
+    // Several sources, downloads among them, always go into a directory.
+    const dest = path.posix.resolve(workdir, destWord) + ((destWord.endsWith('/') || words.length > 1) && destWord !== '/' ? '/' : '');
+    for (const flag of ['exclude', 'parents', 'keep-git-dir']) {
       if (i.flags[flag] !== undefined) throw new Error(`${i.kind} --${flag} is not supported yet`);
     }
+    const remoteWords = i.kind === 'ADD' ? words.filter(isRemoteSource) : [];
+    const localWords = words.filter((w) => !remoteWords.includes(w));
+    const checksum = i.kind === 'ADD' ? parseChecksum(typeof i.flags.checksum === 'string' ? ctx.expand(i.flags.checksum) : undefined, remoteWords, words) : undefined;
     const owner = await this.chownOwner(i.flags.chown, ctx, state, parentKey);
     const chmod = typeof i.flags.chmod === 'string' ? parseInt(ctx.expand(i.flags.chmod), 8) : undefined;
     if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new Error(`invalid --chmod=${String(i.flags.chmod)}`);
     const { source, key: sourceKey } = await this.sourceFor(i);
-    const plan = planCopy(source, words, dest);
-    const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
-    const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs]), sourceKey, planDigest(source, plan)]);
-    const layer = await this.layerStep(key, progress, async (staging) => {
-      if (i.kind === 'ADD') await this.stageAdd(source, plan, dest, staging);
-      else stageCopy(source, plan, staging, owner, chmod);
-      stageHeredocs(heredocs, dest, staging, owner, chmod);
-      return true;
-    });
-    if (layer) state.layers.push(layer);
-    (state.config.history ??= []).push(this.history(`${i.kind} ${[...words, destWord].join(' ')} # buildkit`, !layer));
-    return key;
+    const plan = planCopy(source, localWords, dest);
+    const downloadDir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
+    try {
+      const downloads = await download(remoteWords, downloadDir, checksum, this.req.signal);
+      const downloaded: SourceRoot = { dir: downloads.dir, ignore: new IgnoreMatcher([]), label: 'downloads' };
+      const remotePlan = planCopy(downloaded, downloads.names, dest);
+      const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
+      const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs]), sourceKey,
+        planDigest(source, plan), planDigest(downloaded, remotePlan)]);
+      const layer = await this.layerStep(key, progress, async (staging) => {
+        if (i.kind === 'ADD') await stageAdd(source, plan, dest, staging, owner, chmod);
+        else stageCopy(source, plan, staging, owner, chmod);
+        stageCopy(downloaded, remotePlan, staging, owner, chmod);
+        stageHeredocs(heredocs, dest, staging, owner, chmod);
+        return true;
+      });
+      if (layer) state.layers.push(layer);
+      (state.config.history ??= []).push(this.history(`${i.kind} ${[...words, destWord].join(' ')} # buildkit`, !layer));
+      return key;
+    } finally {
+      fs.rmSync(downloadDir, { recursive: true, force: true });
+    }
   }
 
   private async runStep(i: RunInstruction, state: ImageState, ctx: StageContext, stageArgs: Record<string, string | undefined>,
@@ -376,14 +387,5 @@ export class Build {
     }
     const resolved = resolveUser(await this.runner.filesystem(state, parentKey), value);
     return group === undefined ? { uid: resolved.uid, gid: resolved.uid } : resolved;
-  }
-
-  /** ADD: archives among the sources are extracted into the destination directory, the rest copied. */
-  private async stageAdd(source: SourceRoot, plan: ReturnType<typeof planCopy>, dest: string, staging: string): Promise<void> {
-    for (const entry of plan.entries) {
-      const file = path.join(source.dir, entry.from);
-      if (fs.lstatSync(file).isFile() && await extractIfArchive(file, path.join(staging, dest))) continue;
-      stageCopy(source, { entries: [entry] }, staging, { uid: 0, gid: 0 });
-    }
   }
 }

@@ -1,6 +1,7 @@
 // Freezing waits for the kernel to report the whole cgroup frozen: a task in the middle of
 // a fork or a syscall can delay it, and signalling before that would race with new children.
-import { CgroupError, readCgroupFile, sleepSync, writeCgroupFile } from './files.js';
+import { CgroupError, readCgroupFile, readOptional, sleepSync, writeCgroupFile } from './files.js';
+import type { CgroupRecord } from './types.js';
 
 const FREEZE_TIMEOUT_MS = 5000;
 const POLL_MS = 10;
@@ -47,4 +48,22 @@ export function thawV2(dir: string): void {
   if (!waitFor(dir, 'cgroup.freeze', '0', () => !v2Frozen(dir))) {
     throw new CgroupError(`timed out thawing ${dir}: cgroup.events still shows "frozen 1"`);
   }
+}
+
+export type FreezeState = 'frozen' | 'thawed';
+
+/** What was asked of the cgroup (FROZEN or 1), which is what pause and resume set. */
+export function freezeStateV1(dir: string | undefined): FreezeState {
+  return dir !== undefined && readOptional(dir, 'freezer.state') === 'FROZEN' ? 'frozen' : 'thawed';
+}
+
+export function freezeStateV2(dir: string): FreezeState {
+  return readOptional(dir, 'cgroup.freeze') === '1' ? 'frozen' : 'thawed';
+}
+
+/** From a state record alone, so that `tsrunc state` need not load the cgroup managers. */
+export function recordFreezeState(record: CgroupRecord): FreezeState {
+  if (record.version === 1) return freezeStateV1(record.paths['freezer']);
+  const dir = record.paths['unified'];
+  return dir === undefined ? 'thawed' : freezeStateV2(dir);
 }

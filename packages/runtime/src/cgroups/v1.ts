@@ -3,8 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '@tsrunc/spec-schemas';
-import { CgroupError, fileExists, readCgroupFile, readOptional, readProcsRecursive, removeCgroupDir, writeCgroupFile } from './files.js';
-import { freezeV1, thawV1 } from './freeze.js';
+import { CgroupError, fileExists, readCgroupFile, readProcsRecursive, removeCgroupDir, writeCgroupFile } from './files.js';
+import { freezeStateV1, freezeV1, thawV1, type FreezeState } from './freeze.js';
 import type { CgroupMode } from './mode.js';
 import { pollOomKills } from './oom.js';
 import { v1Dir } from './paths.js';
@@ -80,9 +80,8 @@ export class V1Manager implements CgroupManager {
     thawV1(this.need('freezer', 'thaw the container'));
   }
 
-  state(): 'frozen' | 'thawed' {
-    const dir = this.paths['freezer'];
-    return dir !== undefined && readOptional(dir, 'freezer.state') === 'FROZEN' ? 'frozen' : 'thawed';
+  state(): FreezeState {
+    return freezeStateV1(this.paths['freezer']);
   }
 
   pids(): number[] {

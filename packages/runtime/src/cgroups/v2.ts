@@ -3,8 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '@tsrunc/spec-schemas';
-import { CgroupError, fileExists, readCgroupFile, readOptional, readProcsRecursive, removeCgroupDir, writeCgroupFile } from './files.js';
-import { freezeV2, thawV2 } from './freeze.js';
+import { CgroupError, fileExists, readCgroupFile, readProcsRecursive, removeCgroupDir, writeCgroupFile } from './files.js';
+import { freezeStateV2, freezeV2, thawV2, type FreezeState } from './freeze.js';
 import { pollOomKills } from './oom.js';
 import { applyV2Resources } from './resources-v2.js';
 import { isSigkill, signalPids } from './signal.js';
@@ -76,8 +76,8 @@ export class V2Manager implements CgroupManager {
     thawV2(this.dir);
   }
 
-  state(): 'frozen' | 'thawed' {
-    return readOptional(this.dir, 'cgroup.freeze') === '1' ? 'frozen' : 'thawed';
+  state(): FreezeState {
+    return freezeStateV2(this.dir);
   }
 
   pids(): number[] {

@@ -1,7 +1,6 @@
 // tsrunc: an OCI runtime with runc's command line.
 import { parseArgs } from 'node:util';
 import type { RuntimeContext } from '../container/context.js';
-import { StateStore } from '../state/store.js';
 import { splitAtFirstPositional, UsageError, type Command } from './command.js';
 import { execCommand } from './exec-command.js';
 import { manageCommands } from './manage-commands.js';
@@ -83,6 +82,9 @@ async function main(argv: string[]): Promise<number> {
     }
     parsed.positionals.push(...verbatim);
     checkArgCount(command, parsed.positionals);
+    // Loaded here, not at the top: the store's lock binds libc (koffi, ~15 ms of start-up), which
+    // --version, --help and usage errors do without.
+    const { StateStore } = await import('../state/store.js');
     const ctx: RuntimeContext = {
       store: new StateStore(g.root ?? '/run/tsrunc'),
       log,

@@ -55,3 +55,22 @@ t.test('an unknown snapshotter is refused', async (t) => {
   t.equal(r.status, 1);
   t.match(r.stderr, /TSBUILD_SNAPSHOTTER: unknown snapshotter "btrfs" \(auto, overlayfs, copy\)/);
 });
+
+t.test('where overlayfs cannot be mounted, auto falls back to the copy and says so', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "touch", "/made-by-run"]\nCMD ["/bin/busybox"]\n' });
+  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
+  // The builds' scratch space on an overlay: an overlay's upper directory cannot be on one.
+  for (const dir of ['lower', 'upper', 'work']) fs.mkdirSync(path.join(p.dir, dir));
+  const options = `lowerdir=${p.dir}/lower,upperdir=${p.dir}/upper,workdir=${p.dir}/work`;
+  t.equal(spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', options, p.tmpdir]).status, 0, 'TMPDIR is an overlay');
+  t.teardown(() => { spawnSync('umount', [p.tmpdir]); });
+
+  const forced = p.build([], { TSBUILD_SNAPSHOTTER: 'overlayfs' });
+  t.equal(forced.status, 1, 'overlayfs, when asked for, fails here');
+  t.match(forced.stderr, /mount .*overlay/i, 'saying the overlay would not mount');
+  const auto = p.build(['-t', 'fallback:1']);
+  t.equal(auto.status, 0, auto.stderr);
+  t.match(auto.stderr, /\(RUN snapshots: copy\)\n$/, 'auto used the copy, and the summary says so');
+  t.ok(fs.existsSync(path.join(p.unpack('fallback:1'), 'made-by-run')), 'and the step\'s file is in the image');
+  t.notOk(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(`${p.tmpdir}/`), 'no mount is left below TMPDIR');
+});

@@ -58,6 +58,6 @@ export async function stageAdd(source: SourceRoot, plan: CopyPlan, dest: string,
   for (const entry of plan.entries) {
     const file = path.join(source.dir, entry.from);
     if (fs.lstatSync(file).isFile() && await extractIfArchive(file, path.join(staging, dest))) continue;
-    stageCopy(source, { entries: [entry] }, staging, owner, chmod);
+    stageCopy(source, { entries: [entry], exclude: plan.exclude }, staging, owner, chmod);
   }
 }

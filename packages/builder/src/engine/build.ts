@@ -12,8 +12,8 @@ import { storeDirectoryAsLayer } from '../image/layer-writer.js';
 import type { SnapshotChoice, SnapshotKind } from '../run/snapshot.js';
 import { stageAdd } from './add-archive.js';
 import { stepKey } from './cache.js';
-import { planCopy, planDigest, stageCopy, stageHeredocs, type SourceRoot } from './copy.js';
-import { IgnoreMatcher } from './ignore.js';
+import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type SourceRoot } from './copy.js';
+import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { download, isRemoteSource, parseChecksum } from './remote-source.js';
 import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
@@ -64,6 +64,20 @@ function predefinedArgs(): Record<string, string> {
 }
 
 const SCRATCH_DIR_PREFIX = path.join(os.tmpdir(), 'tsbuild-');
+
+/** --exclude (each pattern expanded and checked) and --parents, as planCopy takes them. */
+function copyFlagsOf(i: CopyInstruction | AddInstruction, ctx: StageContext): CopyFlags {
+  const raw = i.flags.exclude;
+  const exclude = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).map((p) => ctx.expand(p));
+  for (const pattern of exclude) {
+    try {
+      compilePattern(pattern.replace(/^!/, ''));
+    } catch (err) {
+      throw new Error(`${i.kind} --exclude=${pattern}: ${(err as Error).message.replace(/^\.dockerignore: /, '')}`);
+    }
+  }
+  return { exclude, parents: i.kind === 'COPY' && i.flags.parents === 'true' };
+}
 
 export class Build {
   private readonly results = new Map<number, Promise<StageResult>>();
@@ -279,9 +293,8 @@ export class Build {
     const destWord = ctx.expand(i.dest);
     // Several sources, downloads among them, always go into a directory.
     const dest = path.posix.resolve(workdir, destWord) + ((destWord.endsWith('/') || words.length > 1) && destWord !== '/' ? '/' : '');
-    for (const flag of ['exclude', 'parents', 'keep-git-dir']) {
-      if (i.flags[flag] !== undefined) throw new Error(`${i.kind} --${flag} is not supported yet`);
-    }
+    if (i.flags['keep-git-dir'] !== undefined) throw new Error('ADD --keep-git-dir: git repositories are not supported');
+    const copyFlags = copyFlagsOf(i, ctx);
     const remoteWords = i.kind === 'ADD' ? words.filter(isRemoteSource) : [];
     const localWords = words.filter((w) => !remoteWords.includes(w));
     const checksum = i.kind === 'ADD' ? parseChecksum(typeof i.flags.checksum === 'string' ? ctx.expand(i.flags.checksum) : undefined, remoteWords, words) : undefined;
@@ -289,14 +302,14 @@ export class Build {
     const chmod = typeof i.flags.chmod === 'string' ? parseInt(ctx.expand(i.flags.chmod), 8) : undefined;
     if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new Error(`invalid --chmod=${String(i.flags.chmod)}`);
     const { source, key: sourceKey } = await this.sourceFor(i);
-    const plan = planCopy(source, localWords, dest);
+    const plan = planCopy(source, localWords, dest, copyFlags);
     const downloadDir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
     try {
       const downloads = await download(remoteWords, downloadDir, checksum, this.req.signal);
       const downloaded: SourceRoot = { dir: downloads.dir, ignore: new IgnoreMatcher([]), label: 'downloads' };
-      const remotePlan = planCopy(downloaded, downloads.names, dest);
+      const remotePlan = planCopy(downloaded, downloads.names, dest, { exclude: copyFlags.exclude });
       const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
-      const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs]), sourceKey,
+      const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs, copyFlags]), sourceKey,
         planDigest(source, plan), planDigest(downloaded, remotePlan)]);
       const layer = await this.layerStep(key, progress, async (staging) => {
         if (i.kind === 'ADD') await stageAdd(source, plan, dest, staging, owner, chmod);

@@ -14,9 +14,25 @@ export interface SourceRoot {
   label: string;
 }
 
+export interface CopyEntry {
+  /** The path relative to the source root. */
+  from: string;
+  /** The destination path in the image. */
+  to: string;
+  /** Where --exclude patterns are relative to: the directory named, or the one a file or wildcard is in. */
+  base: string;
+}
+
 export interface CopyPlan {
-  /** [path relative to the source root, destination path in the image] per top-level match. */
-  entries: { from: string; to: string }[];
+  entries: CopyEntry[];
+  /** COPY --exclude patterns (none: an empty matcher). */
+  exclude: IgnoreMatcher;
+}
+
+export interface CopyFlags {
+  exclude?: string[];
+  /** --parents: each source keeps its path (after a "/./" in the word, if any) under the destination. */
+  parents?: boolean;
 }
 
 const WILDCARD = /[*?[]/;
@@ -30,23 +46,38 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher, out: string[]): 
   }
 }
 
+interface Match {
+  path: string;
+  base: string;
+  /** What --parents keeps of the path: all of it, or what follows a "/./" in the word. */
+  kept: string;
+}
+
+const cleanPath = (word: string) => path.posix.normalize('/' + word).slice(1).replace(/\/+$/, '');
+
 /** Source words to the matching paths of the root, relative to it. */
-function matchSources(source: SourceRoot, words: string[]): string[] {
-  const matches: string[] = [];
+function matchSources(source: SourceRoot, words: string[]): Match[] {
+  const matches: Match[] = [];
   let all: string[] | undefined;
   for (const word of words) {
-    const clean = path.posix.normalize('/' + word).slice(1).replace(/\/+$/, '');
+    const pivot = word.replace(/^\.\//, '').lastIndexOf('/./');
+    const dropped = pivot < 0 ? '' : cleanPath(word.replace(/^\.\//, '').slice(0, pivot));
+    const keep = (p: string) => (dropped === '' ? p : path.posix.relative(dropped, p));
+    const clean = cleanPath(word);
     if (WILDCARD.test(clean)) {
       all ??= (() => { const list: string[] = []; walk(source.dir, '', source.ignore, list); return list; })();
       const regex = compilePattern(clean);
       const found = all.filter((p) => regex.test(p));
       if (found.length === 0) throw new Error(`COPY: no source files were specified: "${word}" matches nothing in the ${source.label}`);
-      matches.push(...found);
+      const segments = clean.split('/');
+      const base = segments.slice(0, segments.findIndex((segment) => WILDCARD.test(segment))).join('/');
+      matches.push(...found.map((p) => ({ path: p, base, kept: keep(p) })));
     } else {
       if ((clean !== '' && source.ignore.ignores(clean)) || !fs.existsSync(path.join(source.dir, clean)) && !isSymlink(path.join(source.dir, clean))) {
         throw new Error(`COPY: "${word}": not found in the ${source.label}${clean !== '' && source.ignore.ignores(clean) ? ' (excluded by .dockerignore)' : ''}`);
       }
-      matches.push(clean);
+      const isDir = fs.lstatSync(path.join(source.dir, clean)).isDirectory();
+      matches.push({ path: clean, base: isDir ? clean : path.posix.dirname(clean).replace(/^\.$/, ''), kept: keep(clean) });
     }
   }
   return matches;
@@ -63,18 +94,28 @@ function isSymlink(p: string): boolean {
 /**
  * Docker's destination rules: a destination ending in "/" or taking several sources is a
  * directory; a directory source copies its contents; a file source to a plain destination is
- * renamed to it.
+ * renamed to it. With --parents, every source keeps its path under the destination directory.
  */
-export function planCopy(source: SourceRoot, words: string[], dest: string): CopyPlan {
-  const matches = matchSources(source, words);
-  const destIsDir = dest.endsWith('/') || matches.length > 1;
+export function planCopy(source: SourceRoot, words: string[], dest: string, flags: CopyFlags = {}): CopyPlan {
+  const exclude = new IgnoreMatcher(flags.exclude ?? []);
+  const matches = matchSources(source, words)
+    .filter((m) => m.path === m.base || !exclude.ignores(relativeTo(m.base, m.path)));
+  const destIsDir = dest.endsWith('/') || matches.length > 1 || flags.parents === true;
   const destClean = path.posix.normalize(dest);
-  const entries = matches.map((from) => {
+  const entries = matches.map(({ path: from, base, kept }): CopyEntry => {
+    if (flags.parents) return { from, to: path.posix.join(destClean, kept), base };
     const stat = fs.lstatSync(path.join(source.dir, from));
-    if (stat.isDirectory()) return { from, to: destClean };
-    return { from, to: destIsDir ? path.posix.join(destClean, path.posix.basename(from)) : destClean };
+    if (stat.isDirectory()) return { from, to: destClean, base };
+    return { from, to: destIsDir ? path.posix.join(destClean, path.posix.basename(from)) : destClean, base };
   });
-  return { entries };
+  return { entries, exclude };
+}
+
+const relativeTo = (base: string, rel: string) => (base === '' ? rel : rel.slice(base.length + 1));
+
+/** Whether a path below an entry is left out: by .dockerignore (from the root) or --exclude (from the entry's base). */
+function skipper(source: SourceRoot, plan: CopyPlan, entry: CopyEntry): (rel: string) => boolean {
+  return (rel) => source.ignore.ignores(rel) || plan.exclude.ignores(relativeTo(entry.base, rel));
 }
 
 export interface Ownership {
@@ -85,7 +126,7 @@ export interface Ownership {
 /** The content digest of everything a plan reads: paths, modes, link targets and file bytes, never times. */
 export function planDigest(source: SourceRoot, plan: CopyPlan): string {
   const hash = createHash('sha256');
-  const visit = (rel: string): void => {
+  const visit = (rel: string, skips: (rel: string) => boolean): void => {
     const full = path.join(source.dir, rel);
     const stat = fs.lstatSync(full);
     hash.update(`${rel}\0${stat.mode}\0`);
@@ -94,19 +135,19 @@ export function planDigest(source: SourceRoot, plan: CopyPlan): string {
     else if (stat.isDirectory()) {
       for (const name of fs.readdirSync(full).sort()) {
         const child = rel ? `${rel}/${name}` : name;
-        if (!source.ignore.ignores(child)) visit(child);
+        if (!skips(child)) visit(child, skips);
       }
     }
     hash.update('\n');
   };
   for (const entry of plan.entries) {
     hash.update(`=> ${entry.to}\n`);
-    visit(entry.from);
+    visit(entry.from, skipper(source, plan, entry));
   }
   return `sha256:${hash.digest('hex')}`;
 }
 
-function copyNode(from: string, to: string, owner: Ownership, chmod: number | undefined, source: SourceRoot, rel: string): void {
+function copyNode(from: string, to: string, owner: Ownership, chmod: number | undefined, skips: (rel: string) => boolean, rel: string): void {
   const stat = fs.lstatSync(from);
   fs.mkdirSync(path.dirname(to), { recursive: true });
   if (stat.isSymbolicLink()) {
@@ -116,7 +157,7 @@ function copyNode(from: string, to: string, owner: Ownership, chmod: number | un
     fs.mkdirSync(to, { recursive: true });
     for (const name of fs.readdirSync(from).sort()) {
       const child = rel ? `${rel}/${name}` : name;
-      if (!source.ignore.ignores(child)) copyNode(path.join(from, name), path.join(to, name), owner, chmod, source, child);
+      if (!skips(child)) copyNode(path.join(from, name), path.join(to, name), owner, chmod, skips, child);
     }
     fs.chmodSync(to, chmod ?? stat.mode & 0o7777);
   } else if (stat.isFile()) {
@@ -132,7 +173,7 @@ function copyNode(from: string, to: string, owner: Ownership, chmod: number | un
 /** Lays the plan out under `staging` (the future layer's root). */
 export function stageCopy(source: SourceRoot, plan: CopyPlan, staging: string, owner: Ownership, chmod?: number): void {
   for (const entry of plan.entries) {
-    copyNode(path.join(source.dir, entry.from), path.join(staging, entry.to), owner, chmod, source, entry.from);
+    copyNode(path.join(source.dir, entry.from), path.join(staging, entry.to), owner, chmod, skipper(source, plan, entry), entry.from);
   }
 }
 

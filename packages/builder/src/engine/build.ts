@@ -18,7 +18,7 @@ import { download, isRemoteSource, parseChecksum } from './remote-source.js';
 import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
-import { mountKey, parseRunMount, resolveRunMounts } from './run-mounts.js';
+import { bindSource, mountKey, parseRunMount, resolveRunMounts, type RunMountSpec } from './run-mounts.js';
 import { RunExecutor, runCommand, runNetwork, type RunStep } from './run-step.js';
 import { loadBase } from './stage-base.js';
 import { SshForwarder } from './ssh-agent.js';
@@ -326,6 +326,22 @@ export class Build {
     }
   }
 
+  /**
+   * What a RUN's bind mounts read, for its cache key, as BuildKit counts it: another stage by its
+   * key and the path bound, the context by the content of what is bound.
+   */
+  private async bindKeys(specs: RunMountSpec[]): Promise<string[]> {
+    const keys: string[] = [];
+    for (const m of specs.filter((spec) => spec.type === 'bind')) {
+      const stage = m.options.from;
+      const root = stage ? await this.stageFilesystem(stage) : { dir: this.req.context.dir, key: 'context' };
+      const from = bindSource(root.dir, m);
+      const plan = { entries: [{ from, to: m.target, base: from }], exclude: new IgnoreMatcher([]) };
+      keys.push(stage ? `${root.key}:${from}` : planDigest(this.req.context, plan));
+    }
+    return keys;
+  }
+
   private async runStep(i: RunInstruction, state: ImageState, ctx: StageContext, stageArgs: Record<string, string | undefined>,
     parentKey: string, progress: ReturnType<Progress['step']>): Promise<string> {
     const insecure = i.flags.security === 'insecure';
@@ -354,7 +370,7 @@ export class Build {
       network: runNetwork(i.flags.network),
       insecure,
     };
-    const key = stepKey([parentKey, 'RUN', JSON.stringify(step), mountKey(mountSpecs)]);
+    const key = stepKey([parentKey, 'RUN', JSON.stringify(step), mountKey(mountSpecs), ...await this.bindKeys(mountSpecs)]);
     const cached = this.req.noCache ? undefined : this.req.store.cache.get(key);
     let layer: Layer | null;
     if (cached?.layer && this.req.store.layout.blobs.has(cached.layer.descriptor.digest)) {

@@ -1,0 +1,64 @@
+// RUN --mount=type=bind: what is bound counts in the step's cache key (the context by content,
+// a stage by its key), and a symlink in the context cannot bind anything of the host.
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { count, project } from './project.js';
+
+const BASE = ['FROM scratch AS base', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', 'CMD ["/bin/sh"]'];
+
+function withBusybox(t: { teardown(fn: () => void): void }, rest: string[], files: Record<string, string>) {
+  const p = project(t, { Dockerfile: [...BASE, ...rest, ''].join('\n'), ...files });
+  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
+  return p;
+}
+
+t.test('a bind mount of the context is part of the cache key by content', async (t) => {
+  const p = withBusybox(t, [
+    'FROM base AS other',
+    'RUN echo one > /stage.txt',
+    'FROM base',
+    'RUN --mount=type=bind,source=data,target=/d cat /d/file > /from-context',
+    'RUN --mount=type=bind,from=other,source=/stage.txt,target=/s.txt cat /s.txt > /from-stage',
+  ], { 'data/file': 'first\n', 'unrelated.txt': 'x\n' });
+  const read = (ref: string, file: string) => fs.readFileSync(path.join(p.unpack(ref), file), 'utf8');
+
+  const first = p.build(['-t', 'bind:1']);
+  t.equal(first.status, 0, first.stderr);
+  t.equal(read('bind:1', 'from-context'), 'first\n');
+  t.equal(read('bind:1', 'from-stage'), 'one\n');
+  t.equal(count(p.build(['-t', 'bind:1']).stderr, 'CACHED'), 5, 'nothing changed: every step is cached');
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'unrelated.txt'), 'y\n');
+  t.equal(count(p.build(['-t', 'bind:1']).stderr, 'CACHED'), 5, 'a change outside what is bound changes nothing');
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'data', 'file'), 'second\n');
+  const changed = p.build(['-t', 'bind:2']);
+  t.equal(changed.status, 0, changed.stderr);
+  t.equal(count(changed.stderr, 'CACHED'), 3, 'a change to the bound files reruns the step that binds them, and what follows');
+  t.equal(read('bind:2', 'from-context'), 'second\n', 'the new content is read');
+
+  const dockerfile = path.join(p.dir, 'ctx', 'Dockerfile');
+  fs.writeFileSync(dockerfile, fs.readFileSync(dockerfile, 'utf8').replace('echo one', 'echo two'));
+  const stage = p.build(['-t', 'bind:3']);
+  t.equal(stage.status, 0, stage.stderr);
+  t.equal(read('bind:3', 'from-stage'), 'two\n', 'a changed stage reruns the step that binds from it');
+});
+
+t.test('a symlink in the context binds inside the context, never the host', async (t) => {
+  const p = withBusybox(t, [
+    'FROM base',
+    'RUN --mount=type=bind,source=inside,target=/m cat /m/file > /through-link',
+  ], { 'data/file': 'the context\'s own\n' });
+  fs.symlinkSync('/data', path.join(p.dir, 'ctx', 'inside'));
+  const ok = p.build(['-t', 'link:1']);
+  t.equal(ok.status, 0, ok.stderr);
+  t.equal(fs.readFileSync(path.join(p.unpack('link:1'), 'through-link'), 'utf8'), 'the context\'s own\n', 'an absolute link resolves against the context');
+
+  fs.symlinkSync('/etc', path.join(p.dir, 'ctx', 'escape'));
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [...BASE, 'RUN --mount=type=bind,source=escape/hostname,target=/h cat /h', ''].join('\n'));
+  const escape = p.build(['-t', 'link:2']);
+  t.equal(escape.status, 1, 'a link to the host\'s /etc finds nothing');
+  t.match(escape.stderr, /--mount=type=bind: escape\/hostname does not exist in the build context/);
+  t.notMatch(escape.stderr, new RegExp(fs.readFileSync('/etc/hostname', 'utf8').trim() || '^$'), 'the host\'s file was not read');
+});

@@ -105,3 +105,33 @@ t.test('a bad --exclude pattern fails with its line', async (t) => {
   t.equal(parentsOnAdd.status, 1, 'ADD has no --parents');
   t.match(parentsOnAdd.stderr, /Dockerfile:2: .*unknown flag: --parents/);
 });
+
+t.test('a source through a symlinked directory resolves inside its root, never on the host', async (t) => {
+  const p = project(t, {
+    Dockerfile: [
+      'FROM scratch AS stage',
+      'COPY data/ /etc/',
+      'FROM scratch',
+      'COPY inside/file /from-context',
+      'COPY --from=stage /link-to-etc/file /from-stage',
+      'CMD ["none"]',
+      '',
+    ].join('\n'),
+    'data/file': 'the context\'s own\n',
+  });
+  fs.symlinkSync('/data', path.join(p.dir, 'ctx', 'inside'));
+  // The stage gets an absolute link to /etc: its own /etc, which a COPY --from must read.
+  fs.symlinkSync('/etc', path.join(p.dir, 'ctx', 'link-to-etc'));
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), fs.readFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), 'utf8')
+    .replace('COPY data/ /etc/', 'COPY data/ /etc/\nCOPY link-to-etc /link-to-etc'));
+  const r = p.build(['-t', 'links:1']);
+  t.equal(r.status, 0, r.stderr);
+  const rootfs = p.unpack('links:1');
+  t.equal(fs.readFileSync(path.join(rootfs, 'from-context'), 'utf8'), 'the context\'s own\n', 'an absolute link in the context points into the context');
+  t.equal(fs.readFileSync(path.join(rootfs, 'from-stage'), 'utf8'), 'the context\'s own\n', 'and one in a stage into the stage');
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), 'FROM scratch\nCOPY link-to-etc/hostname /h\n');
+  const escape = p.build([]);
+  t.equal(escape.status, 1, 'the host\'s /etc/hostname is not reached');
+  t.match(escape.stderr, /Dockerfile:2: COPY: "link-to-etc\/hostname": not found in the build context/);
+});

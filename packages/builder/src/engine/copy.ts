@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
+import { resolveParentsInRoot } from './in-root.js';
 
 export interface SourceRoot {
   dir: string;
@@ -73,19 +74,24 @@ function matchSources(source: SourceRoot, words: string[]): Match[] {
       const base = segments.slice(0, segments.findIndex((segment) => WILDCARD.test(segment))).join('/');
       matches.push(...found.map((p) => ({ path: p, base, kept: keep(p) })));
     } else {
-      if ((clean !== '' && source.ignore.ignores(clean)) || !fs.existsSync(path.join(source.dir, clean)) && !isSymlink(path.join(source.dir, clean))) {
-        throw new Error(`COPY: "${word}": not found in the ${source.label}${clean !== '' && source.ignore.ignores(clean) ? ' (excluded by .dockerignore)' : ''}`);
+      // Symlinked directories on the way are followed inside the source root, never out of it.
+      const found = resolveParentsInRoot(source.dir, clean);
+      const ignored = clean !== '' && source.ignore.ignores(clean);
+      if (ignored || found === undefined || !exists(path.join(source.dir, found))) {
+        throw new Error(`COPY: "${word}": not found in the ${source.label}${ignored ? ' (excluded by .dockerignore)' : ''}`);
       }
-      const isDir = fs.lstatSync(path.join(source.dir, clean)).isDirectory();
-      matches.push({ path: clean, base: isDir ? clean : path.posix.dirname(clean).replace(/^\.$/, ''), kept: keep(clean) });
+      const isDir = fs.lstatSync(path.join(source.dir, found)).isDirectory();
+      matches.push({ path: found, base: isDir ? found : path.posix.dirname(found).replace(/^\.$/, ''), kept: keep(found) });
     }
   }
   return matches;
 }
 
-function isSymlink(p: string): boolean {
+/** The path itself exists: a symlink counts, wherever (or whether) it points. */
+function exists(p: string): boolean {
   try {
-    return fs.lstatSync(p).isSymbolicLink();
+    fs.lstatSync(p);
+    return true;
   } catch {
     return false;
   }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Mount } from '@tsrunc/spec-schemas';
-import { O, openInRoot } from '@tsrunc/runtime/sys/openat2';
+import { resolveInRoot } from './in-root.js';
 import type { SocketOwner } from './ssh-agent.js';
 
 export interface RunMountSpec {
@@ -99,29 +99,10 @@ export async function resolveRunMounts(specs: RunMountSpec[], sources: MountSour
   return mounts;
 }
 
-/**
- * Where a bind mount's source is, relative to `root` (the context or a stage's filesystem), with
- * every symlink on the way resolved as if `root` were "/" by the kernel (openat2 RESOLVE_IN_ROOT):
- * a link in the context to /etc binds the context's own /etc, if any, never the host's.
- */
+/** Where a bind mount's source is, relative to `root` (the context or a stage's filesystem), resolved inside it. */
 export function bindSource(root: string, m: RunMountSpec): string {
   const wanted = m.options.source ?? m.options.src ?? '';
-  const where = m.options.from ? `stage ${m.options.from}` : 'the build context';
-  const rootFd = fs.openSync(root, O.PATH | O.DIRECTORY);
-  try {
-    let fd: number;
-    try {
-      fd = openInRoot(rootFd, path.posix.normalize('/' + wanted), O.PATH);
-    } catch {
-      throw new Error(`--mount=type=bind: ${wanted || '/'} does not exist in ${where}`);
-    }
-    try {
-      // The kernel's name for what was opened: inside the root, whatever links led there.
-      return path.relative(fs.realpathSync(root), fs.readlinkSync(`/proc/self/fd/${fd}`));
-    } finally {
-      fs.closeSync(fd);
-    }
-  } finally {
-    fs.closeSync(rootFd);
-  }
+  const found = resolveInRoot(root, wanted);
+  if (found === undefined) throw new Error(`--mount=type=bind: ${wanted || '/'} does not exist in ${m.options.from ? `stage ${m.options.from}` : 'the build context'}`);
+  return found;
 }

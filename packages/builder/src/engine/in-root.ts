@@ -1,0 +1,35 @@
+// Paths of a build context or a stage's filesystem as the kernel resolves them with that tree as
+// "/" (openat2 RESOLVE_IN_ROOT): a symlink on the way, absolute or full of "..", stays inside the
+// tree, so that no source of a COPY or a bind mount reaches the host's files.
+import fs from 'node:fs';
+import path from 'node:path';
+import { O, openInRoot } from '@tsrunc/runtime/sys/openat2';
+
+/** `rel` resolved inside `root`, relative to it ("" for the root itself); undefined if it does not exist. */
+export function resolveInRoot(root: string, rel: string): string | undefined {
+  const rootFd = fs.openSync(root, O.PATH | O.DIRECTORY);
+  try {
+    let fd: number;
+    try {
+      fd = openInRoot(rootFd, path.posix.normalize('/' + rel), O.PATH);
+    } catch {
+      return undefined;
+    }
+    try {
+      // The kernel's name for what was opened: inside the root, whatever links led there.
+      return path.relative(fs.realpathSync(root), fs.readlinkSync(`/proc/self/fd/${fd}`));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.closeSync(rootFd);
+  }
+}
+
+/** `rel` with its parent directories resolved inside `root` and its last component left as it is (a symlink stays one). */
+export function resolveParentsInRoot(root: string, rel: string): string | undefined {
+  const clean = path.posix.normalize('/' + rel).slice(1);
+  if (clean === '') return '';
+  const parent = resolveInRoot(root, path.posix.dirname(clean));
+  return parent === undefined ? undefined : path.posix.join(parent, path.posix.basename(clean));
+}

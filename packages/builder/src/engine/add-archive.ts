@@ -1,4 +1,4 @@
-// ADD of a local tar archive: extracted into the destination (gzip, bzip2 and xz by their magic
+// ADD of a local tar archive: extracted into the destination (gzip, bzip2, xz and zstd by their magic
 // bytes), through the same safe extractor as image layers; anything else is copied as a file.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import { stageCopy, type CopyPlan, type Ownership, type SourceRoot } from './cop
 const DECOMPRESSORS: { magic: number[]; command: string }[] = [
   { magic: [0x42, 0x5a, 0x68], command: 'bzip2' },
   { magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], command: 'xz' },
+  { magic: [0x28, 0xb5, 0x2f, 0xfd], command: 'zstd' },
 ];
 
 function startsWith(head: Buffer, magic: number[]): boolean {

@@ -1,4 +1,4 @@
-// Applies a layer tar (plain or gzip) onto a directory, the way a container runtime
+// Applies a layer tar (plain, gzip or zstd) onto a directory, the way a container runtime
 // unpacks an image, but without ever letting an entry reach outside the target:
 //  - names that are absolute or contain `..` are refused, not rewritten;
 //  - parent directories are walked one component at a time with lstat, and a symlink
@@ -7,6 +7,7 @@
 //  - hard link targets obey the same rules and must already exist inside the target;
 //  - symlink targets are stored verbatim; they are only ever resolved inside the container.
 // Any violation aborts the extraction with an error naming the offending entry.
+import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,16 +57,18 @@ async function lstatOrNull(path: string) {
   }
 }
 
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
 /**
- * Returns the uncompressed tar bytes of `input`, gunzipping when the first two bytes are
- * the gzip magic 1f 8b.
+ * Returns the uncompressed tar bytes of `input`: gunzipped when it starts with the gzip magic
+ * 1f 8b, through Debian's zstd when it starts with zstd's (Node 20 has no zstd of its own).
  */
 async function openTar(input: NodeJS.ReadableStream): Promise<Readable> {
   const iterator = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headLength = 0;
   let ended = false;
-  while (headLength < 2 && !ended) {
+  while (headLength < ZSTD_MAGIC.length && !ended) {
     const next = await iterator.next();
     if (next.done) ended = true;
     else {
@@ -79,9 +82,23 @@ async function openTar(input: NodeJS.ReadableStream): Promise<Readable> {
     for (let next = ended ? null : await iterator.next(); next && !next.done; next = await iterator.next()) yield Buffer.from(next.value);
   }
   const raw = Readable.from(replay());
+  if (ZSTD_MAGIC.every((byte, i) => prefix[i] === byte)) return zstdDecompress(raw);
   if (prefix[0] !== 0x1f || prefix[1] !== 0x8b) return raw;
   // The callback form of pipeline returns the gunzip stream and destroys it with any upstream error.
   return pipelineCb(raw, createGunzip(), () => undefined);
+}
+
+/** `zstd -dc` between `raw` and the returned stream, which fails if zstd does. */
+function zstdDecompress(raw: Readable): Readable {
+  const child = spawn('zstd', ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.on('error', (err) => child.stdout.destroy(new Error(`zstd: ${err.message} (install Debian's zstd)`)));
+  child.on('close', (code) => {
+    if (code !== 0) child.stdout.destroy(new Error(`zstd could not decompress the layer: ${stderr.trim() || `exit ${code}`}`));
+  });
+  pipelineCb(raw, child.stdin, () => undefined);
+  return child.stdout;
 }
 
 /** Applies one layer's entries, remembering what it wrote so opaque markers spare it. */

@@ -1,0 +1,49 @@
+// zstd-compressed layers and archives: a base image that skopeo recompressed with zstd, used by
+// FROM and COPY --from and unpacked, and ADD of a .tar.zst, all through Debian's zstd.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { project } from './project.js';
+
+t.test('a base image with zstd layers', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch\nCOPY hello.txt /hello.txt\nCMD ["none"]\n', 'hello.txt': 'from a zstd layer\n' });
+  const gzipLayout = path.join(p.dir, 'gzip');
+  const zstdLayout = path.join(p.dir, 'zstd');
+  t.equal(p.build(['-o', `type=oci,dest=${gzipLayout}`, '-t', 'base:1']).status, 0, 'the base image is built');
+  const copy = spawnSync('skopeo', ['copy', '--dest-compress-format', 'zstd', `oci:${gzipLayout}:1`, `oci:${zstdLayout}:base`], { encoding: 'utf8' });
+  t.equal(copy.status, 0, `skopeo recompresses it with zstd: ${copy.stderr}`);
+  const blob = (digest: string) => path.join(zstdLayout, 'blobs/sha256', digest.slice(7));
+  const index = JSON.parse(fs.readFileSync(path.join(zstdLayout, 'index.json'), 'utf8'));
+  const manifest = JSON.parse(fs.readFileSync(blob(index.manifests[0].digest), 'utf8'));
+  t.equal(manifest.layers[0].mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd', 'its layer is zstd');
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [
+    `FROM oci-layout://${zstdLayout}:base AS base`,
+    'FROM scratch',
+    'COPY --from=base /hello.txt /copied.txt',
+    'CMD ["none"]',
+    '',
+  ].join('\n'));
+  const child = p.build(['-t', 'child:1']);
+  t.equal(child.status, 0, child.stderr);
+  t.equal(fs.readFileSync(path.join(p.unpack('child:1'), 'copied.txt'), 'utf8'), 'from a zstd layer\n', 'COPY --from reads the zstd layer');
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), `FROM oci-layout://${zstdLayout}:base\nLABEL on=zstd\n`);
+  t.equal(p.build(['-t', 'relabelled:1']).status, 0, 'FROM a zstd image');
+  t.equal(fs.readFileSync(path.join(p.unpack('relabelled:1'), 'hello.txt'), 'utf8'), 'from a zstd layer\n', 'tsbuild unpack extracts its layer');
+});
+
+t.test('ADD of a .tar.zst extracts it', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch\nADD files.tar.zst /unpacked/\nCMD ["none"]\n', 'inside/a.txt': 'a\n' });
+  const archive = path.join(p.dir, 'ctx', 'files.tar.zst');
+  t.equal(spawnSync('tar', ['--zstd', '-cf', archive, '-C', path.join(p.dir, 'ctx', 'inside'), 'a.txt']).status, 0, 'tar --zstd made the archive');
+  const r = p.build(['-t', 'addzst:1']);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(fs.readFileSync(path.join(p.unpack('addzst:1'), 'unpacked/a.txt'), 'utf8'), 'a\n');
+
+  fs.writeFileSync(archive, Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from('not really zstd')]));
+  const broken = p.build(['-t', 'addzst:2']);
+  t.equal(broken.status, 1, 'a corrupt archive fails the build');
+  t.match(broken.stderr, /zstd/, 'naming zstd');
+});

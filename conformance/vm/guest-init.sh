@@ -11,16 +11,20 @@ mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o newinstance,ptmxmode=0666,gid=5,mode=620 devpts /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t mqueue mqueue /dev/mqueue
-mount -t tmpfs -o mode=1777 tmp /tmp
+# /tmp stays the overlay's (writable, in the guest's memory): the command may live below it.
 # /run is the overlay's (the share is mounted in it); what the host left there is stale.
 find /run -mindepth 1 -maxdepth 1 ! -name vm-share -exec rm -rf {} +
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 ip link set lo up
 hostname tsrunc-vm
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
-cd "$(cat $share/cwd)"
-bash "$share/command" > "$share/output" 2>&1
-echo $? > "$share/status"
+if cd "$(cat $share/cwd)"; then
+  bash "$share/command" > "$share/output" 2>&1
+  echo $? > "$share/status"
+else
+  echo "guest: cannot enter $(cat $share/cwd)" > "$share/output"
+  echo 125 > "$share/status"
+fi
 sync
 echo o > /proc/sysrq-trigger
 sleep 60

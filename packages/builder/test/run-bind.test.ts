@@ -62,3 +62,22 @@ t.test('a symlink in the context binds inside the context, never the host', asyn
   t.match(escape.stderr, /--mount=type=bind: escape\/hostname does not exist in the build context/);
   t.notMatch(escape.stderr, new RegExp(fs.readFileSync('/etc/hostname', 'utf8').trim() || '^$'), 'the host\'s file was not read');
 });
+
+t.test('rw binds take writes that neither the context nor the image keeps', async (t) => {
+  const p = withBusybox(t, [
+    'FROM base',
+    'RUN --mount=type=bind,source=data,target=/d,rw echo scribble > /d/new && rm /d/file && ls /d > /dir-listing',
+    'RUN --mount=type=bind,source=data/file,target=/f.txt,rw echo appended >> /f.txt && cat /f.txt > /file-seen',
+    'RUN --mount=type=bind,source=data,target=/d cat /d/file > /after',
+  ], { 'data/file': 'original\n' });
+  const r = p.build(['-t', 'rw:1']);
+  t.equal(r.status, 0, r.stderr);
+  const rootfs = p.unpack('rw:1');
+  t.equal(fs.readFileSync(path.join(rootfs, 'dir-listing'), 'utf8'), 'new\n', 'the step saw its own writes to the directory');
+  t.equal(fs.readFileSync(path.join(rootfs, 'file-seen'), 'utf8'), 'original\nappended\n', 'and to the file');
+  t.equal(fs.readFileSync(path.join(rootfs, 'after'), 'utf8'), 'original\n', 'the next step sees the context as it was');
+  t.same(fs.readdirSync(path.join(p.dir, 'ctx', 'data')), ['file'], 'the context itself is untouched');
+  t.equal(fs.readFileSync(path.join(p.dir, 'ctx', 'data', 'file'), 'utf8'), 'original\n');
+  t.notOk(fs.existsSync(path.join(rootfs, 'd/new')), 'no write reached the layer');
+  t.notOk(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(p.tmpdir), 'no overlay is left mounted');
+});

@@ -378,22 +378,29 @@ export class Build {
       progress.done(true);
     } else {
       let pending = '';
-      const mounts = await resolveRunMounts(mountSpecs, {
-        storeRoot: this.req.store.root,
-        contextDir: this.req.context.dir,
-        secrets: this.req.secrets ?? {},
-        stageRootfs: async (name) => (await this.stageFilesystem(name)).dir,
-        sshSocket: (id, owner) => this.ssh.socketFor(id, owner),
-      });
+      const scratch = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
       try {
-        layer = await this.runner.run(step, mounts, state, parentKey, (chunk) => {
-          pending += chunk.toString('utf8');
-          const lines = pending.split('\n');
-          pending = lines.pop() ?? '';
-          for (const line of lines) progress.log(line);
+        const { mounts, release } = await resolveRunMounts(mountSpecs, {
+          storeRoot: this.req.store.root,
+          scratch,
+          contextDir: this.req.context.dir,
+          secrets: this.req.secrets ?? {},
+          stageRootfs: async (name) => (await this.stageFilesystem(name)).dir,
+          sshSocket: (id, owner) => this.ssh.socketFor(id, owner),
         });
+        try {
+          layer = await this.runner.run(step, mounts, state, parentKey, (chunk) => {
+            pending += chunk.toString('utf8');
+            const lines = pending.split('\n');
+            pending = lines.pop() ?? '';
+            for (const line of lines) progress.log(line);
+          });
+        } finally {
+          if (pending) progress.log(pending);
+          release();
+        }
       } finally {
-        if (pending) progress.log(pending);
+        fs.rmSync(scratch, { recursive: true, force: true });
       }
       this.req.store.cache.set(key, layer);
       progress.done(false);

@@ -1,10 +1,12 @@
 // RUN --mount: cache directories kept in the store across builds, tmpfs, secrets bound read-only
-// from the host (never part of a layer or a cache key), read-only binds of the context or of
-// another stage's filesystem, and sockets relaying to the host's ssh-agent.
+// from the host (never part of a layer or a cache key), binds of the context or of another
+// stage's filesystem (read-only, or writable with the writes discarded), and sockets relaying to
+// the host's ssh-agent.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Mount } from '@tsrunc/spec-schemas';
+import { openSnapshot } from '../run/snapshot.js';
 import { resolveInRoot } from './in-root.js';
 import type { SocketOwner } from './ssh-agent.js';
 
@@ -47,6 +49,8 @@ export function mountKey(specs: RunMountSpec[]): string {
 
 export interface MountSources {
   storeRoot: string;
+  /** A directory of the step's own, for the writable views of rw binds. */
+  scratch: string;
   contextDir: string;
   secrets: Record<string, string>;
   /** The filesystem of a stage, for bind mounts with from=. */
@@ -59,9 +63,27 @@ function truthy(value: string | undefined): boolean {
   return value !== undefined && value !== 'false';
 }
 
+export interface StepMounts {
+  mounts: Mount[];
+  /** Undoes the writable views made for rw binds, whose writes are discarded. */
+  release(): void;
+}
+
 /** The OCI mounts for a step, with any directory they need made ready. */
-export async function resolveRunMounts(specs: RunMountSpec[], sources: MountSources): Promise<Mount[]> {
+export async function resolveRunMounts(specs: RunMountSpec[], sources: MountSources): Promise<StepMounts> {
   const mounts: Mount[] = [];
+  const releases: (() => void)[] = [];
+  const release = () => { for (const undo of releases.splice(0).reverse()) undo(); };
+  try {
+    await addMounts(specs, sources, mounts, releases);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { mounts, release };
+}
+
+async function addMounts(specs: RunMountSpec[], sources: MountSources, mounts: Mount[], releases: (() => void)[]): Promise<void> {
   for (const m of specs) {
     const o = m.options;
     if (m.type === 'tmpfs') {
@@ -91,12 +113,33 @@ export async function resolveRunMounts(specs: RunMountSpec[], sources: MountSour
       }
       mounts.push({ destination: m.target, type: 'bind', source: file, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
     } else {
-      if (truthy(o.rw ?? o.readwrite)) throw new Error('RUN --mount=type=bind,rw is not supported yet');
       const root = o.from ? await sources.stageRootfs(o.from) : sources.contextDir;
-      mounts.push({ destination: m.target, type: 'bind', source: path.join(root, bindSource(root, m)), options: ['rbind', 'ro'] });
+      const source = path.join(root, bindSource(root, m));
+      if (truthy(o.rw ?? o.readwrite)) {
+        const view = writableView(source, path.join(sources.scratch, `bind-${mounts.length}`));
+        releases.push(view.release);
+        mounts.push({ destination: m.target, type: 'bind', source: view.path, options: ['rbind', 'rw'] });
+      } else {
+        mounts.push({ destination: m.target, type: 'bind', source, options: ['rbind', 'ro'] });
+      }
     }
   }
-  return mounts;
+}
+
+/**
+ * rw binds: the step may write, but neither the context nor the stage sees it. A directory gets
+ * an overlay of its own (or a copy where overlayfs cannot mount, as RUN snapshots do); a file, a copy.
+ */
+function writableView(source: string, dir: string): { path: string; release(): void } {
+  if (fs.statSync(source).isDirectory()) {
+    const snapshot = openSnapshot(source, dir, 'auto');
+    return { path: snapshot.rootfs, release: () => snapshot.release() };
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const copy = path.join(dir, path.basename(source));
+  fs.copyFileSync(source, copy);
+  fs.chmodSync(copy, fs.statSync(source).mode & 0o7777);
+  return { path: copy, release: () => {} };
 }
 
 /** Where a bind mount's source is, relative to `root` (the context or a stage's filesystem), resolved inside it. */

@@ -1,7 +1,7 @@
 // The cgroup v2 paths, end to end, where the host cannot give them every controller: on a hybrid
 // host (as this machine is) the cgroup2 mount has almost none, so the v2 manager's unit suite,
-// the limits enforced by the kernel and the CLI's exec/pause/update/events/kill are run again in a
-// guest whose only hierarchy is cgroup2 (conformance/vm/run.sh).
+// the limits enforced by the kernel, the CLI's exec/pause/update/events/kill, and containerd and
+// podman driving tsrunc are run again in a guest whose only hierarchy is cgroup2 (conformance/vm/run.sh).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,8 @@ import { cgroupV2 } from '../src/cgroup-files.js';
 
 const RUN_IN_VM = fileURLToPath(new URL('../../vm/run.sh', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const SUITES = ['packages/runtime/dist/test/cgroups-v2.test.js', 'packages/runtime/dist/test/cgroups-behaviour.test.js', 'conformance/dist/test/manage.test.js'];
+const SUITES = ['packages/runtime/dist/test/cgroups-v2.test.js', 'packages/runtime/dist/test/cgroups-behaviour.test.js',
+  'conformance/dist/test/manage.test.js', 'conformance/dist/test/containerd.test.js', 'conformance/dist/test/podman.test.js'];
 
 function whyNot(): string | false {
   if (cgroupV2) return 'the host is cgroup v2 itself: the other suites already run on it';
@@ -23,15 +24,17 @@ const skip = whyNot();
 if (skip) console.log(`# skipping the cgroup v2 guest: ${skip}`);
 
 t.test('the v2 suites pass in a cgroup2-only guest', { skip }, async (t) => {
-  const r = spawnSync(RUN_IN_VM, ['npx', 'tap', '--reporter=tap', ...SUITES], { cwd: REPO, encoding: 'utf8', timeout: 540_000 });
+  const r = spawnSync(RUN_IN_VM, ['npx', 'tap', '--reporter=tap', ...SUITES], { cwd: REPO, encoding: 'utf8', timeout: 570_000 });
   const output = `${r.stdout}${r.stderr}`;
   if (r.status !== 0) t.comment(output.split('\n').slice(-60).join('\n'));
   t.equal(r.status, 0, 'the guest\'s tap run succeeds');
   t.match(output, /# cgroup v2 at \/sys\/fs\/cgroup/, 'the guest is cgroup v2');
   t.match(output, /on a running container \(cgroup v2\)/, 'the CLI suite ran on v2');
+  t.match(output, /ok \d+ - ctr run --runc-binary tsrunc/, 'containerd ran containers through tsrunc on v2');
+  t.match(output, /ok \d+ - podman --runtime tsrunc/, 'and podman did');
   const summary = /# \{ total: (\d+), pass: (\d+)(, [^}]*)? \}/.exec(output);
   t.ok(summary, 'tap printed its summary');
   t.equal(summary?.[2], summary?.[1], `every assertion passed (${summary?.[0] ?? 'no summary'})`);
-  t.ok(Number(summary?.[1]) >= 60, `the suites ran in full (${summary?.[1]} assertions)`);
+  t.ok(Number(summary?.[1]) >= 80, `the suites ran in full (${summary?.[1]} assertions)`);
   t.notMatch(output, /# SKIP|skipping v2 limit checks/, 'nothing was skipped for a missing controller');
 });

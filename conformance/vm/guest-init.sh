@@ -12,12 +12,16 @@ mount -t devpts -o newinstance,ptmxmode=0666,gid=5,mode=620 devpts /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t mqueue mqueue /dev/mqueue
 # /tmp stays the overlay's (writable, in the guest's memory): the command may live below it.
+# Scratch space for the command is a tmpfs, as overlayfs (of RUN snapshots, of containerd's
+# snapshotter) cannot have its upper directory on the overlay root.
 # /run is the overlay's (the share is mounted in it); what the host left there is stale.
 find /run -mindepth 1 -maxdepth 1 ! -name vm-share -exec rm -rf {} +
+mkdir -p /run/vm-tmp
+mount -t tmpfs -o mode=1777 vm-tmp /run/vm-tmp
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 ip link set lo up
 hostname tsrunc-vm
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb TMPDIR=/run/vm-tmp
 if cd "$(cat $share/cwd)"; then
   bash "$share/command" > "$share/output" 2>&1
   echo $? > "$share/status"

@@ -81,3 +81,26 @@ t.test('rw binds take writes that neither the context nor the image keeps', asyn
   t.notOk(fs.existsSync(path.join(rootfs, 'd/new')), 'no write reached the layer');
   t.notOk(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(p.tmpdir), 'no overlay is left mounted');
 });
+
+t.test('a cache mount with from= starts as a copy of the stage\'s directory, then lives on its own', async (t) => {
+  const p = withBusybox(t, [
+    'FROM base AS seed',
+    'RUN mkdir -p /seed && echo from-the-stage > /seed/start.txt',
+    'FROM base',
+    'ARG RUN_ID',
+    'RUN --mount=type=cache,id=seeded,from=seed,source=/seed,target=/c cat /c/start.txt > /first-saw && echo "$RUN_ID" >> /c/runs && cat /c/runs > /runs-seen',
+  ], {});
+  const first = p.build(['-t', 'seeded:1', '--build-arg', 'RUN_ID=one']);
+  t.equal(first.status, 0, first.stderr);
+  const rootfs = p.unpack('seeded:1');
+  t.equal(fs.readFileSync(path.join(rootfs, 'first-saw'), 'utf8'), 'from-the-stage\n', 'the cache starts with the stage\'s files');
+  t.equal(fs.readFileSync(path.join(rootfs, 'runs-seen'), 'utf8'), 'one\n');
+  const second = p.build(['-t', 'seeded:2', '--build-arg', 'RUN_ID=two']);
+  t.equal(second.status, 0, second.stderr);
+  t.equal(fs.readFileSync(path.join(p.unpack('seeded:2'), 'runs-seen'), 'utf8'), 'one\ntwo\n', 'what a step wrote is there for the next build');
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [...BASE, 'FROM base', 'RUN --mount=type=cache,from=base,source=/nowhere,target=/c true', ''].join('\n'));
+  const missing = p.build([]);
+  t.equal(missing.status, 1, 'a source the stage lacks fails');
+  t.match(missing.stderr, /--mount=type=cache: \/nowhere does not exist in stage base/);
+});

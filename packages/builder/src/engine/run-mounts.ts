@@ -2,6 +2,7 @@
 // from the host (never part of a layer or a cache key), binds of the context or of another
 // stage's filesystem (read-only, or writable with the writes discarded), and sockets relaying to
 // the host's ssh-agent.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -89,13 +90,10 @@ async function addMounts(specs: RunMountSpec[], sources: MountSources, mounts: M
     if (m.type === 'tmpfs') {
       mounts.push({ destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(o.size ? [`size=${o.size}`] : [])] });
     } else if (m.type === 'cache') {
-      if (o.from) throw new Error('RUN --mount=type=cache,from= is not supported yet');
-      const id = o.id ?? m.target;
-      const dir = path.join(sources.storeRoot, 'cache-mounts', createHash('sha256').update(id).digest('hex').slice(0, 32));
-      if (!fs.existsSync(dir)) {
-        fs.mkdirSync(dir, { recursive: true, mode: o.mode ? parseInt(o.mode, 8) : 0o755 });
-        fs.chownSync(dir, Number(o.uid ?? 0), Number(o.gid ?? 0));
-      }
+      // A cache seeded from a stage is another cache than an empty one of the same id.
+      const identity = JSON.stringify([o.id ?? m.target, o.from ?? null, o.source ?? o.src ?? null]);
+      const dir = path.join(sources.storeRoot, 'cache-mounts', createHash('sha256').update(identity).digest('hex').slice(0, 32));
+      if (!fs.existsSync(dir)) await createCacheDir(dir, m, sources);
       mounts.push({ destination: m.target, type: 'bind', source: dir, options: ['rbind', truthy(o.ro ?? o.readonly) ? 'ro' : 'rw'] });
     } else if (m.type === 'ssh') {
       const id = o.id ?? 'default';
@@ -127,6 +125,29 @@ async function addMounts(specs: RunMountSpec[], sources: MountSources, mounts: M
 }
 
 /**
+ * A new cache directory: empty (owned and moded as the mount says), or, with from=, a copy of
+ * the stage's directory (source=, resolved inside the stage) to start from, as BuildKit seeds it.
+ */
+async function createCacheDir(dir: string, m: RunMountSpec, sources: MountSources): Promise<void> {
+  const o = m.options;
+  const staging = `${dir}.new`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(staging), { recursive: true });
+  if (o.from) {
+    const root = await sources.stageRootfs(o.from);
+    const seed = path.join(root, bindSource(root, m));
+    if (!fs.statSync(seed).isDirectory()) throw new Error(`--mount=type=cache,from=${o.from}: ${o.source ?? o.src ?? '/'} is not a directory`);
+    const copy = spawnSync('cp', ['-a', '--no-target-directory', seed, staging], { encoding: 'utf8' });
+    if (copy.status !== 0) throw new Error(`--mount=type=cache,from=${o.from}: ${copy.stderr.trim()}`);
+  } else {
+    fs.mkdirSync(staging, { mode: o.mode ? parseInt(o.mode, 8) : 0o755 });
+    fs.chownSync(staging, Number(o.uid ?? 0), Number(o.gid ?? 0));
+  }
+  // Complete or absent: a build stopped half-way through the copy leaves no half-seeded cache.
+  fs.renameSync(staging, dir);
+}
+
+/**
  * rw binds: the step may write, but neither the context nor the stage sees it. A directory gets
  * an overlay of its own (or a copy where overlayfs cannot mount, as RUN snapshots do); a file, a copy.
  */
@@ -146,6 +167,6 @@ function writableView(source: string, dir: string): { path: string; release(): v
 export function bindSource(root: string, m: RunMountSpec): string {
   const wanted = m.options.source ?? m.options.src ?? '';
   const found = resolveInRoot(root, wanted);
-  if (found === undefined) throw new Error(`--mount=type=bind: ${wanted || '/'} does not exist in ${m.options.from ? `stage ${m.options.from}` : 'the build context'}`);
+  if (found === undefined) throw new Error(`--mount=type=${m.type}: ${wanted || '/'} does not exist in ${m.options.from ? `stage ${m.options.from}` : 'the build context'}`);
   return found;
 }

@@ -133,3 +133,19 @@ t.test('--progress and BUILDKIT_PROGRESS choose the output of the CLI', async (t
     t.equal(bogus.stderr, `tsbuild: error: invalid ${source} value "bogus" (auto, plain, tty)\n`, 'with one line saying why');
   }
 });
+
+t.test('a step reading another stage starts once that stage is built', async (t) => {
+  const p = project(t, {
+    Dockerfile: [
+      'FROM scratch AS slow', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox sleep 1; /bin/busybox touch /done"]',
+      'FROM scratch', 'COPY --from=slow /done /done', 'CMD ["none"]', '',
+    ].join('\n'),
+  });
+  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
+  const r = p.build(['--progress=plain']);
+  t.equal(r.status, 0, r.stderr);
+  const lines = r.stderr.split('\n');
+  const runDone = lines.findIndex((l, i) => /^#(\d+) DONE/.test(l) && lines.slice(0, i).some((m) => m === `#${/^#(\d+)/.exec(l)![1]} [slow 3/3] RUN ["/bin/busybox", "sh", "-c", "/bin/busybox sleep 1; /bin/busybox touch /done"]`));
+  const copyStart = lines.findIndex((l) => /^#\d+ \[stage-1 2\/3\] COPY --from=slow \/done \/done$/.test(l));
+  t.ok(runDone > 0 && copyStart > runDone, `the COPY --from vertex (line ${copyStart}) follows the end of the stage's RUN (line ${runDone})`);
+});

@@ -219,6 +219,9 @@ export class Build {
       (state.config.history ??= []).push(this.history(history, true));
       return stepKey([parentKey, history]);
     }
+    // The vertex starts once the stages it reads are built, as BuildKit shows it: a COPY --from
+    // waiting on a stage built beside it is not yet running.
+    await this.awaitStagesReadBy(i, ctx);
     const progress = this.req.progress.step(title);
     try {
       switch (i.kind) {
@@ -234,6 +237,19 @@ export class Build {
       }
     } catch (err) {
       throw new Error(`${this.where(i)}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The earlier stages a COPY/ADD --from or a RUN --mount from= names; their failures are the step's to report. */
+  private async awaitStagesReadBy(i: Instruction, ctx: StageContext): Promise<void> {
+    const mounts = i.kind === 'RUN' ? [i.flags.mount ?? []].flat() : [];
+    const names = [
+      ...(i.kind === 'COPY' || i.kind === 'ADD') && typeof i.flags.from === 'string' ? [ctx.expand(i.flags.from)] : [],
+      ...mounts.map((m) => /(?:^|,)from=([^,]+)/.exec(ctx.expand(m))?.[1]).filter((name): name is string => name !== undefined),
+    ];
+    for (const name of names) {
+      const stage = this.findStage(name);
+      if (stage) await this.stage(stage.index).catch(() => undefined);
     }
   }
 

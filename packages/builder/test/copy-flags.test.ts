@@ -106,32 +106,43 @@ t.test('a bad --exclude pattern fails with its line', async (t) => {
   t.match(parentsOnAdd.stderr, /Dockerfile:2: .*unknown flag: --parents/);
 });
 
-t.test('a source through a symlinked directory resolves inside its root, never on the host', async (t) => {
+t.test('a source through a symlink resolves inside its root, never on the host', async (t) => {
   const p = project(t, {
     Dockerfile: [
       'FROM scratch AS stage',
       'COPY data/ /etc/',
+      'COPY tree/ /',
       'FROM scratch',
       'COPY inside/file /from-context',
       'COPY --from=stage /link-to-etc/file /from-stage',
+      'COPY file-link /deref.txt',
+      'COPY file-link /dir/',
       'CMD ["none"]',
       '',
     ].join('\n'),
     'data/file': 'the context\'s own\n',
   });
-  fs.symlinkSync('/data', path.join(p.dir, 'ctx', 'inside'));
-  // The stage gets an absolute link to /etc: its own /etc, which a COPY --from must read.
-  fs.symlinkSync('/etc', path.join(p.dir, 'ctx', 'link-to-etc'));
-  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), fs.readFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), 'utf8')
-    .replace('COPY data/ /etc/', 'COPY data/ /etc/\nCOPY link-to-etc /link-to-etc'));
+  const ctx = path.join(p.dir, 'ctx');
+  fs.symlinkSync('/data', path.join(ctx, 'inside'));
+  fs.symlinkSync('data/file', path.join(ctx, 'file-link'));
+  // A link below a copied directory is copied as a link: the stage gets an absolute link to
+  // /etc, its own /etc, which a COPY --from must read.
+  fs.mkdirSync(path.join(ctx, 'tree'));
+  fs.symlinkSync('/etc', path.join(ctx, 'tree', 'link-to-etc'));
   const r = p.build(['-t', 'links:1']);
   t.equal(r.status, 0, r.stderr);
   const rootfs = p.unpack('links:1');
   t.equal(fs.readFileSync(path.join(rootfs, 'from-context'), 'utf8'), 'the context\'s own\n', 'an absolute link in the context points into the context');
   t.equal(fs.readFileSync(path.join(rootfs, 'from-stage'), 'utf8'), 'the context\'s own\n', 'and one in a stage into the stage');
+  t.ok(fs.lstatSync(path.join(rootfs, 'deref.txt')).isFile(), 'a source that is a link is copied as what it points to');
+  t.equal(fs.readFileSync(path.join(rootfs, 'deref.txt'), 'utf8'), 'the context\'s own\n');
+  t.ok(fs.lstatSync(path.join(rootfs, 'dir/file-link')).isFile(), 'named after the link in a destination directory');
 
-  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), 'FROM scratch\nCOPY link-to-etc/hostname /h\n');
-  const escape = p.build([]);
-  t.equal(escape.status, 1, 'the host\'s /etc/hostname is not reached');
-  t.match(escape.stderr, /Dockerfile:2: COPY: "link-to-etc\/hostname": not found in the build context/);
+  fs.symlinkSync('/etc', path.join(ctx, 'link-to-etc'));
+  for (const source of ['link-to-etc/hostname', 'link-to-etc']) {
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM scratch\nCOPY ${source} /h\n`);
+    const escape = p.build([]);
+    t.equal(escape.status, 1, `COPY ${source} does not reach the host's /etc`);
+    t.match(escape.stderr, new RegExp(`Dockerfile:2: COPY: "${source}": not found in the build context`));
+  }
 });

@@ -236,7 +236,9 @@ export class Build {
           throw new Error(`${i.kind} is not supported`);
       }
     } catch (err) {
-      throw new Error(`${this.where(i)}: ${(err as Error).message}`);
+      // An error of a stage this step reads already names its own line.
+      const message = (err as Error).message;
+      throw message.startsWith(`${this.req.dockerfileName}:`) ? err : new Error(`${this.where(i)}: ${message}`);
     }
   }
 

@@ -1,12 +1,12 @@
 // COPY and ADD of local files: sources matched in the build context (or in another stage's
 // filesystem) and laid out under the destination in a staging tree, which becomes the layer.
-// Nothing is read outside the source root: paths are cleaned lexically and symlinks are copied
-// as symlinks, never followed.
+// Nothing is read outside the source root: a source named in the Dockerfile is resolved inside
+// it (a symlink followed as if the root were "/"), and symlinks below are copied as symlinks.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
-import { resolveParentsInRoot } from './in-root.js';
+import { resolveInRoot } from './in-root.js';
 
 export interface SourceRoot {
   dir: string;
@@ -48,10 +48,13 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher, out: string[]): 
 }
 
 interface Match {
+  /** What is read, relative to the root. */
   path: string;
   base: string;
-  /** What --parents keeps of the path: all of it, or what follows a "/./" in the word. */
+  /** What --parents keeps of the path as written: all of it, or what follows a "/./" in the word. */
   kept: string;
+  /** The name it takes in a destination directory: its own, not that of a symlink's target. */
+  name: string;
 }
 
 const cleanPath = (word: string) => path.posix.normalize('/' + word).slice(1).replace(/\/+$/, '');
@@ -72,29 +75,21 @@ function matchSources(source: SourceRoot, words: string[]): Match[] {
       if (found.length === 0) throw new Error(`COPY: no source files were specified: "${word}" matches nothing in the ${source.label}`);
       const segments = clean.split('/');
       const base = segments.slice(0, segments.findIndex((segment) => WILDCARD.test(segment))).join('/');
-      matches.push(...found.map((p) => ({ path: p, base, kept: keep(p) })));
+      matches.push(...found.map((p) => ({ path: p, base, kept: keep(p), name: path.posix.basename(p) })));
     } else {
-      // Symlinked directories on the way are followed inside the source root, never out of it.
-      const found = resolveParentsInRoot(source.dir, clean);
+      // Symlinks on the way, and a source that is one, are followed as BuildKit follows them,
+      // but inside the source root, never out of it.
+      const found = resolveInRoot(source.dir, clean);
       const ignored = clean !== '' && source.ignore.ignores(clean);
-      if (ignored || found === undefined || !exists(path.join(source.dir, found))) {
+      if (ignored || found === undefined) {
         throw new Error(`COPY: "${word}": not found in the ${source.label}${ignored ? ' (excluded by .dockerignore)' : ''}`);
       }
-      const isDir = fs.lstatSync(path.join(source.dir, found)).isDirectory();
-      matches.push({ path: found, base: isDir ? found : path.posix.dirname(found).replace(/^\.$/, ''), kept: keep(found) });
+      const isDir = fs.statSync(path.join(source.dir, found)).isDirectory();
+      const base = isDir ? found : path.posix.dirname(found).replace(/^\.$/, '');
+      matches.push({ path: found, base, kept: keep(clean), name: path.posix.basename(clean) || path.posix.basename(found) });
     }
   }
   return matches;
-}
-
-/** The path itself exists: a symlink counts, wherever (or whether) it points. */
-function exists(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -108,11 +103,11 @@ export function planCopy(source: SourceRoot, words: string[], dest: string, flag
     .filter((m) => m.path === m.base || !exclude.ignores(relativeTo(m.base, m.path)));
   const destIsDir = dest.endsWith('/') || matches.length > 1 || flags.parents === true;
   const destClean = path.posix.normalize(dest);
-  const entries = matches.map(({ path: from, base, kept }): CopyEntry => {
+  const entries = matches.map(({ path: from, base, kept, name }): CopyEntry => {
     if (flags.parents) return { from, to: path.posix.join(destClean, kept), base };
     const stat = fs.lstatSync(path.join(source.dir, from));
     if (stat.isDirectory()) return { from, to: destClean, base };
-    return { from, to: destIsDir ? path.posix.join(destClean, path.posix.basename(from)) : destClean, base };
+    return { from, to: destIsDir ? path.posix.join(destClean, name) : destClean, base };
   });
   return { entries, exclude };
 }

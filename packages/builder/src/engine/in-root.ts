@@ -25,11 +25,3 @@ export function resolveInRoot(root: string, rel: string): string | undefined {
     fs.closeSync(rootFd);
   }
 }
-
-/** `rel` with its parent directories resolved inside `root` and its last component left as it is (a symlink stays one). */
-export function resolveParentsInRoot(root: string, rel: string): string | undefined {
-  const clean = path.posix.normalize('/' + rel).slice(1);
-  if (clean === '') return '';
-  const parent = resolveInRoot(root, path.posix.dirname(clean));
-  return parent === undefined ? undefined : path.posix.join(parent, path.posix.basename(clean));
-}

@@ -104,3 +104,29 @@ t.test('a cache mount with from= starts as a copy of the stage\'s directory, the
   t.equal(missing.status, 1, 'a source the stage lacks fails');
   t.match(missing.stderr, /--mount=type=cache: \/nowhere does not exist in stage base/);
 });
+
+t.test('a bind of the context shows what BuildKit sends: nothing .dockerignore leaves out', async (t) => {
+  const p = withBusybox(t, [
+    'FROM base',
+    'RUN --mount=type=bind,target=/ctx find /ctx -path /ctx/busybox -prune -o -print | sort > /ro-listing',
+    'RUN --mount=type=bind,target=/ctx,rw rm -f /ctx/kept.txt && find /ctx -path /ctx/busybox -prune -o -print | sort > /rw-listing',
+    'RUN --mount=type=bind,source=sub,target=/sub find /sub | sort > /sub-listing',
+  ], { '.dockerignore': 'ignored.txt\nsub/deep/*.log\nnode_modules\n', 'kept.txt': 'k\n', 'ignored.txt': 'i\n', 'sub/a.txt': 'a\n', 'sub/deep/x.log': 'x\n', 'sub/deep/y.txt': 'y\n', 'node_modules/m/index.js': 'm\n' });
+  const r = p.build(['-t', 'ignored:1']);
+  t.equal(r.status, 0, r.stderr);
+  const rootfs = p.unpack('ignored:1');
+  const expected = ['/ctx', '/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/kept.txt', '/ctx/sub', '/ctx/sub/a.txt', '/ctx/sub/deep', '/ctx/sub/deep/y.txt'];
+  t.same(fs.readFileSync(path.join(rootfs, 'ro-listing'), 'utf8').trim().split('\n'), expected, 'ignored files and directories are not there, deep ones neither');
+  t.same(fs.readFileSync(path.join(rootfs, 'rw-listing'), 'utf8').trim().split('\n'), expected.filter((e) => e !== '/ctx/kept.txt'), 'nor in a writable bind');
+  t.same(fs.readFileSync(path.join(rootfs, 'sub-listing'), 'utf8').trim().split('\n'), ['/sub', '/sub/a.txt', '/sub/deep', '/sub/deep/y.txt'], 'nor below a bound subdirectory');
+  t.ok(fs.existsSync(path.join(p.dir, 'ctx', 'kept.txt')), 'the context is untouched');
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'ignored.txt'), 'changed\n');
+  t.equal(count(p.build(['-t', 'ignored:1']).stderr, 'CACHED'), 5, 'a change to an ignored file changes no step');
+  t.notOk(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(p.tmpdir), 'no overlay is left mounted');
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [...BASE, 'FROM base', 'RUN --mount=type=bind,source=ignored.txt,target=/i cat /i', ''].join('\n'));
+  const direct = p.build([]);
+  t.equal(direct.status, 1, 'binding an ignored file fails');
+  t.match(direct.stderr, /ignored\.txt does not exist in the build context \(excluded by \.dockerignore\)/);
+});

@@ -402,6 +402,7 @@ export class Build {
           storeRoot: this.req.store.root,
           scratch,
           contextDir: this.req.context.dir,
+          contextIgnore: this.req.context.ignore,
           secrets: this.req.secrets ?? {},
           stageRootfs: async (name) => (await this.stageFilesystem(name)).dir,
           sshSocket: (id, owner) => this.ssh.socketFor(id, owner),

@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Mount } from '@tsrunc/spec-schemas';
 import { openSnapshot } from '../run/snapshot.js';
+import { contextView } from './context-view.js';
+import type { IgnoreMatcher } from './ignore.js';
 import { resolveInRoot } from './in-root.js';
 import type { SocketOwner } from './ssh-agent.js';
 
@@ -53,6 +55,8 @@ export interface MountSources {
   /** A directory of the step's own, for the writable views of rw binds. */
   scratch: string;
   contextDir: string;
+  /** .dockerignore: what a bind of the context does not show. */
+  contextIgnore: IgnoreMatcher;
   secrets: Record<string, string>;
   /** The filesystem of a stage, for bind mounts with from=. */
   stageRootfs(name: string): Promise<string>;
@@ -111,10 +115,19 @@ async function addMounts(specs: RunMountSpec[], sources: MountSources, mounts: M
       }
       mounts.push({ destination: m.target, type: 'bind', source: file, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
     } else {
-      const root = o.from ? await sources.stageRootfs(o.from) : sources.contextDir;
-      const source = path.join(root, bindSource(root, m));
+      const scratch = path.join(sources.scratch, `bind-${mounts.length}`);
+      fs.mkdirSync(scratch, { recursive: true });
+      let source: string;
+      if (o.from) {
+        const root = await sources.stageRootfs(o.from);
+        source = path.join(root, bindSource(root, m));
+      } else {
+        const context = contextView(sources.contextDir, bindSource(sources.contextDir, m), sources.contextIgnore, path.join(scratch, 'context'));
+        releases.push(context.release);
+        source = context.path;
+      }
       if (truthy(o.rw ?? o.readwrite)) {
-        const view = writableView(source, path.join(sources.scratch, `bind-${mounts.length}`));
+        const view = writableView(source, path.join(scratch, 'writable'));
         releases.push(view.release);
         mounts.push({ destination: m.target, type: 'bind', source: view.path, options: ['rbind', 'rw'] });
       } else {

@@ -14,6 +14,7 @@ import { stageAdd } from './add-archive.js';
 import { stepKey } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type SourceRoot } from './copy.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
+import { checkoutGit, isGitSource } from './git-source.js';
 import { download, isRemoteSource, parseChecksum } from './remote-source.js';
 import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
@@ -311,28 +312,40 @@ export class Build {
     const destWord = ctx.expand(i.dest);
     // Several sources, downloads among them, always go into a directory.
     const dest = path.posix.resolve(workdir, destWord) + ((destWord.endsWith('/') || words.length > 1) && destWord !== '/' ? '/' : '');
-    if (i.flags['keep-git-dir'] !== undefined) throw new Error('ADD --keep-git-dir: git repositories are not supported');
     const copyFlags = copyFlagsOf(i, ctx);
+    const gitWords = i.kind === 'ADD' ? words.filter(isGitSource) : [];
     const remoteWords = i.kind === 'ADD' ? words.filter(isRemoteSource) : [];
-    const localWords = words.filter((w) => !remoteWords.includes(w));
+    const localWords = words.filter((w) => !remoteWords.includes(w) && !gitWords.includes(w));
     const checksum = i.kind === 'ADD' ? parseChecksum(typeof i.flags.checksum === 'string' ? ctx.expand(i.flags.checksum) : undefined, remoteWords, words) : undefined;
     const owner = await this.chownOwner(i.flags.chown, ctx, state, parentKey);
     const chmod = typeof i.flags.chmod === 'string' ? parseInt(ctx.expand(i.flags.chmod), 8) : undefined;
     if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new Error(`invalid --chmod=${String(i.flags.chmod)}`);
     const { source, key: sourceKey } = await this.sourceFor(i);
     const plan = planCopy(source, localWords, dest, copyFlags);
-    const downloadDir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
+    const fetchDir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
     try {
-      const downloads = await download(remoteWords, downloadDir, checksum, this.req.signal);
-      const downloaded: SourceRoot = { dir: downloads.dir, ignore: new IgnoreMatcher([]), label: 'downloads' };
-      const remotePlan = planCopy(downloaded, downloads.names, dest, { exclude: copyFlags.exclude });
+      // Downloads and git checkouts, each a source root of its own, copied as local sources are.
+      const downloads = await download(remoteWords, path.join(fetchDir, 'downloads'), checksum, this.req.signal);
+      const fetched: { source: SourceRoot; words: string[]; commit?: string }[] = [
+        { source: { dir: downloads.dir, ignore: new IgnoreMatcher([]), label: 'downloads' }, words: downloads.names },
+      ];
+      const keepGitDir = i.kind === 'ADD' && i.flags['keep-git-dir'] === 'true';
+      for (const [n, word] of gitWords.entries()) {
+        const checkout = checkoutGit(word, path.join(fetchDir, `git-${n}`), keepGitDir);
+        fetched.push({ source: { dir: checkout.dir, ignore: new IgnoreMatcher([]), label: `git repository ${word}` }, words: [''], commit: checkout.commit });
+      }
+      const fetchedPlans = fetched.map((f) => {
+        const plan = planCopy(f.source, f.words, dest, { exclude: copyFlags.exclude });
+        // A checkout counts by its commit: a kept .git differs from one fetch of it to the next.
+        return { source: f.source, plan, digest: f.commit ? `git:${f.commit}` : planDigest(f.source, plan) };
+      });
       const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
-      const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs, copyFlags]), sourceKey,
-        planDigest(source, plan), planDigest(downloaded, remotePlan)]);
+      const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs, copyFlags, keepGitDir]), sourceKey,
+        planDigest(source, plan), ...fetchedPlans.map((f) => f.digest)]);
       const layer = await this.layerStep(key, progress, async (staging) => {
         if (i.kind === 'ADD') await stageAdd(source, plan, dest, staging, owner, chmod);
         else stageCopy(source, plan, staging, owner, chmod);
-        stageCopy(downloaded, remotePlan, staging, owner, chmod);
+        for (const f of fetchedPlans) stageCopy(f.source, f.plan, staging, owner, chmod);
         stageHeredocs(heredocs, dest, staging, owner, chmod);
         return true;
       });
@@ -340,7 +353,7 @@ export class Build {
       (state.config.history ??= []).push(this.history(`${i.kind} ${[...words, destWord].join(' ')} # buildkit`, !layer));
       return key;
     } finally {
-      fs.rmSync(downloadDir, { recursive: true, force: true });
+      fs.rmSync(fetchDir, { recursive: true, force: true });
     }
   }
 

@@ -9,15 +9,15 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { isGitSource } from './git-source.js';
 
 const REMOTE = /^https?:\/\//i;
-/** What BuildKit would clone as a git repository rather than download. */
-const GIT = /^git@|^git:\/\/|\.git(#.*)?$/i;
 /** BuildKit's name for a download whose URL and headers give none. */
 const UNNAMED = '__unnamed__';
 
+/** A file to download (git repositories are git-source.ts's). */
 export function isRemoteSource(word: string): boolean {
-  return REMOTE.test(word) || GIT.test(word);
+  return REMOTE.test(word) && !isGitSource(word);
 }
 
 export interface Downloads {
@@ -35,9 +35,9 @@ export function parseChecksum(flag: string | undefined, remoteWords: string[], a
 }
 
 export async function download(words: string[], dir: string, checksum: string | undefined, signal?: AbortSignal): Promise<Downloads> {
+  fs.mkdirSync(dir, { recursive: true });
   const names: string[] = [];
   for (const url of words) {
-    if (GIT.test(url)) throw new Error(`ADD ${url}: git repositories are not supported, only http(s) files`);
     const name = uniqueName(await fetchInto(url, dir, checksum, signal), names);
     names.push(name);
   }

@@ -1,0 +1,41 @@
+// ADD of a git repository (`https://host/repo.git#ref:subdir`, `git@host:repo.git`, `git://...`),
+// checked out with the git command at the ref asked for (a branch, a tag or a commit; the remote's
+// HEAD without one), shallowly, without its .git directory unless --keep-git-dir=true. Its files
+// are then a source root like the context, whose contents go into the destination directory.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const GIT = /^git@[^:]+:|^git:\/\/|^[a-z+]+:\/\/[^#]*\.git(#.*)?$/i;
+
+export function isGitSource(word: string): boolean {
+  return GIT.test(word);
+}
+
+export interface GitCheckout {
+  /** The checked-out tree (its subdirectory, if the URL named one). */
+  dir: string;
+  commit: string;
+}
+
+function git(args: string[], cwd: string, url: string): string {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  if (r.error) throw new Error(`ADD ${url}: git: ${r.error.message} (install git)`);
+  if (r.status !== 0) throw new Error(`ADD ${url}: git ${args[0]}: ${r.stderr.trim().split('\n').pop()}`);
+  return r.stdout.trim();
+}
+
+export function checkoutGit(word: string, into: string, keepGitDir: boolean): GitCheckout {
+  const hash = word.indexOf('#');
+  const url = hash < 0 ? word : word.slice(0, hash);
+  const [ref = '', subdir = ''] = hash < 0 ? [] : word.slice(hash + 1).split(':');
+  fs.mkdirSync(into, { recursive: true });
+  git(['init', '-q'], into, word);
+  git(['fetch', '-q', '--depth', '1', url, ref || 'HEAD'], into, word);
+  git(['-c', 'advice.detachedHead=false', 'checkout', '-q', 'FETCH_HEAD'], into, word);
+  const commit = git(['rev-parse', 'HEAD'], into, word);
+  if (!keepGitDir) fs.rmSync(path.join(into, '.git'), { recursive: true, force: true });
+  const dir = path.join(into, path.posix.normalize('/' + subdir));
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`ADD ${word}: ${subdir} is not a directory of the repository`);
+  return { dir, commit };
+}

@@ -1,6 +1,6 @@
 // ADD of a git repository, from a real git daemon on loopback serving a repository made here:
-// the remote's HEAD, a tag, a subdirectory, --keep-git-dir, the cache following the commit,
-// and a ref that does not exist.
+// the remote's HEAD, a tag, a subdirectory, --keep-git-dir, the cache following the commit, and
+// refs that do not exist, that look like options, or that lead through a symlink out of the checkout.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -82,13 +82,22 @@ t.test('ADD <git repository>', async (t) => {
   t.equal(count(p.build(['-t', 'git:1']).stderr, 'CACHED'), 4, 'the same commits: every step cached');
   fs.writeFileSync(path.join(work, 'a.txt'), 'third\n');
   git(work, 'commit', '-q', '-am', 'three');
+  // A link in the repository to the host's /etc: a subdirectory through it must not reach it.
+  fs.symlinkSync('/etc', path.join(work, 'escape'));
+  git(work, 'add', 'escape');
+  git(work, 'commit', '-q', '-m', 'link');
   git(work, 'push', '-q', path.join(dir, 'repo.git'), 'main');
   const moved = p.build(['-t', 'git:2']);
   t.equal(moved.status, 0, moved.stderr);
   t.equal(fs.readFileSync(path.join(p.unpack('git:2'), 'src/a.txt'), 'utf8'), 'third\n', 'a new commit is fetched and rebuilt');
 
-  const missing = project(t, { Dockerfile: `FROM scratch\nADD ${repo}#no-such-branch /x/\n` });
-  const bad = missing.build([]);
-  t.equal(bad.status, 1, 'a ref the remote lacks fails the build');
-  t.match(bad.stderr, /Dockerfile:2: ADD git:\/\/.*#no-such-branch: git fetch: /, 'with git\'s reason');
+  for (const [fragment, reason] of [
+    ['no-such-branch', /git fetch: .*no-such-branch/],
+    ['--upload-pack=false', /git fetch: .*couldn't find remote ref --upload-pack=false/],
+    ['main:escape', /escape is not a directory of the repository/],
+  ] as const) {
+    const bad = project(t, { Dockerfile: `FROM scratch\nADD ${repo}#${fragment} /x/\n` }).build([]);
+    t.equal(bad.status, 1, `#${fragment} fails the build`);
+    t.match(bad.stderr, new RegExp(`Dockerfile:2: ADD git://\\S+#${fragment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${reason.source}`), 'with the reason');
+  }
 });

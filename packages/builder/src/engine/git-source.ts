@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { resolveInRoot } from './in-root.js';
 
 const GIT = /^git@[^:]+:|^git:\/\/|^[a-z+]+:\/\/[^#]*\.git(#.*)?$/i;
 
@@ -31,11 +32,14 @@ export function checkoutGit(word: string, into: string, keepGitDir: boolean): Gi
   const [ref = '', subdir = ''] = hash < 0 ? [] : word.slice(hash + 1).split(':');
   fs.mkdirSync(into, { recursive: true });
   git(['init', '-q'], into, word);
-  git(['fetch', '-q', '--depth', '1', url, ref || 'HEAD'], into, word);
+  // After "--": a URL or ref starting with "-" is never taken for an option (--upload-pack=...).
+  git(['fetch', '-q', '--depth', '1', '--', url, ref || 'HEAD'], into, word);
   git(['-c', 'advice.detachedHead=false', 'checkout', '-q', 'FETCH_HEAD'], into, word);
   const commit = git(['rev-parse', 'HEAD'], into, word);
   if (!keepGitDir) fs.rmSync(path.join(into, '.git'), { recursive: true, force: true });
-  const dir = path.join(into, path.posix.normalize('/' + subdir));
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`ADD ${word}: ${subdir} is not a directory of the repository`);
+  // Resolved inside the checkout: a symlink in the repository cannot lead to the host's files.
+  const found = resolveInRoot(into, subdir);
+  const dir = found === undefined ? undefined : path.join(into, found);
+  if (dir === undefined || !fs.statSync(dir).isDirectory()) throw new Error(`ADD ${word}: ${subdir} is not a directory of the repository`);
   return { dir, commit };
 }

@@ -6,11 +6,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { count, project, TSBUILD } from './project.js';
+import { count, freePort, project, TSBUILD } from './project.js';
 
 const LAST_MODIFIED = 'Wed, 21 Oct 2015 07:28:00 GMT';
 
@@ -37,15 +36,6 @@ async function startServer(t: { teardown(fn: () => void | Promise<void>): void }
   });
   const [line] = (await once(server.stdout!, 'data')) as [Buffer];
   return `http://127.0.0.1:${line.toString().trim()}`;
-}
-
-/** A loopback port that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
@@ -111,7 +101,7 @@ t.test('ADD <url>', async (t) => {
   });
 
   t.test('what cannot be downloaded fails with the reason', async (t) => {
-    const port = await closedPort();
+    const port = await freePort();
     for (const [url, reason] of [
       [`${base}/files/missing.txt`, /the server answered 404 Not Found/],
       [`http://127.0.0.1:${port}/x`, /cannot download: connect ECONNREFUSED/],

@@ -5,18 +5,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { project } from './project.js';
+import { busyboxProject } from './project.js';
 
 /** A stage "base" with busybox installed, then `rest`. */
-function withBusybox(t: { teardown(fn: () => void): void }, rest: string[], files: Record<string, string> = {}) {
-  const p = project(t, {
-    Dockerfile: ['FROM scratch AS base', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', 'CMD ["/bin/sh"]', ...rest, ''].join('\n'),
-    ...files,
-  });
-  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
-  return p;
-}
-
 function imageConfig(p: { dir: string }, out: string): { config: Record<string, unknown>; history: { created_by: string; empty_layer?: boolean }[] } {
   const blob = (digest: string) => JSON.parse(fs.readFileSync(path.join(p.dir, out, 'blobs/sha256', digest.slice(7)), 'utf8'));
   const index = JSON.parse(fs.readFileSync(path.join(p.dir, out, 'index.json'), 'utf8'));
@@ -24,7 +15,7 @@ function imageConfig(p: { dir: string }, out: string): { config: Record<string, 
 }
 
 t.test('ONBUILD triggers run in the child stage, once, and are not passed on', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base AS parent',
     'ONBUILD RUN echo triggered >> /onbuild.log',
     'ONBUILD ENV FROM_TRIGGER=yes',
@@ -50,7 +41,7 @@ t.test('ONBUILD triggers run in the child stage, once, and are not passed on', a
 });
 
 t.test('a bad ONBUILD trigger in a base fails at the child\'s FROM line', async (t) => {
-  const p = withBusybox(t, ['FROM base AS parent', 'ONBUILD RUN true', 'FROM parent']);
+  const p = busyboxProject(t, ['FROM base AS parent', 'ONBUILD RUN true', 'FROM parent']);
   const layout = path.join(p.dir, 'layout');
   t.equal(p.build(['--target', 'parent', '-o', `type=oci,dest=${layout}`]).status, 0);
   // A base image from an OCI layout whose trigger is not a Dockerfile instruction.
@@ -76,7 +67,7 @@ t.test('a bad ONBUILD trigger in a base fails at the child\'s FROM line', async 
 });
 
 t.test('SHELL is kept in the config and applies to a child stage', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base AS shell', 'SHELL ["/bin/sh", "-ec"]',
     'FROM shell', 'RUN echo "$0 $-" > /shell.txt',
   ]);
@@ -87,7 +78,7 @@ t.test('SHELL is kept in the config and applies to a child stage', async (t) => 
 });
 
 t.test('WORKDIR creates its directory, owned by the USER, only when missing', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base', 'RUN mkdir -p /srv/real && ln -s /srv/real /linked && chmod 0750 /srv',
     'WORKDIR /linked/app', 'USER 1000:1000', 'WORKDIR owned', 'WORKDIR /srv',
   ]);
@@ -106,7 +97,7 @@ t.test('WORKDIR creates its directory, owned by the USER, only when missing', as
 });
 
 t.test('RUN heredocs: a script, a script with #!, and heredocs fed to a command', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base',
     'ARG WHO=heredoc',
     'RUN <<EOF', 'echo "script by $WHO" > /script.txt', 'echo second line >> /script.txt', 'EOF',
@@ -126,7 +117,7 @@ t.test('RUN heredocs: a script, a script with #!, and heredocs fed to a command'
 });
 
 t.test('RUN --security=insecure needs --allow security.insecure, and then has every capability', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base',
     'RUN --security=insecure mkdir /m && mount -t tmpfs none /m && grep CapEff /proc/self/status > /caps.txt && umount /m',
     'RUN grep CapEff /proc/self/status > /sandbox-caps.txt; mount -t tmpfs none /mnt 2>/dev/null && echo mounted > /sandbox-mount.txt; true',

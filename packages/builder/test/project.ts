@@ -1,7 +1,9 @@
 // A build context of a test's own, built by the real tsbuild CLI into a store of its own; all of
 // it removed when the test ends.
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +47,25 @@ export function project(t: { teardown(fn: () => void): void }, files: Record<str
       return path.join(bundle, 'rootfs');
     },
   };
+}
+
+/** The lines of a stage "base" with the host's static busybox installed, for builds that RUN. */
+export const BUSYBOX_BASE = ['FROM scratch AS base', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', 'CMD ["/bin/sh"]'];
+
+/** A project whose Dockerfile is BUSYBOX_BASE then `rest`, with busybox in its context. */
+export function busyboxProject(t: { teardown(fn: () => void): void }, rest: string[], files: Record<string, string> = {}): Project {
+  const p = project(t, { Dockerfile: [...BUSYBOX_BASE, ...rest, ''].join('\n'), ...files });
+  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
+  return p;
+}
+
+/** A loopback port that nothing listens on (until the test starts something there). */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 /** The progress lines that end with `word` (CACHED, ...). */

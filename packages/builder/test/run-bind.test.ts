@@ -3,18 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { count, project } from './project.js';
-
-const BASE = ['FROM scratch AS base', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', 'CMD ["/bin/sh"]'];
-
-function withBusybox(t: { teardown(fn: () => void): void }, rest: string[], files: Record<string, string>) {
-  const p = project(t, { Dockerfile: [...BASE, ...rest, ''].join('\n'), ...files });
-  fs.copyFileSync('/bin/busybox', path.join(p.dir, 'ctx', 'busybox'));
-  return p;
-}
+import { BUSYBOX_BASE, busyboxProject, count } from './project.js';
 
 t.test('a bind mount of the context is part of the cache key by content', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base AS other',
     'RUN echo one > /stage.txt',
     'FROM base',
@@ -46,7 +38,7 @@ t.test('a bind mount of the context is part of the cache key by content', async 
 });
 
 t.test('a symlink in the context binds inside the context, never the host', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base',
     'RUN --mount=type=bind,source=inside,target=/m cat /m/file > /through-link',
   ], { 'data/file': 'the context\'s own\n' });
@@ -56,7 +48,7 @@ t.test('a symlink in the context binds inside the context, never the host', asyn
   t.equal(fs.readFileSync(path.join(p.unpack('link:1'), 'through-link'), 'utf8'), 'the context\'s own\n', 'an absolute link resolves against the context');
 
   fs.symlinkSync('/etc', path.join(p.dir, 'ctx', 'escape'));
-  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [...BASE, 'RUN --mount=type=bind,source=escape/hostname,target=/h cat /h', ''].join('\n'));
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [...BUSYBOX_BASE, 'RUN --mount=type=bind,source=escape/hostname,target=/h cat /h', ''].join('\n'));
   const escape = p.build(['-t', 'link:2']);
   t.equal(escape.status, 1, 'a link to the host\'s /etc finds nothing');
   t.match(escape.stderr, /--mount=type=bind: escape\/hostname does not exist in the build context/);
@@ -64,7 +56,7 @@ t.test('a symlink in the context binds inside the context, never the host', asyn
 });
 
 t.test('rw binds take writes that neither the context nor the image keeps', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base',
     'RUN --mount=type=bind,source=data,target=/d,rw echo scribble > /d/new && rm /d/file && ls /d > /dir-listing',
     'RUN --mount=type=bind,source=data/file,target=/f.txt,rw echo appended >> /f.txt && cat /f.txt > /file-seen',
@@ -83,7 +75,7 @@ t.test('rw binds take writes that neither the context nor the image keeps', asyn
 });
 
 t.test('a cache mount with from= starts as a copy of the stage\'s directory, then lives on its own', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base AS seed',
     'RUN mkdir -p /seed && echo from-the-stage > /seed/start.txt',
     'FROM base',
@@ -99,14 +91,14 @@ t.test('a cache mount with from= starts as a copy of the stage\'s directory, the
   t.equal(second.status, 0, second.stderr);
   t.equal(fs.readFileSync(path.join(p.unpack('seeded:2'), 'runs-seen'), 'utf8'), 'one\ntwo\n', 'what a step wrote is there for the next build');
 
-  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [...BASE, 'FROM base', 'RUN --mount=type=cache,from=base,source=/nowhere,target=/c true', ''].join('\n'));
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [...BUSYBOX_BASE, 'FROM base', 'RUN --mount=type=cache,from=base,source=/nowhere,target=/c true', ''].join('\n'));
   const missing = p.build([]);
   t.equal(missing.status, 1, 'a source the stage lacks fails');
   t.match(missing.stderr, /--mount=type=cache: \/nowhere does not exist in stage base/);
 });
 
 t.test('a bind of the context shows what BuildKit sends: nothing .dockerignore leaves out', async (t) => {
-  const p = withBusybox(t, [
+  const p = busyboxProject(t, [
     'FROM base',
     'RUN --mount=type=bind,target=/ctx find /ctx -path /ctx/busybox -prune -o -print | sort > /ro-listing',
     'RUN --mount=type=bind,target=/ctx,rw rm -f /ctx/kept.txt && find /ctx -path /ctx/busybox -prune -o -print | sort > /rw-listing',
@@ -125,7 +117,7 @@ t.test('a bind of the context shows what BuildKit sends: nothing .dockerignore l
   t.equal(count(p.build(['-t', 'ignored:1']).stderr, 'CACHED'), 5, 'a change to an ignored file changes no step');
   t.notOk(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(p.tmpdir), 'no overlay is left mounted');
 
-  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [...BASE, 'FROM base', 'RUN --mount=type=bind,source=ignored.txt,target=/i cat /i', ''].join('\n'));
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), [...BUSYBOX_BASE, 'FROM base', 'RUN --mount=type=bind,source=ignored.txt,target=/i cat /i', ''].join('\n'));
   const direct = p.build([]);
   t.equal(direct.status, 1, 'binding an ignored file fails');
   t.match(direct.stderr, /ignored\.txt does not exist in the build context \(excluded by \.dockerignore\)/);

@@ -21,7 +21,7 @@ const VERSION = 'tsbuild version 0.1.0';
 
 const USAGE = `Usage:
   tsbuild [build] [-f Dockerfile] [-t name:tag]... [--build-arg K=V]... [--target STAGE] [--no-cache]
-          [--progress auto|plain|tty] [-o type=oci|oci-archive|docker-archive,dest=PATH]... [--root DIR]
+          [--progress auto|plain|tty] [-o type=oci|oci-archive|docker-archive,dest=PATH[,compression=zstd]]... [--root DIR]
           [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--allow security.insecure] [--print ast] CONTEXT
   tsbuild unpack NAME[:TAG] BUNDLE_DIR
   tsbuild images

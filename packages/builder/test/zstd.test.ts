@@ -47,3 +47,34 @@ t.test('ADD of a .tar.zst extracts it', async (t) => {
   t.equal(broken.status, 1, 'a corrupt archive fails the build');
   t.match(broken.stderr, /zstd/, 'naming zstd');
 });
+
+t.test('-o ...,compression=zstd writes zstd layers with the same diff_ids', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch\nCOPY hello.txt /hello.txt\nCMD ["none"]\n', 'hello.txt': 'compressed with zstd\n' });
+  const zstdLayout = path.join(p.dir, 'zstd');
+  const gzipLayout = path.join(p.dir, 'gzip');
+  const r = p.build(['-t', 'z:1', '-o', `type=oci,dest=${zstdLayout},compression=zstd,compression-level=9`, '-o', `type=oci,dest=${gzipLayout}`]);
+  t.equal(r.status, 0, r.stderr);
+  const read = (layout: string) => {
+    const blob = (digest: string) => path.join(layout, 'blobs/sha256', digest.slice(7));
+    const index = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(blob(index.manifests[0].digest), 'utf8'));
+    return { manifest, blob };
+  };
+  const zstd = read(zstdLayout);
+  const gzip = read(gzipLayout);
+  t.equal(zstd.manifest.layers[0].mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd', 'the layer is zstd');
+  t.equal(gzip.manifest.layers[0].mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip', 'the other output keeps gzip');
+  t.equal(zstd.manifest.config.digest, gzip.manifest.config.digest, 'the same config: the same diff_ids');
+  const listing = spawnSync('sh', ['-c', `zstd -dc ${zstd.blob(zstd.manifest.layers[0].digest)} | tar -tf -`], { encoding: 'utf8' });
+  t.equal(listing.stdout, 'hello.txt\n', 'zstd -dc | tar lists the layer');
+  const inspect = spawnSync('skopeo', ['inspect', `oci:${zstdLayout}:1`], { encoding: 'utf8' });
+  t.equal(inspect.status, 0, `skopeo inspects it: ${inspect.stderr}`);
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), `FROM oci-layout://${zstdLayout}:1\nLABEL again=yes\n`);
+  t.equal(p.build(['-t', 'z:2']).status, 0, 'and builds on it');
+  t.equal(fs.readFileSync(path.join(p.unpack('z:2'), 'hello.txt'), 'utf8'), 'compressed with zstd\n');
+
+  const unknown = p.build(['-o', `type=oci,dest=${zstdLayout},oci-artifact=true`]);
+  t.equal(unknown.status, 1, 'an output option tsbuild does not know is refused');
+  t.match(unknown.stderr, /unknown option "oci-artifact"/);
+});

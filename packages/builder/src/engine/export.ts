@@ -7,12 +7,19 @@ import { checkDocument, MEDIA_TYPES, type ImageConfig, type ImageManifest } from
 import { canonicalJson, OciLayout, writeDockerArchive, writeOciArchive } from '../image/layout.js';
 import { sha256Digest } from '../image/store.js';
 import type { ImageState } from './image-state.js';
+import { withZstdLayers } from './recompress.js';
 import type { BuilderStore } from './store-root.js';
 
 export interface Output {
   type: 'oci' | 'oci-archive' | 'docker-archive';
   dest: string;
+  /** The layers' compression in this output: gzip as built, or zstd (at `compressionLevel`). */
+  compression: 'gzip' | 'zstd';
+  compressionLevel: number;
 }
+
+/** BuildKit's exporter options that apply here; others are refused rather than silently ignored. */
+const OUTPUT_KEYS = new Set(['type', 'dest', 'compression', 'compression-level', 'force-compression']);
 
 export interface FinalImage {
   config: ImageConfig;
@@ -50,7 +57,14 @@ export function parseOutput(text: string): Output {
     throw new Error(`-o ${text}: type must be oci, oci-archive or docker-archive`);
   }
   if (!fields.dest) throw new Error(`-o ${text}: dest= is required`);
-  return { type, dest: path.resolve(fields.dest) };
+  for (const key of Object.keys(fields)) {
+    if (!OUTPUT_KEYS.has(key)) throw new Error(`-o ${text}: unknown option "${key}" (${[...OUTPUT_KEYS].join(', ')})`);
+  }
+  const compression = fields.compression ?? 'gzip';
+  if (compression !== 'gzip' && compression !== 'zstd') throw new Error(`-o ${text}: compression must be gzip or zstd`);
+  const level = fields['compression-level'] === undefined ? 3 : Number(fields['compression-level']);
+  if (!Number.isInteger(level) || level < 1 || level > 19) throw new Error(`-o ${text}: compression-level must be 1 to 19`);
+  return { type, dest: path.resolve(fields.dest), compression, compressionLevel: level };
 }
 
 /** "registry/name:tag" -> "tag", the ref name skopeo's oci:DIR:TAG and umoci look for. */
@@ -72,13 +86,14 @@ export async function exportImage(store: BuilderStore, image: FinalImage, tags: 
   for (const tag of tags) await store.layout.addManifest(image.manifest, image.config, tag);
   const name = tags[0] ?? 'image:latest';
   for (const output of outputs) {
+    const exported = output.compression === 'zstd' ? await withZstdLayers(store.layout.blobs, image, output.compressionLevel) : image;
     if (output.type === 'oci') {
-      await writeLayout(store, image, output.dest, tagOf(name));
+      await writeLayout(store, exported, output.dest, tagOf(name));
       continue;
     }
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-export-'));
     try {
-      await writeLayout(store, image, scratch, tagOf(name));
+      await writeLayout(store, exported, scratch, tagOf(name));
       if (output.type === 'oci-archive') await writeOciArchive(scratch, output.dest);
       else await writeDockerArchive(scratch, tagOf(name), output.dest, name.includes(':') ? name : `${name}:latest`);
     } finally {

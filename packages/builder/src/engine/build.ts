@@ -14,8 +14,9 @@ import { stageAdd } from './add-archive.js';
 import { stepKey } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type SourceRoot } from './copy.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
-import { checkoutGit, isGitSource } from './git-source.js';
-import { download, isRemoteSource, parseChecksum } from './remote-source.js';
+import { fetchSources } from './fetched-sources.js';
+import { isGitSource } from './git-source.js';
+import { isRemoteSource, parseChecksum } from './remote-source.js';
 import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
@@ -324,28 +325,15 @@ export class Build {
     const plan = planCopy(source, localWords, dest, copyFlags);
     const fetchDir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
     try {
-      // Downloads and git checkouts, each a source root of its own, copied as local sources are.
-      const downloads = await download(remoteWords, path.join(fetchDir, 'downloads'), checksum, this.req.signal);
-      const fetched: { source: SourceRoot; words: string[]; commit?: string }[] = [
-        { source: { dir: downloads.dir, ignore: new IgnoreMatcher([]), label: 'downloads' }, words: downloads.names },
-      ];
       const keepGitDir = i.kind === 'ADD' && i.flags['keep-git-dir'] === 'true';
-      for (const [n, word] of gitWords.entries()) {
-        const checkout = checkoutGit(word, path.join(fetchDir, `git-${n}`), keepGitDir);
-        fetched.push({ source: { dir: checkout.dir, ignore: new IgnoreMatcher([]), label: `git repository ${word}` }, words: [''], commit: checkout.commit });
-      }
-      const fetchedPlans = fetched.map((f) => {
-        const plan = planCopy(f.source, f.words, dest, { exclude: copyFlags.exclude });
-        // A checkout counts by its commit: a kept .git differs from one fetch of it to the next.
-        return { source: f.source, plan, digest: f.commit ? `git:${f.commit}` : planDigest(f.source, plan) };
-      });
+      const fetched = await fetchSources(remoteWords, gitWords, fetchDir, dest, { checksum, keepGitDir, exclude: copyFlags.exclude ?? [], signal: this.req.signal });
       const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
       const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs, copyFlags, keepGitDir]), sourceKey,
-        planDigest(source, plan), ...fetchedPlans.map((f) => f.digest)]);
+        planDigest(source, plan), ...fetched.map((f) => f.digest)]);
       const layer = await this.layerStep(key, progress, async (staging) => {
         if (i.kind === 'ADD') await stageAdd(source, plan, dest, staging, owner, chmod);
         else stageCopy(source, plan, staging, owner, chmod);
-        for (const f of fetchedPlans) stageCopy(f.source, f.plan, staging, owner, chmod);
+        for (const f of fetched) stageCopy(f.source, f.plan, staging, owner, chmod);
         stageHeredocs(heredocs, dest, staging, owner, chmod);
         return true;
       });

@@ -2,15 +2,19 @@
 // stage: newline-terminated messages, JSON for the TypeScript stages.
 import type { Socket } from 'node:net';
 
+const NEWLINE = 0x0a;
+
 export class Channel {
-  private buffer = '';
+  /** Whole lines received and not yet read. */
+  private readonly lines: string[] = [];
+  /** The received start of the next line. */
+  private partial: Buffer[] = [];
   private waiting: ((line: string | undefined) => void) | undefined;
   private closed = false;
 
   constructor(private readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      this.buffer += chunk;
+    socket.on('data', (chunk: Buffer) => {
+      this.receive(chunk);
       this.deliver();
     });
     const close = () => {
@@ -22,17 +26,25 @@ export class Channel {
     socket.on('error', close);
   }
 
+  /** Only the new chunk is searched for newlines, and a line is joined and decoded once, whole. */
+  private receive(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE); nl >= 0; nl = chunk.indexOf(NEWLINE, start)) {
+      this.partial.push(chunk.subarray(start, nl));
+      this.lines.push(Buffer.concat(this.partial).toString('utf8'));
+      this.partial = [];
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.partial.push(chunk.subarray(start));
+  }
+
   private deliver(): void {
-    if (!this.waiting) return;
-    const nl = this.buffer.indexOf('\n');
-    if (nl >= 0) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      const resolve = this.waiting;
+    const resolve = this.waiting;
+    if (!resolve) return;
+    if (this.lines.length > 0) {
       this.waiting = undefined;
-      resolve(line);
+      resolve(this.lines.shift());
     } else if (this.closed) {
-      const resolve = this.waiting;
       this.waiting = undefined;
       resolve(undefined);
     }

@@ -10,6 +10,7 @@ import type { Progress } from './engine/progress.js';
 import { PlainProgress } from './engine/progress-plain.js';
 import { TtyProgress } from './engine/progress-tty.js';
 import { parseSize, prune } from './engine/prune.js';
+import { parseNetworkMode, type NetworkPolicy } from './engine/run-step.js';
 import { parseSshAgents } from './engine/ssh-agent.js';
 import { openStore, readConfig, storeRoot } from './engine/store-root.js';
 import { unpackImage } from './engine/unpack.js';
@@ -22,7 +23,8 @@ const VERSION = 'tsbuild version 0.1.0';
 const USAGE = `Usage:
   tsbuild [build] [-f Dockerfile] [-t name:tag]... [--build-arg K=V]... [--target STAGE] [--no-cache]
           [--progress auto|plain|tty] [-o type=oci|oci-archive|docker-archive,dest=PATH[,compression=zstd]]... [--root DIR]
-          [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--allow security.insecure] [--print ast] CONTEXT
+          [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--network default|none|host]
+          [--allow network.host|security.insecure]... [--print ast] CONTEXT
   tsbuild unpack NAME[:TAG] BUNDLE_DIR
   tsbuild images
   tsbuild prune [--all] [--keep-storage SIZE]
@@ -42,6 +44,7 @@ const buildOptions = {
   secret: { type: 'string', multiple: true },
   allow: { type: 'string', multiple: true },
   ssh: { type: 'string', multiple: true },
+  network: { type: 'string' },
 } as const;
 
 function buildArgs(list: string[] = []): Record<string, string> {
@@ -73,13 +76,21 @@ function parseSecrets(list: string[] = []): Record<string, string> {
   return secrets;
 }
 
-/** --allow ENTITLEMENT: the privileges a Dockerfile may ask for; BuildKit knows two, of which one applies here. */
-function allowsInsecure(list: string[] = []): boolean {
+const ENTITLEMENTS = ['network.host', 'security.insecure'];
+
+/** --allow ENTITLEMENT: the privileges the build may use, BuildKit's two. */
+function entitlements(list: string[] = []): Set<string> {
   for (const item of list) {
-    if (item === 'network.host') continue; // RUN --network=host is always allowed here
-    if (item !== 'security.insecure') throw new Error(`--allow ${item}: unknown entitlement (network.host, security.insecure)`);
+    if (!ENTITLEMENTS.includes(item)) throw new Error(`--allow ${item}: unknown entitlement (${ENTITLEMENTS.join(', ')})`);
   }
-  return list.includes('security.insecure');
+  return new Set(list);
+}
+
+/** --network: RUN's network when a step does not choose; the host's, as any RUN --network=host, needs network.host. */
+function networkPolicy(flag: string | undefined, allowed: Set<string>): NetworkPolicy {
+  const policy: NetworkPolicy = { default: flag === undefined ? 'default' : parseNetworkMode(flag, '--network'), allowHost: allowed.has('network.host') };
+  if (policy.default === 'host' && !policy.allowHost) throw new Error('--network=host is not allowed: add --allow network.host');
+  return policy;
 }
 
 function snapshotter(): SnapshotChoice {
@@ -124,6 +135,8 @@ async function build(argv: string[]): Promise<number> {
     return 0;
   }
   const outputs = (values.output ?? []).map(parseOutput);
+  const allowed = entitlements(values.allow);
+  const network = networkPolicy(values.network, allowed);
   const args = buildArgs(values['build-arg']);
   const progress = openProgress(values.progress);
   let summary: string;
@@ -143,7 +156,8 @@ async function build(argv: string[]): Promise<number> {
       context: { dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context' },
       ...(values.target !== undefined ? { target: values.target } : {}),
       ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
-      allowInsecure: allowsInsecure(values.allow),
+      allowInsecure: allowed.has('security.insecure'),
+      network,
       sshAgents: parseSshAgents(values.ssh),
       snapshotter: snapshotter(),
     });

@@ -21,7 +21,7 @@ import { envValue, hostArchitecture, type ImageState, type Layer } from './image
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
 import { bindSource, mountKey, parseRunMount, resolveRunMounts, type RunMountSpec } from './run-mounts.js';
-import { RunExecutor, runCommand, runNetwork, type RunStep } from './run-step.js';
+import { RunExecutor, runCommand, runNetwork, type NetworkPolicy, type RunStep } from './run-step.js';
 import { loadBase } from './stage-base.js';
 import { SshForwarder } from './ssh-agent.js';
 import { resolveUser } from './user.js';
@@ -46,6 +46,8 @@ export interface BuildRequest {
   snapshotter?: SnapshotChoice;
   /** --allow security.insecure: RUN --security=insecure may run with every privilege. */
   allowInsecure?: boolean;
+  /** --network and --allow network.host: RUN's network; a namespace of the step's own unless said otherwise. */
+  network?: NetworkPolicy;
   store: BuilderStore;
   progress: Progress;
 }
@@ -386,7 +388,7 @@ export class Build {
       env: [...env, ...argEnv],
       cwd: state.config.config?.WorkingDir || '/',
       user: state.config.config?.User ?? '',
-      network: runNetwork(i.flags.network),
+      network: runNetwork(i.flags.network, this.req.network ?? { default: 'default', allowHost: false }),
       insecure,
     };
     const key = stepKey([parentKey, 'RUN', JSON.stringify(step), mountKey(mountSpecs), ...await this.bindKeys(mountSpecs)]);

@@ -7,7 +7,8 @@ import type { Mount } from '@tsrunc/spec-schemas';
 import type { RunInstruction } from '../dockerfile/index.js';
 import { extractLayers } from '../image/layer-reader.js';
 import { storeDirectoryAsLayer, type StoredLayer } from '../image/layer-writer.js';
-import { HOST_FILE_MOUNTS, runInContainer, type NetworkMode } from '../run/container.js';
+import { runInContainer } from '../run/container.js';
+import { NETWORK_FILES, type NetworkMode } from '../run/network.js';
 import { openSnapshot, type SnapshotChoice, type SnapshotKind } from '../run/snapshot.js';
 import type { ImageState } from './image-state.js';
 import type { BuilderStore } from './store-root.js';
@@ -65,10 +66,29 @@ export function runCommand(i: RunInstruction, shell: string[]): { args: string[]
   return { args: [...shell, [i.command, ...i.heredocs.map((h) => h.content + h.name)].join('\n')] };
 }
 
-export function runNetwork(flag: string | string[] | undefined): NetworkMode {
-  if (flag === undefined) return 'default';
-  if (flag === 'default' || flag === 'none' || flag === 'host') return flag;
-  throw new Error(`--network=${String(flag)}: must be default, none or host`);
+/** The build's network settings: `tsbuild build --network` and whether --allow network.host was given. */
+export interface NetworkPolicy {
+  /** What RUN gets without --network, or with --network=default. */
+  default: NetworkMode;
+  allowHost: boolean;
+}
+
+export function parseNetworkMode(value: string, what: string): NetworkMode {
+  if (value === 'default' || value === 'none' || value === 'host') return value;
+  throw new Error(`${what}=${value}: must be default, none or host`);
+}
+
+/**
+ * RUN --network: the host's network only with the network.host entitlement, as BuildKit grants it;
+ * a step's own namespace otherwise.
+ */
+export function runNetwork(flag: string | string[] | undefined, policy: NetworkPolicy): NetworkMode {
+  const asked = flag === undefined ? 'default' : parseNetworkMode(String(flag), 'RUN --network');
+  const mode = asked === 'default' ? policy.default : asked;
+  if (mode === 'host' && !policy.allowHost) {
+    throw new Error('RUN --network=host is not allowed: the build must be started with --allow network.host');
+  }
+  return mode;
 }
 
 /** The script, written beside the step's snapshot, bound read-only where the step runs it from. */
@@ -129,7 +149,7 @@ export class RunExecutor {
         throw new Error(`process "${step.args.join(' ')}" did not complete successfully: exit code: ${code}${last ? `\n${last}` : ''}`);
       }
       const changes = snapshot.finish();
-      removeMountPoints(changes, lower, [...HOST_FILE_MOUNTS, ...mounts.map((m) => m.destination)]);
+      removeMountPoints(changes, lower, [...NETWORK_FILES, ...mounts.map((m) => m.destination)]);
       return await storeDirectoryAsLayer(this.store.layout.blobs, changes, 'overlay-upper', this.sourceDateEpoch);
     } finally {
       snapshot.release();

@@ -1,17 +1,20 @@
 // Runs one RUN step's process in a container through tsrunc, as buildah does with runc: a bundle
-// whose root is the step's snapshot, the process of the step, and the mounts RUN asked for.
-import { spawn } from 'node:child_process';
+// whose root is the step's snapshot, the process of the step, and the mounts RUN asked for, in
+// BuildKit's sandbox: docker's default capabilities and a seccomp filter (unless insecure), and a
+// network namespace of its own (unless --network=host).
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Mount, Spec } from '@tsrunc/spec-schemas';
+import { promisify } from 'node:util';
+import type { Features, LinuxSeccomp, Mount, Spec } from '@tsrunc/spec-schemas';
 import { defaultSpec } from '@tsrunc/runtime/container/spec-template';
 import { boundingCapabilities } from '@tsrunc/runtime/process/capability-names';
+import { openStepNetwork, type NetworkMode, type StepNetwork } from './network.js';
+import { runSeccompProfile } from './seccomp-profile.js';
 
 export const TSRUNC = fileURLToPath(new URL('../../../../runtime/bin/tsrunc', import.meta.url));
-
-export type NetworkMode = 'default' | 'none' | 'host';
 
 export interface RunContainerRequest {
   /** The step's root filesystem, already assembled (an overlay mount or a copy). */
@@ -36,10 +39,16 @@ const BUILD_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER',
   'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL',
   'CAP_AUDIT_WRITE'];
 
-/** The host's name resolution, bound read-only, as BuildKit provides it to RUN steps with a network. */
-export const HOST_FILE_MOUNTS = ['/etc/resolv.conf', '/etc/hosts'];
+/** What the step's container gets beside the request: its network and its seccomp filter (none when insecure). */
+export interface StepSandbox {
+  /** The network namespace to join; undefined: the host's. */
+  netns?: string;
+  /** /etc/resolv.conf and /etc/hosts for the step's network. */
+  networkFiles: Mount[];
+  seccomp?: LinuxSeccomp;
+}
 
-export function buildStepSpec(req: RunContainerRequest): Spec {
+export function buildStepSpec(req: RunContainerRequest, sandbox: StepSandbox): Spec {
   const spec = defaultSpec(false);
   // Insecure: every capability this process holds, as a privileged container gets.
   const caps = req.insecure ? boundingCapabilities() : BUILD_CAPS;
@@ -56,27 +65,40 @@ export function buildStepSpec(req: RunContainerRequest): Spec {
   spec.hostname = 'buildkitsandbox';
   const linux = spec.linux!;
   linux.resources = undefined;
-  if (req.network !== 'none') linux.namespaces = linux.namespaces!.filter((ns) => ns.type !== 'network');
+  linux.namespaces = linux.namespaces!.filter((ns) => ns.type !== 'network');
+  if (sandbox.netns) linux.namespaces.push({ type: 'network', path: sandbox.netns });
+  if (sandbox.seccomp) linux.seccomp = sandbox.seccomp;
   if (req.insecure) {
     linux.maskedPaths = [];
     linux.readonlyPaths = [];
   }
-  const hostFiles: Mount[] = req.network === 'none' ? [] : HOST_FILE_MOUNTS
-    .filter((file) => fs.existsSync(file))
-    .map((file) => ({ destination: file, type: 'bind', source: file, options: ['rbind', 'ro'] }));
-  spec.mounts = [...spec.mounts!.filter((m) => m.type !== 'cgroup'), ...hostFiles, ...req.mounts];
+  spec.mounts = [...spec.mounts!.filter((m) => m.type !== 'cgroup'), ...sandbox.networkFiles, ...req.mounts];
   return spec;
+}
+
+let seccompProfile: Promise<LinuxSeccomp> | undefined;
+
+/** The RUN profile for what this tsrunc supports, asked once per build. */
+function runtimeSeccompProfile(): Promise<LinuxSeccomp> {
+  seccompProfile ??= promisify(execFile)(TSRUNC, ['features'], { encoding: 'utf8' })
+    .then(({ stdout }) => runSeccompProfile((JSON.parse(stdout) as Features).linux?.seccomp));
+  return seccompProfile;
 }
 
 let sequence = 0;
 
 /** Runs the step; resolves to its exit code. The container is deleted whatever happens. */
 export async function runInContainer(req: RunContainerRequest, stateRoot: string): Promise<number> {
+  // --security=insecure is unconfined, as BuildKit runs it: no filter at all.
+  const seccomp = req.insecure ? undefined : await runtimeSeccompProfile();
   const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-run-'));
   const id = `tsbuild-${process.pid}-${++sequence}`;
-  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(buildStepSpec(req)));
   const tsrunc = (args: string[]) => spawn(TSRUNC, ['--root', stateRoot, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let network: StepNetwork | undefined;
   try {
+    network = await openStepNetwork(req.network, bundle, (line) => req.onOutput(Buffer.from(`${line}\n`)));
+    const sandbox: StepSandbox = { networkFiles: network.mounts, ...(network.namespace ? { netns: network.namespace } : {}), ...(seccomp ? { seccomp } : {}) };
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(buildStepSpec(req, sandbox)));
     return await new Promise<number>((resolve, reject) => {
       const child = tsrunc(['run', '--bundle', bundle, id]);
       child.stdout!.on('data', req.onOutput);
@@ -91,6 +113,7 @@ export async function runInContainer(req: RunContainerRequest, stateRoot: string
     });
   } finally {
     await new Promise((resolve) => tsrunc(['delete', '--force', id]).on('close', resolve));
+    await network?.close();
     fs.rmSync(bundle, { recursive: true, force: true });
   }
 }

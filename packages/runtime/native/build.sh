@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the native namespace stage. Static where the toolchain allows, so that it runs the same
-# whatever the container's view of the host's libraries.
+# Builds the native stage, statically: it runs inside containers' namespaces, where the host's
+# libraries must not be mapped (nor reachable through /proc/PID/map_files).
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p out
-cc -O2 -Wall -Wextra -Werror -std=gnu11 -o out/tsrunc-nsexec.tmp nsexec.c
+cc -O2 -Wall -Wextra -Werror -std=gnu11 -static -s -o out/tsrunc-nsexec.tmp nsexec.c fail.c cloned-binary.c process.c
 mv out/tsrunc-nsexec.tmp out/tsrunc-nsexec

@@ -1,27 +1,34 @@
 /*
- * tsrunc-nsexec: the native stage. It only does what a multi-threaded Node process cannot:
- * join namespaces (a user namespace above all), create new ones, and fork into a new PID
- * namespace. Everything else (mounts, pivot_root, capabilities, seccomp...) is TypeScript.
+ * tsrunc-nsexec: the native stage. It does what a multi-threaded Node process cannot, or must not:
+ * join namespaces (a user namespace above all), create new ones, fork into a new PID namespace,
+ * and turn itself into the container's process (process.c). Single-threaded and non-dumpable
+ * from its first instruction, it runs from a sealed memfd copy of itself (cloned-binary.c).
  *
- * Invocation: tsrunc-nsexec NODE SCRIPT [ARGS...]
+ * Invocations (by tsrunc only):
+ *   tsrunc-nsexec NODE SCRIPT [ARGS...]  create: enter the namespaces, exec the init stage (Node),
+ *                                        which builds the root filesystem
+ *   tsrunc-nsexec --exec                 exec: join every namespace of a running container, the
+ *                                        mount namespace included, then read a process plan from
+ *                                        the sync socket and become that process
+ *   tsrunc-nsexec --process FD           the init stage hands over: the process plan is in FD
  * Inputs (environment, removed before exec):
  *   _TSRUNC_SYNC_FD   fd of a socket to the tsrunc parent
  *   _TSRUNC_JOIN      "type:path,type:path..." namespaces to join, in this order
  *   _TSRUNC_CLONE     clone flags (hex) of the namespaces to create
  *   _TSRUNC_TIMENS    "monotonic S N,boottime S N": offsets of a new time namespace
- *   _TSRUNC_KEEP_MNT  when set: keep the mount namespace (the exec stage joins the
- *                     container's later, from TypeScript, after loading everything it needs)
  * Protocol on the sync socket (parent -> us: single bytes; us -> parent: lines):
  *   parent -> 'G'      the parent placed this process in the container's cgroups; go on
  *   us     -> "U\n"    a new user namespace exists; the parent writes uid_map/gid_map
  *   parent -> 'M'      maps written
- *   us     -> "P<pid>\n" the pid of the process that becomes the init (or exec) stage
+ *   us     -> "P<pid>\n" the pid of the process that becomes the init stage (or, for exec, the process)
  *   us     -> "E<message>\n" a failure, before exiting with status 1
+ *   exec:  parent -> a process plan (u32 length, then the plan); us -> a JSON error line, or
+ *          nothing: the socket closes on a successful execve (close-on-exec)
  *
- * Why the read-only bind of NODE: the stage that runs Node inside the container's namespaces
- * is visible to the container's processes for a moment; /proc/PID/exe would let a hostile
- * one write the host's node binary (CVE-2019-5736). In a mount namespace of our own, NODE is
- * remounted read-only over itself first, so such a write fails with EROFS.
+ * Why the read-only bind of NODE: the init stage runs Node inside the container's namespaces
+ * until it hands over to the process executor; /proc/PID/exe would let a hostile process write
+ * the host's node binary (CVE-2019-5736). In the new mount namespace, NODE is remounted read-only
+ * over itself first, so such a write fails with EROFS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,49 +44,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cloned-binary.h"
+#include "fail.h"
+#include "process.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
 #define MAX_JOIN 16
-
-static int sync_fd = -1;
-
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void die(const char *fmt, ...)
-{
-	char msg[1024];
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof(msg))
-		n = sizeof(msg) - 1;
-	char line[1200];
-	int len = snprintf(line, sizeof(line), "E%.*s%s%s\n", n, msg, saved ? ": " : "",
-			   saved ? strerror(saved) : "");
-	if (sync_fd >= 0 && len > 0 && write(sync_fd, line, (size_t)len) < 0)
-		fprintf(stderr, "nsexec: %s", line + 1);
-	else if (sync_fd < 0)
-		fprintf(stderr, "nsexec: %s", line + 1);
-	_exit(1);
-}
-
-static void send_all(const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(sync_fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			die("write to sync socket");
-		buf += n;
-		len -= (size_t)n;
-	}
-}
 
 static void expect(char wanted)
 {
@@ -198,20 +171,59 @@ static const char *take_env(const char *name)
 	return copy;
 }
 
+/* The init stage hands over to the process executor (this program) through an fd of our sealed
+ * copy: it cannot exec a path once the container's root is its own, and a path of the host
+ * would be the writable file CVE-2019-5736 is about. */
+static void pass_executor_to_init(void)
+{
+	int self = open("/proc/self/exe", O_RDONLY); /* inherited by the init stage */
+	if (self < 0)
+		die("open /proc/self/exe");
+	char text[16];
+	snprintf(text, sizeof(text), "%d", self);
+	if (setenv("_TSRUNC_EXECUTOR_FD", text, 1) < 0)
+		die("setenv");
+}
+
+/* exec: the process that becomes the container's, once every namespace is joined. */
+static void become_exec_process(void)
+{
+	size_t len;
+	unsigned char *plan = read_plan(sync_fd, &len);
+	run_process_plan(plan, len);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 3) {
-		fprintf(stderr, "usage: tsrunc-nsexec NODE SCRIPT [ARGS...] (started by tsrunc only)\n");
+	ensure_cloned_binary(argv, environ);
+	/* Nothing in the container may ptrace us or open our /proc files while we hold the host's
+	 * privileges; execve of the container's program resets this as it should. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("prctl(PR_SET_DUMPABLE)");
+	int exec_mode = argc == 2 && strcmp(argv[1], "--exec") == 0;
+	int process_mode = argc == 3 && strcmp(argv[1], "--process") == 0;
+	if (argc < 3 && !exec_mode) {
+		fprintf(stderr, "usage: tsrunc-nsexec NODE SCRIPT [ARGS...] | --exec | --process FD (started by tsrunc only)\n");
 		return 2;
 	}
 	const char *fd_text = take_env("_TSRUNC_SYNC_FD");
 	if (!fd_text)
 		die("_TSRUNC_SYNC_FD is not set");
 	sync_fd = atoi(fd_text);
+	if (process_mode) {
+		int plan_fd = atoi(argv[2]);
+		if (lseek(plan_fd, 0, SEEK_SET) < 0)
+			die("rewind the process plan");
+		size_t len;
+		unsigned char *plan = read_plan(plan_fd, &len);
+		close(plan_fd);
+		run_process_plan(plan, len);
+	}
+	if (!exec_mode)
+		pass_executor_to_init();
 	const char *join_spec = take_env("_TSRUNC_JOIN");
 	const char *clone_text = take_env("_TSRUNC_CLONE");
 	const char *timens = take_env("_TSRUNC_TIMENS");
-	const char *keep_mnt = take_env("_TSRUNC_KEEP_MNT");
 	int clone_flags = clone_text ? (int)strtol(clone_text, NULL, 16) : 0;
 
 	expect('G');
@@ -234,8 +246,6 @@ int main(int argc, char **argv)
 	}
 
 	int rest = clone_flags & ~CLONE_NEWUSER;
-	if (keep_mnt)
-		rest |= CLONE_NEWNS; /* a private namespace for the read-only node bind only */
 	if (rest && unshare(rest) < 0)
 		die("unshare namespaces 0x%x", rest);
 	if (rest & CLONE_NEWNS)
@@ -247,6 +257,8 @@ int main(int argc, char **argv)
 	if (child < 0)
 		die("fork");
 	if (child == 0) {
+		if (exec_mode)
+			become_exec_process();
 		execv(argv[1], argv + 1);
 		die("exec %s", argv[1]);
 	}

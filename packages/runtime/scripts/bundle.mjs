@@ -1,4 +1,4 @@
-// Bundles tsrunc's three entry points (the CLI, the init stage, the exec stage) from the compiled
+// Bundles tsrunc's two entry points (the CLI and the init stage) from the compiled
 // modules into dist/bundle, for start-up time: Node's ESM loader costs about half a millisecond
 // per module, and every container start runs a CLI and an init stage (~20 ms saved on each).
 // Dynamic imports stay separate chunks, so that a command loads only what it uses (koffi, the
@@ -14,7 +14,7 @@ fs.rmSync(`${dist}bundle`, { recursive: true, force: true });
 
 await build({
   absWorkingDir: dist,
-  entryPoints: ['src/cli/main.js', 'src/init/main.js', 'src/init/exec-main.js'],
+  entryPoints: ['src/cli/main.js', 'src/init/main.js'],
   outbase: 'src',
   outdir: 'bundle',
   chunkNames: 'chunks/[name]-[hash]',

@@ -10,7 +10,7 @@ import type { FromStage, InitPlan } from '../init/protocol.js';
 import { checkNamespaceRules, planNamespaces, PROC_NS_NAME } from '../launch/namespaces.js';
 import { INIT_STAGE } from '../launch/paths.js';
 import { callerPreservedFds, startStage } from '../launch/stage.js';
-import { planProcess } from '../process/index.js';
+import { encodeProcessPlan, planProcess } from '../process/index.js';
 import { planRootfs } from '../rootfs/index.js';
 import { procStat, waitGone } from '../state/proc.js';
 import { OCI_VERSION } from '../state/status.js';
@@ -57,7 +57,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   checkNamespaceRules(namespaces, config.linux);
   // Plans are pure: any error in config.json surfaces here, before the host is touched.
   const rootfsPlan = planRootfs(config, { bundle: bundle.dir, noPivot: options.noPivot });
-  // The stage gets the exec fifo at fd 4, the console socket (if any) at 5, then the preserved fds.
+  // The init stage gets the exec fifo at fd 4, the console socket (if any) at 5, then the preserved fds.
   const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 6 : 5 });
 
   const lock = store.claim(options.id);
@@ -77,7 +77,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     if (consoleFd !== undefined) passedFds.push(consoleFd);
 
     const stage = await startStage({
-      script: INIT_STAGE,
+      args: [process.execPath, INIT_STAGE],
       namespaces,
       uidMappings: config.linux?.uidMappings,
       gidMappings: config.linux?.gidMappings,
@@ -98,15 +98,18 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       bundle: bundle.dir,
       ...(config.annotations ? { annotations: config.annotations } : {}),
     };
+    const executorPlan = encodeProcessPlan(processPlan, {
+      execFifoFd: 4,
+      startContainerHooks: { hooks: config.hooks?.startContainer ?? [], state: { ...state, status: 'created' } },
+    });
     const plan: InitPlan = {
       rootfs: rootfsPlan,
-      process: processPlan,
-      fifoFd: 4,
+      executorPlan: executorPlan.toString('base64'),
+      inheritedFds: 2 + (consoleFd !== undefined ? 1 : 0) + options.preserveFds,
       ...(options.noNewKeyring ? {} : { sessionKeyring: options.id }),
       ...(consoleFd !== undefined ? { consoleSocketFd: 5 } : {}),
       ...(config.process?.consoleSize ? { consoleSize: config.process.consoleSize } : {}),
       createContainerHooks: config.hooks?.createContainer ?? [],
-      startContainerHooks: config.hooks?.startContainer ?? [],
       state,
     };
     stage.channel.send({ type: 'plan', plan });

@@ -1,13 +1,13 @@
-// `tsrunc exec`: one more process in a running container: every namespace of its init (the mount
-// namespace joined last, by the exec stage), its cgroup, and the security settings of its spec.
+// `tsrunc exec`: one more process in a running container: every namespace of its init, its
+// cgroup, and the security settings of its spec. The native stage joins them all and becomes the
+// process itself: nothing of Node, nor of the host, runs inside the container (see native/).
 import fs from 'node:fs';
 import type { Process, Spec } from '@tsrunc/spec-schemas';
 import { connectUnixSocket } from '../console/index.js';
-import type { ExecPlan, FromStage } from '../init/protocol.js';
+import type { FromStage } from '../init/protocol.js';
 import { planNamespaces, PROC_NS_NAME, type NamespaceType } from '../launch/namespaces.js';
-import { EXEC_STAGE } from '../launch/paths.js';
 import { callerPreservedFds, startStage } from '../launch/stage.js';
-import { planProcess } from '../process/index.js';
+import { encodeProcessPlan, planProcess } from '../process/index.js';
 import { becomeSubreaper, waitForExit } from '../sys/reap.js';
 import { waitForeground } from './foreground.js';
 import { reopenCgroup } from './cgroup.js';
@@ -35,32 +35,26 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
   if (!terminal && options.consoleSocket) throw new Error('cannot use console socket if runc will not detach or allocate tty');
 
   const spec: Spec = { ...record.config, process: options.process };
-  // The stage gets the mount namespace at fd 4, the console socket (if any) at 5, then the preserved fds.
-  const processPlan = planProcess(spec, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 6 : 5 });
-  // Every namespace the container has, as its init sees them now, the mount namespace aside.
+  // The native stage gets the console socket (if any) at fd 4, then the preserved fds.
+  const processPlan = planProcess(spec, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 5 : 4 });
+  // Every namespace the container has, as its init sees them now; the user namespace first.
   const types = Object.keys(record.namespaces) as NamespaceType[];
-  const namespaces = planNamespaces(
-    types.filter((type) => type !== 'mount').map((type) => ({ type, path: `/proc/${record.pid}/ns/${PROC_NS_NAME[type]}` })),
-  );
-  const mountNamespaceFd = fs.openSync(`/proc/${record.pid}/ns/mnt`, 'r');
+  const namespaces = planNamespaces(types.map((type) => ({ type, path: `/proc/${record.pid}/ns/${PROC_NS_NAME[type]}` })));
   const consoleFd = options.consoleSocket ? connectUnixSocket(options.consoleSocket) : undefined;
+  const executorPlan = encodeProcessPlan(processPlan, {
+    ...(consoleFd !== undefined ? { console: { socketFd: 4, ...(options.process.consoleSize ? { size: options.process.consoleSize } : {}) } } : {}),
+  });
   const cgroup = reopenCgroup(record);
   if (!options.detach) becomeSubreaper();
   try {
     const stage = await startStage({
-      script: EXEC_STAGE,
+      args: ['--exec'],
       namespaces,
-      keepMountNamespace: true,
-      extraFds: [mountNamespaceFd, ...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
+      extraFds: [...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
       beforeNamespaces: (pid) => cgroup?.addProcess(pid),
     });
-    const plan: ExecPlan = {
-      process: processPlan,
-      mountNamespaceFd: 4,
-      ...(consoleFd !== undefined ? { consoleSocketFd: 5 } : {}),
-      ...(options.process.consoleSize ? { consoleSize: options.process.consoleSize } : {}),
-    };
-    stage.channel.send({ type: 'plan', plan });
+    stage.channel.write(executorPlan);
+    // Nothing comes back when the program was exec'd: the socket closes (close-on-exec).
     const message = await stage.channel.readMessage<FromStage>();
     stage.channel.close();
     if (message?.type === 'error') {
@@ -70,7 +64,6 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
     if (options.pidFile) writePidFile(options.pidFile, stage.pid);
     return options.detach ? 0 : await waitForeground(stage.pid);
   } finally {
-    fs.closeSync(mountNamespaceFd);
     if (consoleFd !== undefined) fs.closeSync(consoleFd);
   }
 }

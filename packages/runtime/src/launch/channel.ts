@@ -64,8 +64,8 @@ export class Channel {
     return line === undefined ? undefined : (JSON.parse(line) as T);
   }
 
-  write(text: string): void {
-    this.socket.write(text);
+  write(data: string | Buffer): void {
+    this.socket.write(data);
   }
 
   send(message: unknown): void {

@@ -7,4 +7,3 @@ const here = (relative: string): string => fileURLToPath(new URL(relative, impor
 /** dist/src/launch/ -> packages/runtime/ */
 export const NSEXEC_BINARY = here('../../../native/out/tsrunc-nsexec');
 export const INIT_STAGE = here('../init/main.js');
-export const EXEC_STAGE = here('../init/exec-main.js');

@@ -1,5 +1,6 @@
-// Starts a TypeScript stage (init or exec) inside a container's namespaces through the native
-// stage, and speaks the native stage's part of the sync protocol (see native/nsexec.c).
+// Starts the native stage (native/nsexec.c) into a container's namespaces, and speaks its part of
+// the sync protocol: for create it then execs the init stage (Node), for exec it becomes the
+// container's process itself.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
@@ -9,14 +10,13 @@ import type { NamespacePlan } from './namespaces.js';
 import { NSEXEC_BINARY } from './paths.js';
 
 export interface StageOptions {
-  script: string;
+  /** The native stage's arguments: [NODE, SCRIPT] for the init stage, ['--exec'] for exec. */
+  args: string[];
   namespaces: NamespacePlan;
   uidMappings?: LinuxIDMapping[];
   gidMappings?: LinuxIDMapping[];
   /** "monotonic S N,boottime S N" */
   timeOffsets?: string;
-  /** The exec stage joins the container's mount namespace itself, later. */
-  keepMountNamespace?: boolean;
   /** Passed to the stage as fds 4, 5, ... in this order. */
   extraFds?: number[];
   /** Called with the native stage's pid before it enters any namespace: cgroup placement. */
@@ -45,7 +45,6 @@ function stageEnvironment(options: StageOptions): NodeJS.ProcessEnv {
     _TSRUNC_CLONE: options.namespaces.cloneFlags.toString(16),
   };
   if (options.timeOffsets) env._TSRUNC_TIMENS = options.timeOffsets;
-  if (options.keepMountNamespace) env._TSRUNC_KEEP_MNT = '1';
   return env;
 }
 
@@ -54,7 +53,7 @@ function mappingText(mappings: LinuxIDMapping[] = []): string {
 }
 
 export async function startStage(options: StageOptions): Promise<Stage> {
-  const child = spawn(NSEXEC_BINARY, [process.execPath, options.script], {
+  const child = spawn(NSEXEC_BINARY, options.args, {
     env: stageEnvironment(options),
     stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...(options.extraFds ?? [])],
   });

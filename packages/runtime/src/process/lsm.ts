@@ -1,5 +1,5 @@
 // AppArmor profiles and SELinux labels: checked against the host when planned, applied by
-// asking the kernel to switch on the next execve.
+// the process executor asking the kernel to switch on the next execve.
 import fs from 'node:fs';
 
 export function apparmorEnabled(): boolean {
@@ -21,13 +21,4 @@ export function checkSecurityModules(apparmorProfile?: string, selinuxLabel?: st
   if (selinuxLabel && !selinuxEnabled()) {
     throw new Error(`selinux label "${selinuxLabel}" requested but SELinux is not enabled on this host`);
   }
-}
-
-/** Both take effect at execve; the files are the exec'ing process' own in /proc/self/attr. */
-export function applySecurityModules(apparmorProfile?: string, selinuxLabel?: string): void {
-  if (apparmorProfile) {
-    const file = fs.existsSync('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec';
-    fs.writeFileSync(file, `exec ${apparmorProfile}`);
-  }
-  if (selinuxLabel) fs.writeFileSync('/proc/self/attr/exec', selinuxLabel);
 }

@@ -1,5 +1,4 @@
-// process.rlimits, set on the exec'ing process so that the container's program inherits them.
-import { libc, check } from '../sys/libc.js';
+// process.rlimits: checked and turned into numbers for the process executor, which sets them.
 
 const RESOURCES: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
@@ -24,15 +23,4 @@ export function planRlimits(rlimits: { type: string; soft: number; hard: number 
     seen.add(r.type);
     return { type: r.type, resource, soft: BigInt(r.soft).toString(), hard: BigInt(r.hard).toString() };
   });
-}
-
-const prlimit = libc.func('int prlimit(int pid, int resource, void *newLimit, void *oldLimit)');
-
-export function applyRlimits(rlimits: RlimitPlan[]): void {
-  for (const r of rlimits) {
-    const limit = Buffer.alloc(16);
-    limit.writeBigUInt64LE(BigInt.asUintN(64, BigInt(r.soft)), 0);
-    limit.writeBigUInt64LE(BigInt.asUintN(64, BigInt(r.hard)), 8);
-    check(prlimit(0, r.resource, limit, null) as number, `setrlimit ${r.type}`);
-  }
 }

@@ -1,9 +1,7 @@
 // process.scheduler and process.ioPriority: checked on the host when the plan is made (as runc
 // checks them, so that a bad value fails create, not the container's start), applied by the
-// init or exec stage with sched_setattr(2) and ioprio_set(2), which glibc does not wrap.
+// process executor with sched_setattr(2) and ioprio_set(2).
 import type { IOPriority, Scheduler } from '@tsrunc/spec-schemas';
-import { check, libc } from '../sys/libc.js';
-import { syscallNumber } from '../sys/syscalls.js';
 
 const POLICIES: Record<string, number> = {
   SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
@@ -14,7 +12,6 @@ const FLAGS: Record<string, number> = {
 };
 const IO_CLASSES: Record<IOPriority['class'], number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
 const IOPRIO_CLASS_SHIFT = 13;
-const IOPRIO_WHO_PROCESS = 1;
 
 export interface SchedulerPlan {
   policy: number;
@@ -56,25 +53,4 @@ export function planIoPriority(io: IOPriority): number {
   if (ioClass === undefined) throw new Error(`process.ioPriority.class "${String(io.class)}" is not one of ${Object.keys(IO_CLASSES).join(', ')}`);
   if (!Number.isInteger(io.priority) || io.priority < 0 || io.priority > 7) throw new Error(`process.ioPriority.priority ${io.priority} is not in [0, 7]`);
   return (ioClass << IOPRIO_CLASS_SHIFT) | io.priority;
-}
-
-const schedSetattr = libc.func('long syscall(long nr, int pid, void *attr, unsigned int flags)');
-const ioprioSet = libc.func('long syscall(long nr, int which, int who, int ioprio)');
-
-export function applyScheduler(plan: SchedulerPlan): void {
-  // struct sched_attr as of its first version (48 bytes), which every kernel with the call takes.
-  const attr = Buffer.alloc(48);
-  attr.writeUInt32LE(attr.length, 0);
-  attr.writeUInt32LE(plan.policy, 4);
-  attr.writeBigUInt64LE(BigInt(plan.flags), 8);
-  attr.writeInt32LE(plan.nice, 16);
-  attr.writeUInt32LE(plan.priority, 20);
-  attr.writeBigUInt64LE(BigInt(plan.runtime), 24);
-  attr.writeBigUInt64LE(BigInt(plan.deadline), 32);
-  attr.writeBigUInt64LE(BigInt(plan.period), 40);
-  check(Number(schedSetattr(syscallNumber('sched_setattr'), 0, attr, 0)), 'sched_setattr');
-}
-
-export function applyIoPriority(ioprio: number): void {
-  check(Number(ioprioSet(syscallNumber('ioprio_set'), IOPRIO_WHO_PROCESS, 0, ioprio)), 'ioprio_set');
 }

@@ -1,7 +1,9 @@
-// linux.seccomp through libseccomp: the plan turns names into numbers on the host side; the
-// filter is built and loaded by the exec'ing thread, the library loaded before pivot_root (after
-// it the host's libseccomp is out of reach).
+// linux.seccomp through libseccomp: the plan checks the spec's names; the filter is compiled to a
+// BPF program here, on the host, and the native process executor loads it as it is (seccomp(2)),
+// so that no library of the host is ever needed inside the container.
+import fs from 'node:fs';
 import koffi from 'koffi';
+import { check, libc } from '../sys/libc.js';
 import type { LinuxSeccomp } from '@tsrunc/spec-schemas';
 
 export interface SeccompRule {
@@ -33,17 +35,17 @@ const OPERATORS: Record<string, number> = {
   SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7,
 };
 
-/** Filter flags and the libseccomp attribute that sets each. */
-const FLAG_ATTRIBUTES: Record<string, number> = {
-  SECCOMP_FILTER_FLAG_TSYNC: 4,
-  SECCOMP_FILTER_FLAG_LOG: 6,
-  SECCOMP_FILTER_FLAG_SPEC_ALLOW: 7,
+/** Filter flags as seccomp(SECCOMP_SET_MODE_FILTER) takes them. */
+const FILTER_FLAGS: Record<string, number> = {
+  SECCOMP_FILTER_FLAG_TSYNC: 1,
+  SECCOMP_FILTER_FLAG_LOG: 2,
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
 };
 const ATTR_NO_NEW_PRIVS = 3;
 
 export const SECCOMP_ACTIONS = [...Object.keys(ACTIONS)];
 export const SECCOMP_OPERATORS = Object.keys(OPERATORS);
-export const SECCOMP_FLAGS = Object.keys(FLAG_ATTRIBUTES);
+export const SECCOMP_FLAGS = Object.keys(FILTER_FLAGS);
 
 function action(name: string, ret: number | undefined): number {
   if (name === 'SCMP_ACT_NOTIFY') throw new Error('seccomp: SCMP_ACT_NOTIFY (seccomp notify) is not supported');
@@ -59,7 +61,7 @@ function archName(arch: string): string {
 
 export function planSeccomp(seccomp: LinuxSeccomp): SeccompPlan {
   for (const flag of seccomp.flags ?? []) {
-    if (!(flag in FLAG_ATTRIBUTES)) throw new Error(`seccomp: flag "${flag}" is not supported`);
+    if (!(flag in FILTER_FLAGS)) throw new Error(`seccomp: flag "${flag}" is not supported`);
   }
   const rules: SeccompRule[] = [];
   for (const syscall of seccomp.syscalls ?? []) {
@@ -88,14 +90,13 @@ interface Libseccomp {
   resolveName: (name: string) => number;
   ruleAdd: (ctx: unknown, action: number, syscall: number, count: number, args: Buffer | null) => number;
   attrSet: (ctx: unknown, attr: number, value: number) => number;
-  load: (ctx: unknown) => number;
+  exportBpf: (ctx: unknown, fd: number) => number;
 }
 
 let lib: Libseccomp | undefined;
 
-/** dlopen libseccomp while the host's libraries are still reachable. */
-export function loadLibseccomp(): void {
-  if (lib) return;
+function loadLibseccomp(): Libseccomp {
+  if (lib) return lib;
   let handle: ReturnType<typeof koffi.load>;
   try {
     handle = koffi.load('libseccomp.so.2');
@@ -110,8 +111,9 @@ export function loadLibseccomp(): void {
     resolveName: handle.func('int seccomp_syscall_resolve_name(const char *name)'),
     ruleAdd: handle.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int count, void *args)'),
     attrSet: handle.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)'),
-    load: handle.func('int seccomp_load(void *ctx)'),
+    exportBpf: handle.func('int seccomp_export_bpf(void *ctx, int fd)'),
   };
+  return lib;
 }
 
 function ok(ret: number, what: string): void {
@@ -135,15 +137,22 @@ function ruleGroups(args: SeccompRule['args']): SeccompRule['args'][] {
   return indexes.size === args.length ? [args] : args.map((a) => [a]);
 }
 
-export function loadSeccompFilter(plan: SeccompPlan): void {
-  loadLibseccomp();
-  const s = lib!;
+const memfdCreate = libc.func('int memfd_create(const char *name, unsigned int flags)');
+const MFD_CLOEXEC = 1;
+
+/** What the executor loads: seccomp(2)'s filter flags and the program (struct sock_filter[]). */
+export interface SeccompProgram {
+  flags: number;
+  bpf: Buffer;
+}
+
+export function compileSeccompFilter(plan: SeccompPlan): SeccompProgram {
+  const s = loadLibseccomp();
   const ctx = s.init(plan.defaultAction);
   if (!ctx) throw new Error('seccomp: seccomp_init failed');
   try {
     // no_new_privs is the process' own setting (process.noNewPrivileges), not a side effect of seccomp.
     ok(s.attrSet(ctx, ATTR_NO_NEW_PRIVS, 0), 'clear the no_new_privs attribute');
-    for (const flag of plan.flags) ok(s.attrSet(ctx, FLAG_ATTRIBUTES[flag]!, 1), `flag ${flag}`);
     for (const arch of plan.architectures) {
       const token = s.archResolve(arch);
       if (token === 0) throw new Error(`seccomp: unknown architecture "${arch}"`);
@@ -158,8 +167,23 @@ export function loadSeccompFilter(plan: SeccompPlan): void {
         ok(s.ruleAdd(ctx, rule.action, nr, group.length, group.length ? comparisons(group) : null), `rule for ${rule.name}`);
       }
     }
-    ok(s.load(ctx), 'load the filter');
+    const fd = check(memfdCreate('tsrunc-seccomp', MFD_CLOEXEC) as number, 'memfd_create');
+    try {
+      ok(s.exportBpf(ctx, fd), 'export the filter');
+      const flags = plan.flags.reduce((all, flag) => all | FILTER_FLAGS[flag]!, 0);
+      return { flags, bpf: readWhole(fd) };
+    } finally {
+      fs.closeSync(fd);
+    }
   } finally {
     s.release(ctx);
   }
+}
+
+function readWhole(fd: number): Buffer {
+  const size = fs.fstatSync(fd).size;
+  const bpf = Buffer.alloc(size);
+  let done = 0;
+  while (done < size) done += fs.readSync(fd, bpf, done, size - done, done);
+  return bpf;
 }

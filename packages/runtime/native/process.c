@@ -1,0 +1,560 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fail.h"
+#include "process.h"
+
+/* Record tags; keep in step with RECORD in src/process/native-plan.ts. */
+enum tag {
+	T_ARG = 1, T_ENV, T_CWD, T_USER, T_GROUPS, T_UMASK, T_RLIMIT, T_CAPS, T_NO_NEW_PRIVS,
+	T_OOM_SCORE_ADJ, T_SCHED, T_IOPRIO, T_PERSONALITY, T_SECCOMP, T_APPARMOR, T_SELINUX,
+	T_CONSOLE, T_PRESERVE_FDS, T_EXEC_FIFO, T_START_HOOK,
+};
+
+#define MAX_RLIMITS 16
+#define MAX_HOOKS 32
+
+struct hook {
+	size_t index;
+	const char *path;
+	char **argv;
+	char **envp;
+	const char *state;
+	uint32_t timeout;
+};
+
+struct plan {
+	char **argv, **envp;
+	size_t argc, envc;
+	const char *cwd;
+	uint32_t uid, gid, umask;
+	const uint32_t *groups;
+	size_t ngroups;
+	struct { uint32_t resource; uint64_t soft, hard; } rlimits[MAX_RLIMITS];
+	size_t nrlimits;
+	int has_caps;
+	uint64_t bounding, effective, permitted, inheritable, ambient;
+	uint32_t last_cap;
+	int no_new_privs;
+	const char *oom_score_adj;
+	const unsigned char *sched_attr; /* 48 bytes: struct sched_attr, version 0 */
+	int has_ioprio;
+	uint32_t ioprio;
+	int has_personality;
+	uint32_t persona;
+	uint32_t seccomp_flags;
+	const unsigned char *seccomp_bpf;
+	size_t seccomp_len;
+	const char *apparmor, *selinux;
+	int console_fd;
+	uint16_t rows, cols;
+	uint32_t preserve_fds, preserved_base;
+	int fifo_fd;
+	struct hook hooks[MAX_HOOKS];
+	size_t nhooks;
+};
+
+static uint32_t u32_at(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t u64_at(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void *xmalloc(size_t size)
+{
+	void *p = calloc(1, size ? size : 1);
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+/* A record's bytes as a C string (tsrunc refuses NUL in every string it sends). */
+static char *string_of(const unsigned char *data, uint32_t len)
+{
+	char *s = xmalloc((size_t)len + 1);
+	memcpy(s, data, len);
+	return s;
+}
+
+static void need(uint32_t len, uint32_t wanted, const char *what)
+{
+	if (len < wanted)
+		die("process plan: %s record too short", what);
+}
+
+/* "a\0b\0c\0" -> NULL-terminated array of count strings, starting at *p, advancing it. */
+static char **split_strings(const char **p, const char *end, uint32_t count)
+{
+	char **list = xmalloc(sizeof(char *) * ((size_t)count + 1));
+	for (uint32_t i = 0; i < count; i++) {
+		const char *nul = memchr(*p, '\0', (size_t)(end - *p));
+		if (!nul)
+			die("process plan: hook strings not terminated");
+		list[i] = (char *)*p;
+		*p = nul + 1;
+	}
+	return list;
+}
+
+/* A hook record: u32 timeout, u32 argc, u32 envc, then NUL-terminated path, args, env, state. */
+static void parse_hook(struct plan *plan, const unsigned char *data, uint32_t len)
+{
+	need(len, 12, "hook");
+	if (plan->nhooks == MAX_HOOKS)
+		die("process plan: too many startContainer hooks");
+	struct hook *h = &plan->hooks[plan->nhooks];
+	h->index = plan->nhooks++;
+	char *copy = string_of(data + 12, len - 12);
+	const char *p = copy, *end = copy + (len - 12) + 1;
+	h->timeout = u32_at(data);
+	char **path = split_strings(&p, end, 1);
+	h->path = path[0];
+	h->argv = split_strings(&p, end, u32_at(data + 4));
+	h->envp = split_strings(&p, end, u32_at(data + 8));
+	h->state = split_strings(&p, end, 1)[0];
+}
+
+static void append(char ***list, size_t *count, char *item)
+{
+	char **grown = realloc(*list, sizeof(char *) * (*count + 2));
+	if (!grown)
+		die("out of memory");
+	grown[(*count)++] = item;
+	grown[*count] = NULL;
+	*list = grown;
+}
+
+static void parse_plan(struct plan *plan, const unsigned char *data, size_t len)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->console_fd = -1;
+	plan->fifo_fd = -1;
+	plan->umask = 022;
+	plan->cwd = "/";
+	size_t off = 0;
+	while (off + 8 <= len) {
+		uint32_t tag = u32_at(data + off), size = u32_at(data + off + 4);
+		const unsigned char *v = data + off + 8;
+		if (size > len - off - 8)
+			die("process plan: record %u overruns the plan", tag);
+		off += 8 + (size_t)size;
+		switch (tag) {
+		case T_ARG: append(&plan->argv, &plan->argc, string_of(v, size)); break;
+		case T_ENV: append(&plan->envp, &plan->envc, string_of(v, size)); break;
+		case T_CWD: plan->cwd = string_of(v, size); break;
+		case T_USER: need(size, 8, "user"); plan->uid = u32_at(v); plan->gid = u32_at(v + 4); break;
+		case T_GROUPS:
+			plan->ngroups = size / 4;
+			plan->groups = xmalloc(size);
+			memcpy((void *)plan->groups, v, plan->ngroups * 4);
+			break;
+		case T_UMASK: need(size, 4, "umask"); plan->umask = u32_at(v); break;
+		case T_RLIMIT:
+			need(size, 20, "rlimit");
+			if (plan->nrlimits == MAX_RLIMITS)
+				die("process plan: too many rlimits");
+			plan->rlimits[plan->nrlimits].resource = u32_at(v);
+			plan->rlimits[plan->nrlimits].soft = u64_at(v + 4);
+			plan->rlimits[plan->nrlimits++].hard = u64_at(v + 12);
+			break;
+		case T_CAPS:
+			need(size, 44, "capabilities");
+			plan->has_caps = 1;
+			plan->bounding = u64_at(v);
+			plan->effective = u64_at(v + 8);
+			plan->permitted = u64_at(v + 16);
+			plan->inheritable = u64_at(v + 24);
+			plan->ambient = u64_at(v + 32);
+			plan->last_cap = u32_at(v + 40);
+			break;
+		case T_NO_NEW_PRIVS: plan->no_new_privs = 1; break;
+		case T_OOM_SCORE_ADJ: plan->oom_score_adj = string_of(v, size); break;
+		case T_SCHED: need(size, 48, "scheduler"); plan->sched_attr = v; break;
+		case T_IOPRIO: need(size, 4, "ioPriority"); plan->has_ioprio = 1; plan->ioprio = u32_at(v); break;
+		case T_PERSONALITY: need(size, 4, "personality"); plan->has_personality = 1; plan->persona = u32_at(v); break;
+		case T_SECCOMP:
+			need(size, 4, "seccomp");
+			plan->seccomp_flags = u32_at(v);
+			plan->seccomp_bpf = v + 4;
+			plan->seccomp_len = (size - 4) / sizeof(struct sock_filter);
+			break;
+		case T_APPARMOR: plan->apparmor = string_of(v, size); break;
+		case T_SELINUX: plan->selinux = string_of(v, size); break;
+		case T_CONSOLE:
+			need(size, 8, "console");
+			plan->console_fd = (int)u32_at(v);
+			memcpy(&plan->rows, v + 4, 2);
+			memcpy(&plan->cols, v + 6, 2);
+			break;
+		case T_PRESERVE_FDS: need(size, 8, "preserve-fds"); plan->preserve_fds = u32_at(v); plan->preserved_base = u32_at(v + 4); break;
+		case T_EXEC_FIFO: need(size, 4, "exec fifo"); plan->fifo_fd = (int)u32_at(v); break;
+		case T_START_HOOK: parse_hook(plan, v, size); break;
+		default: die("process plan: unknown record %u", tag);
+		}
+	}
+	if (off != len)
+		die("process plan: trailing bytes");
+	if (plan->argc == 0)
+		die("process plan: no arguments");
+	if (!plan->envp)
+		plan->envp = xmalloc(sizeof(char *));
+}
+
+unsigned char *read_plan(int fd, size_t *len)
+{
+	uint32_t size;
+	unsigned char *buf = NULL;
+	size_t want = sizeof(size), got = 0;
+	unsigned char *dst = (unsigned char *)&size;
+	for (int header = 1;; header = 0) {
+		while (got < want) {
+			ssize_t n = read(fd, dst + got, want - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				die("read the process plan");
+			got += (size_t)n;
+		}
+		if (!header)
+			break;
+		buf = xmalloc(size);
+		dst = buf;
+		want = size;
+		got = 0;
+	}
+	*len = size;
+	return buf;
+}
+
+static void write_proc_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s", path);
+	size_t len = strlen(text);
+	if (write(fd, text, len) != (ssize_t)len)
+		die("write %s", path);
+	close(fd);
+}
+
+static void apply_security_modules(const struct plan *plan)
+{
+	char text[4200];
+	if (plan->apparmor) {
+		snprintf(text, sizeof(text), "exec %s", plan->apparmor);
+		write_proc_file(access("/proc/self/attr/apparmor/exec", F_OK) == 0 ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec", text);
+	}
+	if (plan->selinux)
+		write_proc_file("/proc/self/attr/exec", plan->selinux);
+}
+
+static void load_seccomp(const struct plan *plan)
+{
+	struct sock_fprog prog = { .len = (unsigned short)plan->seccomp_len, .filter = (struct sock_filter *)plan->seccomp_bpf };
+	/* The BPF is copied to an aligned buffer: the plan's bytes have no alignment guarantee. */
+	struct sock_filter *aligned = xmalloc(plan->seccomp_len * sizeof(struct sock_filter));
+	memcpy(aligned, plan->seccomp_bpf, plan->seccomp_len * sizeof(struct sock_filter));
+	prog.filter = aligned;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan->seccomp_flags, &prog) < 0)
+		die("load the seccomp filter");
+	free(aligned);
+}
+
+static void drop_bounding_set(const struct plan *plan)
+{
+	for (uint32_t cap = 0; cap <= plan->last_cap; cap++)
+		if (!(plan->bounding & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			die("drop capability %u from the bounding set", cap);
+}
+
+static void switch_user(const struct plan *plan)
+{
+	/* Keep the permitted set across the uid change; the wanted sets are applied right after. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		die("prctl(PR_SET_KEEPCAPS)");
+	if (setgroups(plan->ngroups, plan->groups) < 0)
+		die("setgroups");
+	if (setresgid(plan->gid, plan->gid, plan->gid) < 0)
+		die("setgid %u", plan->gid);
+	if (setresuid(plan->uid, plan->uid, plan->uid) < 0)
+		die("setuid %u", plan->uid);
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		die("prctl(PR_SET_KEEPCAPS)");
+}
+
+static void apply_capability_sets(const struct plan *plan)
+{
+	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = (uint32_t)(plan->effective >> (32 * i));
+		data[i].permitted = (uint32_t)(plan->permitted >> (32 * i));
+		data[i].inheritable = (uint32_t)(plan->inheritable >> (32 * i));
+	}
+	if (syscall(SYS_capset, &header, data) < 0)
+		die("unable to apply caps: capset");
+	/* The kernel raises an ambient capability only if it is permitted and inheritable; runc's
+	 * default spec asks for ambient ones without inheritable ones, and runc skips them. */
+	uint64_t raisable = plan->ambient & plan->permitted & plan->inheritable;
+	for (uint32_t cap = 0; cap <= plan->last_cap; cap++)
+		if ((raisable & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			die("raise ambient capability %u", cap);
+}
+
+/* process.terminal for exec: a pty from the container's /dev/ptmx, its master sent to the console
+ * socket with the pty's name (runc's protocol), its slave the controlling terminal and stdio. */
+static void attach_console(const struct plan *plan)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		die("open /dev/ptmx");
+	int number, unlock = 0;
+	if (ioctl(master, TIOCGPTN, &number) < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		die("set up the pty");
+	char name[64];
+	snprintf(name, sizeof(name), "/dev/pts/%d", number);
+	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		die("open %s", name);
+	if (plan->rows || plan->cols) {
+		struct winsize size = { .ws_row = plan->rows, .ws_col = plan->cols };
+		if (ioctl(slave, TIOCSWINSZ, &size) < 0)
+			die("set the console size");
+	}
+	char control[CMSG_SPACE(sizeof(int))];
+	memset(control, 0, sizeof(control));
+	struct iovec iov = { .iov_base = name, .iov_len = strlen(name) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+	if (sendmsg(plan->console_fd, &msg, 0) < 0)
+		die("send the pty to the console socket");
+	close(master);
+	close(plan->console_fd);
+	if (setsid() < 0)
+		die("setsid");
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		die("make the pty the controlling terminal");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			die("dup2 pty -> %d", fd);
+	close(slave);
+}
+
+static int is_executable_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+/* process.args[0] found with the container's PATH, as runc finds it (Go's exec.LookPath);
+ * relative entries are relative to the cwd, which is already the process' own. */
+static const char *find_executable(const struct plan *plan)
+{
+	const char *command = plan->argv[0];
+	if (strchr(command, '/')) {
+		struct stat st;
+		if (stat(command, &st) < 0) {
+			if (errno == ENOENT)
+				errno = 0, die("exec: \"%s\": stat %s: no such file or directory", command, command);
+			die("exec: \"%s\": stat %s", command, command);
+		}
+		return command;
+	}
+	const char *path = "";
+	for (size_t i = 0; i < plan->envc; i++)
+		if (strncmp(plan->envp[i], "PATH=", 5) == 0)
+			path = plan->envp[i] + 5;
+	static char candidate[4096];
+	for (const char *dir = path;; ) {
+		const char *colon = strchrnul(dir, ':');
+		int dirlen = (int)(colon - dir);
+		snprintf(candidate, sizeof(candidate), "%.*s/%s", dirlen ? dirlen : 1, dirlen ? dir : ".", command);
+		if (is_executable_file(candidate))
+			return candidate;
+		if (!*colon)
+			break;
+		dir = colon + 1;
+	}
+	errno = 0;
+	die("exec: \"%s\": executable file not found in $PATH", command);
+}
+
+/* Blocks until `tsrunc start` opens the fifo for reading; the byte tells it we are released. */
+static void wait_for_start(int fifo_fd)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open the exec fifo");
+	if (write(fd, "0", 1) != 1)
+		die("write to the exec fifo");
+	close(fd);
+	close(fifo_fd);
+}
+
+static void run_hook(const struct hook *h)
+{
+	int in[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		die("pipe for hook %s", h->path);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork hook %s", h->path);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		execve(h->path, h->argv, h->envp);
+		_exit(127);
+	}
+	close(in[0]);
+	size_t len = strlen(h->state);
+	signal(SIGPIPE, SIG_IGN);
+	if (write(in[1], h->state, len) < 0 && errno != EPIPE)
+		die("write the state to hook %s", h->path);
+	close(in[1]);
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	for (int status;;) {
+		pid_t done = waitpid(pid, &status, h->timeout ? WNOHANG : 0);
+		if (done == pid) {
+			errno = 0;
+			if (WIFSIGNALED(status))
+				die("error running startContainer hook #%zu (%s): killed by signal %d", h->index, h->path, WTERMSIG(status));
+			if (WEXITSTATUS(status) != 0)
+				die("error running startContainer hook #%zu (%s): exit status %d", h->index, h->path, WEXITSTATUS(status));
+			return;
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - deadline.tv_sec >= (time_t)h->timeout) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			errno = 0;
+			die("error running startContainer hook #%zu (%s): timed out after %us", h->index, h->path, h->timeout);
+		}
+		poll(NULL, 0, 10);
+	}
+}
+
+/* --preserve-fds: the caller's fds become 3, 4, ...; everything else above is closed at execve,
+ * and stdio is made blocking and inheritable whatever the stage before us did with it. */
+static void arrange_fds(const struct plan *plan)
+{
+	for (uint32_t i = 0; i < plan->preserve_fds; i++) {
+		int from = (int)(plan->preserved_base + i), to = 3 + (int)i;
+		if (from != to && dup2(from, to) < 0)
+			die("move preserved fd %d to %d", from, to);
+		fcntl(to, F_SETFD, 0);
+	}
+	int first_closed = 3 + (int)plan->preserve_fds;
+	if (syscall(SYS_close_range, first_closed, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
+		die("mark fds close-on-exec");
+	for (int fd = 0; fd < 3; fd++) {
+		int flags = fcntl(fd, F_GETFL);
+		if (flags >= 0) {
+			fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+			fcntl(fd, F_SETFD, 0);
+		}
+	}
+}
+
+void run_process_plan(const unsigned char *data, size_t len)
+{
+	struct plan plan;
+	fail_as_json = 1;
+	parse_plan(&plan, data, len);
+	/* Out of the way of the fds that become 3, 4, ... and closed by a successful execve. */
+	uint32_t above = plan.preserved_base + plan.preserve_fds;
+	int moved = fcntl(sync_fd, F_DUPFD_CLOEXEC, above > 16 ? above : 16);
+	if (moved < 0)
+		die("move the sync socket");
+	close(sync_fd);
+	sync_fd = moved;
+
+	if (plan.console_fd >= 0)
+		attach_console(&plan);
+	if (plan.oom_score_adj)
+		write_proc_file("/proc/self/oom_score_adj", plan.oom_score_adj);
+	for (size_t i = 0; i < plan.nrlimits; i++) {
+		struct rlimit limit = { .rlim_cur = plan.rlimits[i].soft, .rlim_max = plan.rlimits[i].hard };
+		if (prlimit(0, plan.rlimits[i].resource, &limit, NULL) < 0)
+			die("setrlimit %u", plan.rlimits[i].resource);
+	}
+	/* Before the capabilities are dropped: a real-time policy or a higher priority needs CAP_SYS_NICE. */
+	if (plan.sched_attr && syscall(SYS_sched_setattr, 0, plan.sched_attr, 0) < 0)
+		die("sched_setattr");
+	if (plan.has_ioprio && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, plan.ioprio) < 0)
+		die("ioprio_set");
+	if (plan.has_personality && personality(plan.persona) < 0)
+		die("personality");
+	apply_security_modules(&plan);
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it. */
+	if (plan.seccomp_bpf && !plan.no_new_privs)
+		load_seccomp(&plan);
+	/* As root first: a cwd the user may use but not reach through its parents still works (as in runc). */
+	int cwd_denied = chdir(plan.cwd) < 0;
+	if (cwd_denied && errno != EACCES)
+		die("chdir to cwd (\"%s\") set in config.json failed", plan.cwd);
+	if (plan.has_caps)
+		drop_bounding_set(&plan);
+	switch_user(&plan);
+	if (plan.has_caps)
+		apply_capability_sets(&plan);
+	umask(plan.umask);
+	if (cwd_denied && chdir(plan.cwd) < 0)
+		die("chdir to cwd (\"%s\") set in config.json failed", plan.cwd);
+	const char *executable = find_executable(&plan);
+	if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die("prctl(PR_SET_NO_NEW_PRIVS)");
+
+	if (plan.fifo_fd >= 0) {
+		/* create's part ends here: every setting that can fail has been applied. */
+		send_all("{\"type\":\"ready\"}\n", 17);
+		close(sync_fd);
+		sync_fd = -1;
+		wait_for_start(plan.fifo_fd);
+		for (size_t i = 0; i < plan.nhooks; i++)
+			run_hook(&plan.hooks[i]);
+	}
+	/* Last, so that as few system calls as possible run under the container's filter. */
+	if (plan.seccomp_bpf && plan.no_new_privs)
+		load_seccomp(&plan);
+	arrange_fds(&plan);
+	execve(executable, plan.argv, plan.envp);
+	die("exec %s", plan.argv[0]);
+}

@@ -1,0 +1,129 @@
+// A ProcessPlan as the native process executor (native/process.c) reads it: a u32 length, then
+// records of [u32 tag][u32 length][value], little-endian as the host (x86_64) is. Integers are
+// u32 or u64; strings are their UTF-8 bytes (tsrunc refuses NUL inside them); lists are one
+// record per item. The executor only applies what it is given, in its fixed order.
+import type { Hook, State } from '@tsrunc/spec-schemas';
+import type { ProcessPlan } from './plan.js';
+import { compileSeccompFilter } from './seccomp.js';
+
+/** Record tags; keep in step with `enum tag` in native/process.c. */
+const RECORD = {
+  arg: 1, env: 2, cwd: 3, user: 4, groups: 5, umask: 6, rlimit: 7, capabilities: 8, noNewPrivileges: 9,
+  oomScoreAdj: 10, scheduler: 11, ioPriority: 12, personality: 13, seccomp: 14, apparmor: 15, selinux: 16,
+  console: 17, preserveFds: 18, execFifo: 19, startContainerHook: 20,
+} as const;
+
+/** What the executor does besides the process' own settings. */
+export interface ExecutorExtras {
+  /** exec -t: the executor's fd of the console socket, to which it sends the pty it makes. */
+  console?: { socketFd: number; size?: { height: number; width: number } };
+  /** create: the executor's fd of the exec fifo; it reports ready, then waits for `tsrunc start`. */
+  execFifoFd?: number;
+  /** create: run after `start`, inside the container, with the state on stdin. */
+  startContainerHooks?: { hooks: Hook[]; state: State };
+}
+
+class PlanWriter {
+  private chunks: Buffer[] = [];
+
+  record(tag: number, value: Buffer = Buffer.alloc(0)): void {
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(tag, 0);
+    header.writeUInt32LE(value.length, 4);
+    this.chunks.push(header, value);
+  }
+
+  text(tag: number, value: string): void {
+    this.record(tag, Buffer.from(value, 'utf8'));
+  }
+
+  u32s(tag: number, ...values: number[]): void {
+    const value = Buffer.alloc(4 * values.length);
+    values.forEach((v, i) => value.writeUInt32LE(v >>> 0, 4 * i));
+    this.record(tag, value);
+  }
+
+  finish(): Buffer {
+    const body = Buffer.concat(this.chunks);
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(body.length, 0);
+    return Buffer.concat([length, body]);
+  }
+}
+
+function capabilityMask(caps: number[]): bigint {
+  return caps.reduce((mask, cap) => mask | (1n << BigInt(cap)), 0n);
+}
+
+/** A NUL-separated list of strings, each terminated. */
+const nulTerminated = (items: string[]): Buffer => Buffer.from(items.map((item) => `${item}\0`).join(''), 'utf8');
+
+export function encodeProcessPlan(plan: ProcessPlan, extras: ExecutorExtras = {}): Buffer {
+  const w = new PlanWriter();
+  for (const arg of plan.args) w.text(RECORD.arg, arg);
+  for (const entry of plan.env) w.text(RECORD.env, entry);
+  w.text(RECORD.cwd, plan.cwd);
+  w.u32s(RECORD.user, plan.uid, plan.gid);
+  w.u32s(RECORD.groups, ...plan.additionalGids);
+  w.u32s(RECORD.umask, plan.umask);
+  for (const r of plan.rlimits) {
+    const value = Buffer.alloc(20);
+    value.writeUInt32LE(r.resource, 0);
+    value.writeBigUInt64LE(BigInt.asUintN(64, BigInt(r.soft)), 4);
+    value.writeBigUInt64LE(BigInt.asUintN(64, BigInt(r.hard)), 12);
+    w.record(RECORD.rlimit, value);
+  }
+  if (plan.capabilities) {
+    const c = plan.capabilities;
+    const value = Buffer.alloc(44);
+    [c.bounding, c.effective, c.permitted, c.inheritable, c.ambient].forEach((set, i) => value.writeBigUInt64LE(capabilityMask(set), 8 * i));
+    value.writeUInt32LE(c.lastCap, 40);
+    w.record(RECORD.capabilities, value);
+  }
+  if (plan.noNewPrivileges) w.record(RECORD.noNewPrivileges);
+  if (plan.oomScoreAdj !== undefined) w.text(RECORD.oomScoreAdj, String(plan.oomScoreAdj));
+  if (plan.scheduler) {
+    // struct sched_attr as of its first version (48 bytes), which every kernel with the call takes.
+    const s = plan.scheduler;
+    const attr = Buffer.alloc(48);
+    attr.writeUInt32LE(attr.length, 0);
+    attr.writeUInt32LE(s.policy, 4);
+    attr.writeBigUInt64LE(BigInt(s.flags), 8);
+    attr.writeInt32LE(s.nice, 16);
+    attr.writeUInt32LE(s.priority, 20);
+    attr.writeBigUInt64LE(BigInt(s.runtime), 24);
+    attr.writeBigUInt64LE(BigInt(s.deadline), 32);
+    attr.writeBigUInt64LE(BigInt(s.period), 40);
+    w.record(RECORD.scheduler, attr);
+  }
+  if (plan.ioPriority !== undefined) w.u32s(RECORD.ioPriority, plan.ioPriority);
+  if (plan.personality !== undefined) w.u32s(RECORD.personality, plan.personality);
+  if (plan.seccomp) {
+    const program = compileSeccompFilter(plan.seccomp);
+    const flags = Buffer.alloc(4);
+    flags.writeUInt32LE(program.flags, 0);
+    w.record(RECORD.seccomp, Buffer.concat([flags, program.bpf]));
+  }
+  if (plan.apparmorProfile) w.text(RECORD.apparmor, plan.apparmorProfile);
+  if (plan.selinuxLabel) w.text(RECORD.selinux, plan.selinuxLabel);
+  if (extras.console) {
+    const value = Buffer.alloc(8);
+    value.writeUInt32LE(extras.console.socketFd, 0);
+    value.writeUInt16LE(extras.console.size?.height ?? 0, 4);
+    value.writeUInt16LE(extras.console.size?.width ?? 0, 6);
+    w.record(RECORD.console, value);
+  }
+  w.u32s(RECORD.preserveFds, plan.preserveFds, plan.preservedFdBase);
+  if (extras.execFifoFd !== undefined) w.u32s(RECORD.execFifo, extras.execFifoFd);
+  const { hooks = [], state } = extras.startContainerHooks ?? {};
+  for (const hook of hooks) {
+    const argv = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+    const env = hook.env ?? [];
+    const counts = Buffer.alloc(12);
+    counts.writeUInt32LE(hook.timeout ?? 0, 0);
+    counts.writeUInt32LE(argv.length, 4);
+    counts.writeUInt32LE(env.length, 8);
+    w.record(RECORD.startContainerHook, Buffer.concat([counts, nulTerminated([hook.path, ...argv, ...env, JSON.stringify(state)])]));
+  }
+  return w.finish();
+}

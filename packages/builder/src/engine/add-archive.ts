@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { extractLayer } from '../image/layer-reader.js';
 import { stageCopy, type CopyPlan, type Ownership, type SourceRoot } from './copy.js';
+import type { StagingTree } from './staging-tree.js';
 
 const DECOMPRESSORS: { magic: number[]; command: string }[] = [
   { magic: [0x42, 0x5a, 0x68], command: 'bzip2' },
@@ -33,32 +34,36 @@ function readHead(file: string, length: number): Buffer {
   }
 }
 
-/** True when `file` was an archive and has been extracted into `target`. */
-async function extractIfArchive(file: string, target: string): Promise<boolean> {
+/** The decompressor of an archive by its first bytes (null: none needed), or undefined if `file` is none. */
+function archiveKind(file: string): { command: string } | null | undefined {
   const head = readHead(file, 512);
   const decompressor = DECOMPRESSORS.find((d) => startsWith(head, d.magic));
+  if (decompressor) return decompressor;
   const gzip = head[0] === 0x1f && head[1] === 0x8b;
-  if (!decompressor && !gzip && !isTar(head)) return false;
-  fs.mkdirSync(target, { recursive: true });
+  return gzip || isTar(head) ? null : undefined;
+}
+
+async function extract(file: string, decompressor: { command: string } | null, target: string): Promise<void> {
   if (!decompressor) {
     await extractLayer(fs.createReadStream(file), target);
-    return true;
+    return;
   }
   const child = spawn(decompressor.command, ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
   await extractLayer(child.stdout as Readable, target);
   if ((await exited) !== 0) throw new Error(`ADD ${file}: ${decompressor.command} could not decompress it`);
-  return true;
 }
 
 /**
  * ADD of local sources: archives are extracted into the destination directory (keeping the
  * owners and modes they hold), everything else copied as COPY would, with --chown and --chmod.
  */
-export async function stageAdd(source: SourceRoot, plan: CopyPlan, dest: string, staging: string, owner: Ownership, chmod?: number): Promise<void> {
+export async function stageAdd(source: SourceRoot, plan: CopyPlan, dest: string, tree: StagingTree, owner: Ownership, chmod?: number): Promise<void> {
   for (const entry of plan.entries) {
     const file = path.join(source.dir, entry.from);
-    if (fs.lstatSync(file).isFile() && await extractIfArchive(file, path.join(staging, dest))) continue;
-    stageCopy(source, { entries: [entry], exclude: plan.exclude }, staging, owner, chmod);
+    const kind = fs.lstatSync(file).isFile() ? archiveKind(file) : undefined;
+    // The extractor refuses symlinks below its target; the target itself is resolved in the tree.
+    if (kind !== undefined) await tree.below(dest, (target) => extract(file, kind, target));
+    else stageCopy(source, { entries: [entry], exclude: plan.exclude }, tree, owner, chmod);
   }
 }

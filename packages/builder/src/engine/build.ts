@@ -14,9 +14,8 @@ import { stageAdd } from './add-archive.js';
 import { stepKey } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type SourceRoot } from './copy.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
-import { fetchSources } from './fetched-sources.js';
-import { isGitSource } from './git-source.js';
-import { isRemoteSource, parseChecksum } from './remote-source.js';
+import { fetchSources, sortAddSources } from './fetched-sources.js';
+import { parseChecksum } from './remote-source.js';
 import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
@@ -24,6 +23,7 @@ import { bindSource, mountKey, parseRunMount, resolveRunMounts, type RunMountSpe
 import { RunExecutor, runCommand, runNetwork, type NetworkPolicy, type RunStep } from './run-step.js';
 import { loadBase } from './stage-base.js';
 import { SshForwarder } from './ssh-agent.js';
+import { StagingTree } from './staging-tree.js';
 import { resolveUser } from './user.js';
 import { stageWorkdir } from './workdir.js';
 import type { BuilderStore } from './store-root.js';
@@ -316,9 +316,7 @@ export class Build {
     // Several sources, downloads among them, always go into a directory.
     const dest = path.posix.resolve(workdir, destWord) + ((destWord.endsWith('/') || words.length > 1) && destWord !== '/' ? '/' : '');
     const copyFlags = copyFlagsOf(i, ctx);
-    const gitWords = i.kind === 'ADD' ? words.filter(isGitSource) : [];
-    const remoteWords = i.kind === 'ADD' ? words.filter(isRemoteSource) : [];
-    const localWords = words.filter((w) => !remoteWords.includes(w) && !gitWords.includes(w));
+    const { urls: remoteWords, repositories: gitWords, local: localWords } = i.kind === 'ADD' ? sortAddSources(words) : { urls: [], repositories: [], local: words };
     const checksum = i.kind === 'ADD' ? parseChecksum(typeof i.flags.checksum === 'string' ? ctx.expand(i.flags.checksum) : undefined, remoteWords, words) : undefined;
     const owner = await this.chownOwner(i.flags.chown, ctx, state, parentKey);
     const chmod = typeof i.flags.chmod === 'string' ? parseInt(ctx.expand(i.flags.chmod), 8) : undefined;
@@ -332,13 +330,13 @@ export class Build {
       const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
       const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs, copyFlags, keepGitDir]), sourceKey,
         planDigest(source, plan), ...fetched.map((f) => f.digest)]);
-      const layer = await this.layerStep(key, progress, async (staging) => {
-        if (i.kind === 'ADD') await stageAdd(source, plan, dest, staging, owner, chmod);
-        else stageCopy(source, plan, staging, owner, chmod);
-        for (const f of fetched) stageCopy(f.source, f.plan, staging, owner, chmod);
-        stageHeredocs(heredocs, dest, staging, owner, chmod);
+      const layer = await this.layerStep(key, progress, (staging) => StagingTree.with(staging, async (tree) => {
+        if (i.kind === 'ADD') await stageAdd(source, plan, dest, tree, owner, chmod);
+        else stageCopy(source, plan, tree, owner, chmod);
+        for (const f of fetched) stageCopy(f.source, f.plan, tree, owner, chmod);
+        stageHeredocs(heredocs, dest, tree, owner, chmod);
         return true;
-      });
+      }));
       if (layer) state.layers.push(layer);
       (state.config.history ??= []).push(this.history(`${i.kind} ${[...words, destWord].join(' ')} # buildkit`, !layer));
       return key;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { resolveInRoot } from './in-root.js';
+import type { StagingTree } from './staging-tree.js';
 
 export interface SourceRoot {
   dir: string;
@@ -78,11 +79,13 @@ function matchSources(source: SourceRoot, words: string[]): Match[] {
       matches.push(...found.map((p) => ({ path: p, base, kept: keep(p), name: path.posix.basename(p) })));
     } else {
       // Symlinks on the way, and a source that is one, are followed as BuildKit follows them,
-      // but inside the source root, never out of it.
-      const found = resolveInRoot(source.dir, clean);
+      // but inside the source root, never out of it, and never to what .dockerignore leaves out.
+      const found = resolveInRoot(source.dir, clean, (p) => !source.ignore.ignores(p));
       const ignored = clean !== '' && source.ignore.ignores(clean);
       if (ignored || found === undefined) {
-        throw new Error(`COPY: "${word}": not found in the ${source.label}${ignored ? ' (excluded by .dockerignore)' : ''}`);
+        const why = ignored ? ' (excluded by .dockerignore)'
+          : resolveInRoot(source.dir, clean) !== undefined ? ' (a symlink on the way leads to what .dockerignore excludes)' : '';
+        throw new Error(`COPY: "${word}": not found in the ${source.label}${why}`);
       }
       const isDir = fs.statSync(path.join(source.dir, found)).isDirectory();
       const base = isDir ? found : path.posix.dirname(found).replace(/^\.$/, '');
@@ -148,44 +151,34 @@ export function planDigest(source: SourceRoot, plan: CopyPlan): string {
   return `sha256:${hash.digest('hex')}`;
 }
 
-function copyNode(from: string, to: string, owner: Ownership, chmod: number | undefined, skips: (rel: string) => boolean, rel: string): void {
+function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership, chmod: number | undefined, skips: (rel: string) => boolean, rel: string): void {
   const stat = fs.lstatSync(from);
-  fs.mkdirSync(path.dirname(to), { recursive: true });
-  if (stat.isSymbolicLink()) {
-    fs.rmSync(to, { force: true });
-    fs.symlinkSync(fs.readlinkSync(from), to);
-  } else if (stat.isDirectory()) {
-    fs.mkdirSync(to, { recursive: true });
-    for (const name of fs.readdirSync(from).sort()) {
-      const child = rel ? `${rel}/${name}` : name;
-      if (!skips(child)) copyNode(path.join(from, name), path.join(to, name), owner, chmod, skips, child);
-    }
-    fs.chmodSync(to, chmod ?? stat.mode & 0o7777);
-  } else if (stat.isFile()) {
-    fs.copyFileSync(from, to);
-    fs.chmodSync(to, chmod ?? stat.mode & 0o7777);
+  const meta = { ...owner, mode: chmod ?? stat.mode & 0o7777, times: { atime: stat.atime, mtime: stat.mtime } };
+  if (stat.isSymbolicLink()) tree.symlink(to, fs.readlinkSync(from), meta);
+  else if (stat.isFile()) tree.copyFile(to, from, meta);
+  else if (stat.isDirectory()) {
+    tree.directory(to, meta, () => {
+      for (const name of fs.readdirSync(from).sort()) {
+        const child = rel ? `${rel}/${name}` : name;
+        if (!skips(child)) copyNode(tree, path.join(from, name), path.posix.join(to, name), owner, chmod, skips, child);
+      }
+    });
   } else {
     throw new Error(`COPY: ${rel}: only files, directories and symlinks can be copied`);
   }
-  fs.lchownSync(to, owner.uid, owner.gid);
-  fs.lutimesSync(to, stat.atime, stat.mtime);
 }
 
-/** Lays the plan out under `staging` (the future layer's root). */
-export function stageCopy(source: SourceRoot, plan: CopyPlan, staging: string, owner: Ownership, chmod?: number): void {
+/** Lays the plan out in `tree` (the future layer). */
+export function stageCopy(source: SourceRoot, plan: CopyPlan, tree: StagingTree, owner: Ownership, chmod?: number): void {
   for (const entry of plan.entries) {
-    copyNode(path.join(source.dir, entry.from), path.join(staging, entry.to), owner, chmod, skipper(source, plan, entry), entry.from);
+    copyNode(tree, path.join(source.dir, entry.from), entry.to, owner, chmod, skipper(source, plan, entry), entry.from);
   }
 }
 
 /** COPY <<EOF /dest: each heredoc becomes a file named after its delimiter, or the destination itself. */
-export function stageHeredocs(heredocs: { name: string; content: string }[], dest: string, staging: string, owner: Ownership, chmod?: number): void {
+export function stageHeredocs(heredocs: { name: string; content: string }[], dest: string, tree: StagingTree, owner: Ownership, chmod?: number): void {
   const destIsDir = dest.endsWith('/') || heredocs.length > 1;
   for (const doc of heredocs) {
-    const target = path.join(staging, destIsDir ? path.posix.join(dest, doc.name) : dest);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, doc.content, { mode: chmod ?? 0o644 });
-    if (chmod !== undefined) fs.chmodSync(target, chmod);
-    fs.chownSync(target, owner.uid, owner.gid);
+    tree.writeFile(destIsDir ? path.posix.join(dest, doc.name) : dest, doc.content, { ...owner, mode: chmod ?? 0o644 });
   }
 }

@@ -3,9 +3,36 @@
 // that the destination rules, --exclude, --chown and --chmod are those of COPY.
 import path from 'node:path';
 import { planCopy, planDigest, type CopyPlan, type SourceRoot } from './copy.js';
-import { checkoutGit } from './git-source.js';
+import { checkoutGit, isGitSource } from './git-source.js';
 import { IgnoreMatcher } from './ignore.js';
-import { download } from './remote-source.js';
+import { download, isRemoteSource } from './remote-source.js';
+
+/** A word with a URL scheme; those ADD neither downloads nor clones are refused, not read as paths. */
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+export interface AddSources {
+  urls: string[];
+  repositories: string[];
+  /** Paths in the build context (or in the stage of --from). */
+  local: string[];
+}
+
+/**
+ * ADD's sources by where they come from. A file:// URL (or any other scheme) would read the build
+ * host's files, which only the context may give: BuildKit takes such a word for a context path,
+ * which then names nothing; it is refused here with the reason.
+ */
+export function sortAddSources(words: string[]): AddSources {
+  const sorted: AddSources = { urls: [], repositories: [], local: [] };
+  for (const word of words) {
+    if (isGitSource(word)) sorted.repositories.push(word);
+    else if (isRemoteSource(word)) sorted.urls.push(word);
+    else if (URL_SCHEME.test(word)) {
+      throw new Error(`ADD ${word}: ${word.split(':')[0]!.toLowerCase()}:// sources are not supported: ADD takes local files from the build context only, and downloads http(s) and git URLs`);
+    } else sorted.local.push(word);
+  }
+  return sorted;
+}
 
 export interface FetchedSource {
   source: SourceRoot;

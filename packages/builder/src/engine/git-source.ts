@@ -7,7 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolveInRoot } from './in-root.js';
 
-const GIT = /^git@[^:]+:|^git:\/\/|^[a-z+]+:\/\/[^#]*\.git(#.*)?$/i;
+// BuildKit's transports: http(s), ssh and git, nothing local (file://, a path) nor git's ext::.
+const GIT = /^git@[^:]+:|^(?:git|ssh):\/\/|^https?:\/\/[^#]*\.git(#.*)?$/i;
+/** What git itself may use, redirects and alternates included: never the build host's files. */
+const ALLOWED_PROTOCOLS = 'http:https:ssh:git';
 
 export function isGitSource(word: string): boolean {
   return GIT.test(word);
@@ -20,7 +23,7 @@ export interface GitCheckout {
 }
 
 function git(args: string[], cwd: string, url: string): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS } });
   if (r.error) throw new Error(`ADD ${url}: git: ${r.error.message} (install git)`);
   if (r.status !== 0) throw new Error(`ADD ${url}: git ${args[0]}: ${r.stderr.trim().split('\n').pop()}`);
   return r.stdout.trim();

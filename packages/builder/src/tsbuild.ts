@@ -139,6 +139,11 @@ async function build(argv: string[]): Promise<number> {
   const network = networkPolicy(values.network, allowed);
   const args = buildArgs(values['build-arg']);
   const progress = openProgress(values.progress);
+  // Ctrl-C (or a TERM) stops the running step's container and unwinds: no mount, container or
+  // half-built tag is left behind. The build gives the event loop, where these handlers run, a
+  // turn between steps, so that even thousands of metadata-only steps stop promptly.
+  const interrupt = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
   let summary: string;
   try {
     const store = await openStore(storeRoot(values.root));
@@ -146,10 +151,6 @@ async function build(argv: string[]): Promise<number> {
     load.done();
     const started = process.hrtime.bigint();
     const epoch = sourceDateEpoch(args);
-    // Ctrl-C (or a TERM) stops the running step's container and unwinds: no mount, container or
-    // half-built tag is left behind.
-    const interrupt = new AbortController();
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
     const run = new Build({
       signal: interrupt.signal,
       dockerfile, dockerfileName, buildArgs: args, secrets: parseSecrets(values.secret), noCache: values['no-cache'] === true, store, progress,

@@ -58,13 +58,20 @@ export function resolveStage(df: Dockerfile, nameOrIndex: string): Stage {
   return stage;
 }
 
-/** Stage index referenced by `ref` (name or index), or undefined when it names an image. */
-function stageRef(df: Dockerfile, ref: string): number | undefined {
-  const lower = ref.toLowerCase();
-  const named = df.stages.find((s) => s.name === lower);
-  if (named) return named.index;
-  if (/^\d+$/.test(ref) && Number(ref) < df.stages.length) return Number(ref);
-  return undefined;
+/**
+ * Resolves a reference (name or index) to a stage index, or undefined when it names an image.
+ * Names are indexed once: looking each reference up by scanning the stages made a Dockerfile of
+ * many stages quadratic.
+ */
+function stageLookup(df: Dockerfile): (ref: string) => number | undefined {
+  const byName = new Map<string, number>();
+  for (const s of df.stages) if (s.name !== undefined) byName.set(s.name, s.index);
+  return (ref) => {
+    const named = byName.get(ref.toLowerCase());
+    if (named !== undefined) return named;
+    if (/^\d+$/.test(ref) && Number(ref) < df.stages.length) return Number(ref);
+    return undefined;
+  };
 }
 
 /** `from=` value of a `--mount` CSV spec such as `type=cache,from=builder,target=/x`. */
@@ -76,21 +83,21 @@ function mountFrom(spec: string): string | undefined {
   return undefined;
 }
 
-function referencedStages(df: Dockerfile, stage: Stage): number[] {
+function referencedStages(stageRef: (ref: string) => number | undefined, stage: Stage): number[] {
   const refs: number[] = [];
   // A FROM can only build on a stage defined before it; a later or unknown name is an image.
-  const base = stageRef(df, stage.base);
+  const base = stageRef(stage.base);
   if (base !== undefined && base < stage.index) refs.push(base);
   for (const ins of stage.instructions) {
     const from = ins.kind === 'COPY' ? ins.flags['from'] : undefined;
     if (typeof from === 'string') {
-      const ref = stageRef(df, from);
+      const ref = stageRef(from);
       if (ref !== undefined) refs.push(ref);
     }
     const mounts = ins.kind === 'RUN' ? ins.flags['mount'] : undefined;
     for (const spec of Array.isArray(mounts) ? mounts : []) {
       const value = mountFrom(spec);
-      const ref = value === undefined ? undefined : stageRef(df, value);
+      const ref = value === undefined ? undefined : stageRef(value);
       if (ref !== undefined) refs.push(ref);
     }
   }
@@ -103,19 +110,29 @@ function referencedStages(df: Dockerfile, stage: Stage): number[] {
  * COPY --from may point at a later stage, so cycles are possible; they are reported as errors.
  */
 export function stageDependencies(df: Dockerfile): Map<number, Set<number>> {
+  const stageRef = stageLookup(df);
   const deps = new Map<number, Set<number>>();
-  for (const stage of df.stages) deps.set(stage.index, new Set(referencedStages(df, stage)));
+  for (const stage of df.stages) deps.set(stage.index, new Set(referencedStages(stageRef, stage)));
+  // Depth-first with an explicit stack: a chain of thousands of stages must not overflow the call stack.
   const state = new Map<number, 'visiting' | 'done'>();
-  const visit = (index: number): void => {
-    if (state.get(index) === 'done') return;
-    if (state.get(index) === 'visiting') {
-      const stage = df.stages[index];
-      throw new Error(`circular dependency detected on stage: ${stage?.name ?? index}`);
+  for (const root of df.stages) {
+    if (state.has(root.index)) continue;
+    state.set(root.index, 'visiting');
+    // `pending` is reversed so that pop() visits dependencies in the order they were written.
+    const stack = [{ index: root.index, pending: [...(deps.get(root.index) ?? [])].reverse() }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const dep = top.pending.pop();
+      if (dep === undefined) {
+        state.set(top.index, 'done');
+        stack.pop();
+      } else if (state.get(dep) === 'visiting') {
+        throw new Error(`circular dependency detected on stage: ${df.stages[dep]?.name ?? dep}`);
+      } else if (!state.has(dep)) {
+        state.set(dep, 'visiting');
+        stack.push({ index: dep, pending: [...(deps.get(dep) ?? [])].reverse() });
+      }
     }
-    state.set(index, 'visiting');
-    for (const dep of deps.get(index) ?? []) visit(dep);
-    state.set(index, 'done');
-  };
-  for (const stage of df.stages) visit(stage.index);
+  }
   return deps;
 }

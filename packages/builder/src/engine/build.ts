@@ -16,7 +16,7 @@ import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type So
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { fetchSources, sortAddSources } from './fetched-sources.js';
 import { parseChecksum } from './remote-source.js';
-import { envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
+import { envMap, envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
 import { bindSource, mountKey, parseRunMount, resolveRunMounts, type RunMountSpec } from './run-mounts.js';
@@ -27,6 +27,7 @@ import { StagingTree } from './staging-tree.js';
 import { resolveUser } from './user.js';
 import { stageWorkdir } from './workdir.js';
 import type { BuilderStore } from './store-root.js';
+import { YieldPoint } from './yield-point.js';
 
 export interface BuildRequest {
   dockerfile: Dockerfile;
@@ -88,8 +89,10 @@ export class Build {
   private readonly globalArgs: Record<string, string | undefined> = {};
   private readonly runner: RunExecutor;
   private readonly ssh: SshForwarder;
+  private readonly yieldPoint: YieldPoint;
 
   constructor(private readonly req: BuildRequest) {
+    this.yieldPoint = new YieldPoint(req.signal);
     this.runner = new RunExecutor(req.store, req.snapshotter ?? 'auto', req.sourceDateEpoch, req.signal);
     this.ssh = new SshForwarder(req.sshAgents ?? {});
     const lookup = (name: string) => this.globalArgs[name];
@@ -106,14 +109,13 @@ export class Build {
     const dependencies = stageDependencies(df); // also rejects cycles before anything is built
     // Every stage the target needs starts now: stages that do not depend on each other run side
     // by side (their RUN containers in parallel); errors surface where each is awaited.
-    const needed = new Set<number>();
-    const visit = (index: number): void => {
-      if (needed.has(index)) return;
-      needed.add(index);
-      for (const dep of dependencies.get(index) ?? []) visit(dep);
-    };
-    visit(target.index);
-    for (const index of needed) this.stage(index).catch(() => undefined);
+    // A Set visits what is added while it is iterated: a worklist that no chain of stages, however
+    // long, can overflow as recursion did.
+    const needed = new Set<number>([target.index]);
+    for (const index of needed) for (const dep of dependencies.get(index) ?? []) needed.add(dep);
+    // In file order, so that a stage's parent has already started: starting a long chain from its
+    // end would nest one buildStage call per stage on the stack.
+    for (const index of [...needed].sort((a, b) => a - b)) this.stage(index).catch(() => undefined);
     try {
       return (await this.stage(target.index)).state;
     } finally {
@@ -157,8 +159,10 @@ export class Build {
       key = stepKey(['FROM', base.key]);
     }
     const stageArgs: Record<string, string | undefined> = {};
+    const env = envMap(state.config.config?.Env);
     const ctx: StageContext = {
-      expand: (word) => expandWords(word, (n) => stageArgs[n] ?? envValue(state.config.config?.Env, n), df.escape),
+      expand: (word) => expandWords(word, (n) => stageArgs[n] ?? env.get(n), df.escape),
+      env,
       shell: state.config.config?.Shell ?? ['/bin/sh', '-c'],
       cmdSet: false,
     };
@@ -167,6 +171,7 @@ export class Build {
     // The vertex is shown once the base is there: its title counts the base's triggers.
     this.req.progress.step(`[${this.label(stage)} 1/${total}] FROM ${baseName}`).done();
     for (const [i, instruction] of steps.entries()) {
+      await this.yieldPoint.pass();
       const title = `[${this.label(stage)} ${i + 2}/${total}] ${instruction.original}`;
       key = await this.step(instruction, state, ctx, stageArgs, key, title);
     }

@@ -38,6 +38,27 @@ export function envValue(env: string[] | null | undefined, name: string): string
   return (env ?? []).findLast((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
 }
 
-export function withEnv(env: string[] | null | undefined, name: string, value: string): string[] {
-  return [...(env ?? []).filter((e) => !e.startsWith(`${name}=`)), `${name}=${value}`];
+/** An Env list as a map by name, the last one winning, for lookups that do not scan the list. */
+export function envMap(env: string[] | null | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const e of env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) map.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  return map;
+}
+
+/**
+ * Sets `name` in `env` (in place) and in its map `known`: a new name is appended; a name already
+ * set is first removed, the only case that has to scan the list.
+ */
+export function setEnv(env: string[], known: Map<string, string>, name: string, value: string): void {
+  if (known.has(name)) {
+    const prefix = `${name}=`;
+    let kept = 0;
+    for (const e of env) if (!e.startsWith(prefix)) env[kept++] = e;
+    env.length = kept;
+  }
+  env.push(`${name}=${value}`);
+  known.set(name, value);
 }

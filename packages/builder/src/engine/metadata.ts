@@ -2,11 +2,13 @@
 import path from 'node:path';
 import type { ImageConfig } from '@tsrunc/spec-schemas';
 import type { CmdInstruction, EntrypointInstruction, HealthcheckInstruction, Instruction } from '../dockerfile/index.js';
-import { withEnv } from './image-state.js';
+import { setEnv } from './image-state.js';
 
 export interface StageContext {
   /** Expands a word with the stage's ARG and ENV values. */
   expand(word: string): string;
+  /** The image's Env by name, kept with it so that neither ENV nor expansion scans the list. */
+  env: Map<string, string>;
   shell: string[];
   /** CMD was set in this stage (ENTRYPOINT then keeps it). */
   cmdSet: boolean;
@@ -33,12 +35,14 @@ export function applyMetadata(image: ImageConfig, i: Instruction, ctx: StageCont
   switch (i.kind) {
     case 'ENV': {
       const pairs = i.pairs.map((p) => [p.key, ctx.expand(p.raw)] as const);
-      for (const [key, value] of pairs) c.Env = withEnv(c.Env, key, value);
+      const env = (c.Env ??= []);
+      for (const [key, value] of pairs) setEnv(env, ctx.env, key, value);
       return `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`;
     }
     case 'LABEL': {
       const pairs = i.pairs.map((p) => [ctx.expand(p.key), ctx.expand(p.raw)] as const);
-      c.Labels = { ...(c.Labels ?? {}), ...Object.fromEntries(pairs) };
+      // Added in place: copying the whole map for every LABEL made a long Dockerfile quadratic.
+      Object.assign((c.Labels ??= {}), Object.fromEntries(pairs));
       return `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`;
     }
     case 'USER':
@@ -49,12 +53,12 @@ export function applyMetadata(image: ImageConfig, i: Instruction, ctx: StageCont
       return `WORKDIR ${c.WorkingDir}`;
     case 'EXPOSE': {
       const ports = i.ports.map((p) => ctx.expand(p)).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
-      c.ExposedPorts = { ...(c.ExposedPorts ?? {}), ...Object.fromEntries(ports.map((p) => [p, {}])) };
+      Object.assign((c.ExposedPorts ??= {}), Object.fromEntries(ports.map((p) => [p, {}])));
       return `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`;
     }
     case 'VOLUME': {
       const paths = i.paths.map((p) => ctx.expand(p));
-      c.Volumes = { ...(c.Volumes ?? {}), ...Object.fromEntries(paths.map((p) => [p, {}])) };
+      Object.assign((c.Volumes ??= {}), Object.fromEntries(paths.map((p) => [p, {}])));
       return `VOLUME [${paths.join(' ')}]`;
     }
     case 'CMD':

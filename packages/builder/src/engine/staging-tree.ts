@@ -1,11 +1,11 @@
 // The tree a COPY or ADD step lays out, which becomes its layer. Its sources put symlinks in it
 // that aim anywhere (an absolute link to a host directory is an ordinary thing to copy), so no
-// write into it may follow a name by the host's rules. Every operation here resolves the parent
-// directories inside the tree, as the kernel does with the tree as "/" (openat2 RESOLVE_IN_ROOT:
-// a symlink on the way is followed the way the image will see it, never out of it), and acts on
-// the last component through the parent's descriptor without following it: a symlink found
-// there is replaced, not written through. BuildKit's copy likewise follows destination symlinks
-// inside its root. The only way into a staging tree is this class.
+// write into it may follow a name by the host's rules. Directories are resolved inside the tree,
+// as the kernel does with the tree as "/" (openat2 RESOLVE_IN_ROOT): a symlink on the way is
+// followed the way the image will see it, never out of it, as BuildKit's copy follows the
+// destination's symlinks inside its root. A file or symlink is made through its parent's
+// descriptor and never follows its own name: a symlink standing there is replaced, not written
+// through. The only way into a staging tree is this class.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SysError } from '@tsrunc/runtime/sys/libc';
@@ -18,13 +18,6 @@ export interface NodeMetadata {
   mode: number;
   /** Kept as the source had them; left to the clock where absent. */
   times?: { atime: Date; mtime: Date };
-}
-
-/** An entry's parent directory, held open, and the path that reaches the entry through it. */
-interface Slot {
-  parentFd: number;
-  /** /proc/self/fd/PARENT/NAME: one name below a pinned directory, never a resolved host path. */
-  at: string;
 }
 
 export class StagingTree {
@@ -45,11 +38,10 @@ export class StagingTree {
    * followed inside the tree. `fill` runs before the metadata is set, so that what it adds below
    * does not change the directory's times again. A link leading nowhere inside the tree is an error.
    */
-  directory(rel: string, meta?: NodeMetadata, fill?: () => void): void {
+  directory(rel: string, meta: NodeMetadata, fill: () => void): void {
     const fd = this.mkdirp(rel);
     try {
-      fill?.();
-      if (meta === undefined) return;
+      fill();
       // The directory itself, through the descriptor: whatever its name leads to now.
       const self = procFdPath(fd);
       fs.chownSync(self, meta.uid, meta.gid);
@@ -62,33 +54,33 @@ export class StagingTree {
 
   /** The regular file `rel` with the bytes of the host file `from`. */
   copyFile(rel: string, from: string, meta: NodeMetadata): void {
-    this.withSlot(rel, (slot) => {
+    this.withSlot(rel, (at) => {
       // COPYFILE_EXCL opens the new name with O_CREAT|O_EXCL, which never follows a symlink.
-      fs.copyFileSync(from, slot.at, fs.constants.COPYFILE_EXCL);
-      this.applyToFile(slot, meta);
+      fs.copyFileSync(from, at, fs.constants.COPYFILE_EXCL);
+      this.applyToFile(at, meta);
     });
   }
 
   /** The regular file `rel` holding `content`. */
   writeFile(rel: string, content: string | Buffer, meta: NodeMetadata): void {
-    this.withSlot(rel, (slot) => {
-      const fd = fs.openSync(slot.at, O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW | O.CLOEXEC, 0o600);
+    this.withSlot(rel, (at) => {
+      const fd = fs.openSync(at, O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW | O.CLOEXEC, 0o600);
       try {
         fs.writeFileSync(fd, content);
       } finally {
         fs.closeSync(fd);
       }
-      this.applyToFile(slot, meta);
+      this.applyToFile(at, meta);
     });
   }
 
   /** The symlink `rel` -> `target`, stored as written: it is only ever resolved inside the image. */
   symlink(rel: string, target: string, meta: NodeMetadata): void {
-    this.withSlot(rel, (slot) => {
-      fs.symlinkSync(target, slot.at);
+    this.withSlot(rel, (at) => {
+      fs.symlinkSync(target, at);
       // l-calls act on the link itself; the parent is pinned by its descriptor.
-      fs.lchownSync(slot.at, meta.uid, meta.gid);
-      if (meta.times) fs.lutimesSync(slot.at, meta.times.atime, meta.times.mtime);
+      fs.lchownSync(at, meta.uid, meta.gid);
+      if (meta.times) fs.lutimesSync(at, meta.times.atime, meta.times.mtime);
     });
   }
 
@@ -110,7 +102,7 @@ export class StagingTree {
       return mkdirAllInRoot(this.rootFd, rel);
     } catch (err) {
       const code = (err as SysError).code ?? (err as Error).message;
-      throw new Error(`${rel}: cannot be a directory in the layer: something in the way is not a directory, or is a symbolic link leading to none inside the layer (${code})`);
+      throw new Error(`destination ${rel}: cannot be a directory in the layer: something in the way is not a directory, or is a symbolic link leading to none inside the layer (${code})`);
     }
   }
 
@@ -118,24 +110,25 @@ export class StagingTree {
    * Frees the last component of `rel` for a new file or symlink, as BuildKit does: what stands
    * there is removed (a symlink as a link, never what it points to), unless it is a directory.
    */
-  private withSlot(rel: string, make: (slot: Slot) => void): void {
+  private withSlot(rel: string, make: (at: string) => void): void {
     const name = path.posix.basename(path.posix.normalize('/' + rel));
-    if (name === '') throw new Error(`${rel}: the layer's root cannot be replaced with a file`);
+    if (name === '') throw new Error(`destination ${rel}: the layer's root cannot be replaced with a file`);
     const parentFd = this.mkdirp(path.posix.dirname(path.posix.normalize('/' + rel)));
     try {
-      const slot = { parentFd, at: `${procFdPath(parentFd)}/${name}` };
-      const existing = fs.lstatSync(slot.at, { throwIfNoEntry: false });
-      if (existing?.isDirectory()) throw new Error(`${rel}: cannot replace a directory with a file`);
-      if (existing) fs.unlinkSync(slot.at);
-      make(slot);
+      // One name below a pinned directory: no other name of the path is resolved again.
+      const at = `${procFdPath(parentFd)}/${name}`;
+      const existing = fs.lstatSync(at, { throwIfNoEntry: false });
+      if (existing?.isDirectory()) throw new Error(`destination ${rel}: cannot replace a directory with a file`);
+      if (existing) fs.unlinkSync(at);
+      make(at);
     } finally {
       fs.closeSync(parentFd);
     }
   }
 
   /** chown before chmod: chown clears setuid and setgid bits, which chmod then sets. */
-  private applyToFile(slot: Slot, meta: NodeMetadata): void {
-    const fd = fs.openSync(slot.at, O.RDONLY | O.NOFOLLOW | O.CLOEXEC);
+  private applyToFile(at: string, meta: NodeMetadata): void {
+    const fd = fs.openSync(at, O.RDONLY | O.NOFOLLOW | O.CLOEXEC);
     try {
       fs.fchownSync(fd, meta.uid, meta.gid);
       fs.fchmodSync(fd, meta.mode);

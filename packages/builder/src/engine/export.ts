@@ -76,9 +76,8 @@ export function tagOf(reference: string): string {
 
 async function writeLayout(store: BuilderStore, image: FinalImage, dir: string, refName: string): Promise<void> {
   const layout = await OciLayout.open(dir, { create: true });
-  for (const layer of image.manifest.layers) {
-    if (!layout.blobs.has(layer.digest)) fs.copyFileSync(store.layout.blobs.path(layer.digest), layout.blobs.path(layer.digest));
-  }
+  // Through the destination store's verified import: a store blob corrupted on disk is not passed on.
+  for (const layer of image.manifest.layers) await layout.blobs.importFile(store.layout.blobs.path(layer.digest), layer);
   await layout.addManifest(image.manifest, image.config, refName);
 }
 

@@ -2,7 +2,7 @@
 // Debian's zstd (as layers are read, see layer-reader.ts). The layers' diff_ids, and so the
 // config, stay the same; the manifest names the new blobs, which join the store like any other.
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { checkDocument, MEDIA_TYPES, type Descriptor } from '@tsrunc/spec-schemas';
@@ -21,6 +21,7 @@ export async function withZstdLayers(blobs: BlobStore, image: FinalImage, level:
 }
 
 async function recompress(blobs: BlobStore, layer: Descriptor, level: number): Promise<Descriptor> {
+  const source = await blobs.open(layer.digest); // checked first: a corrupt layer is reported, not recompressed
   const tmp = blobs.tempPath();
   const zstd = spawn('zstd', ['-q', '-c', `-${level}`], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -30,7 +31,7 @@ async function recompress(blobs: BlobStore, layer: Descriptor, level: number): P
     zstd.on('close', (code) => resolve(code ?? 1));
   });
   await Promise.all([
-    pipeline(createReadStream(blobs.path(layer.digest)), createGunzip(), zstd.stdin),
+    pipeline(source, createGunzip(), zstd.stdin),
     pipeline(zstd.stdout, createWriteStream(tmp, { mode: 0o644 })),
   ]);
   const code = await exited;

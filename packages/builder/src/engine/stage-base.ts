@@ -1,6 +1,5 @@
 // The image a stage starts FROM: scratch, an OCI layout on disk (oci-layout://DIR[:TAG]), or an
 // image of the local store. There is no registry access: anything else is a clear error.
-import fs from 'node:fs';
 import { OciLayout } from '../image/layout.js';
 import { scratchImage, type ImageState } from './image-state.js';
 import { normalizeReference, type BuilderStore } from './store-root.js';
@@ -11,16 +10,18 @@ export interface BaseImage {
   key: string;
 }
 
-function fromLayout(store: BuilderStore, source: OciLayout, ref: string | undefined, label: string): BaseImage {
+async function fromLayout(store: BuilderStore, source: OciLayout, ref: string | undefined, label: string): Promise<BaseImage> {
   const { manifest, config, manifestDescriptor } = source.resolve(ref);
   const layers = manifest.layers.map((descriptor, i) => {
     const diffId = config.rootfs.diff_ids[i];
     if (!diffId) throw new Error(`${label}: the config has fewer diff_ids than the manifest has layers`);
-    if (source !== store.layout && !store.layout.blobs.has(descriptor.digest)) {
-      fs.copyFileSync(source.blobs.path(descriptor.digest), store.layout.blobs.path(descriptor.digest));
-    }
     return { descriptor, diffId };
   });
+  // Another layout's blobs enter the store only through its verified import: a layer whose bytes
+  // do not match its descriptor is refused rather than stored under a digest other images trust.
+  if (source !== store.layout) {
+    for (const { descriptor } of layers) await store.layout.blobs.importFile(source.blobs.path(descriptor.digest), descriptor);
+  }
   return { state: { config: structuredClone(config), layers }, key: manifestDescriptor.digest };
 }
 

@@ -8,13 +8,15 @@
 //  - symlink targets are stored verbatim; they are only ever resolved inside the container.
 // Any violation aborts the extraction with an error naming the offending entry.
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, utimesSync } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, pipeline as pipelineCb } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
+import type { SysError } from '@tsrunc/runtime/sys/libc';
+import { O, openInRoot, procFdPath } from '@tsrunc/runtime/sys/openat2';
 import type { BlobStore } from './store.js';
 import { mknod, setXattr } from './xattr.js';
 
@@ -28,6 +30,11 @@ const XATTR_PAX_PREFIX = 'SCHILY.xattr.';
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
+/**
+ * A deferred directory that a later entry of the layer removed (ENOENT), replaced by a
+ * non-directory (ENOTDIR), or put under a symlink loop (ELOOP).
+ */
+const GONE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
 
 class LayerEntryError extends Error {
   constructor(entry: string, problem: string) {
@@ -105,7 +112,7 @@ function zstdDecompress(raw: Readable): Readable {
 class LayerApplier {
   private readonly written = new Set<string>();
   /** Directory mtimes are set last: creating children would otherwise bump them again. */
-  private readonly dirTimes: { path: string; mtime: Date }[] = [];
+  private readonly dirTimes: { rel: string; mtime: Date }[] = [];
   private readonly isRoot = process.getuid?.() === 0;
 
   constructor(private readonly target: string) {}
@@ -161,7 +168,7 @@ class LayerApplier {
     await this.create(entry, header, body, path, keepDir === true);
     this.written.add(rel);
     if (header.type === 'link') return; // a hard link shares the first name's inode and metadata
-    await this.setMetadata(header, path);
+    await this.setMetadata(header, path, rel);
   }
 
   private async create(entry: string, header: Header, body: EntryBody, path: string, exists: boolean): Promise<void> {
@@ -212,7 +219,7 @@ class LayerApplier {
     mknod(path, kind | mode, header.devmajor ?? 0, header.devminor ?? 0);
   }
 
-  private async setMetadata(header: Header, path: string): Promise<void> {
+  private async setMetadata(header: Header, path: string, rel: string): Promise<void> {
     const isLink = header.type === 'symlink';
     // chown first: it clears setuid/setgid bits, which chmod then restores.
     if (this.isRoot) await lchown(path, header.uid ?? 0, header.gid ?? 0);
@@ -221,7 +228,7 @@ class LayerApplier {
       if (key.startsWith(XATTR_PAX_PREFIX)) setXattr(path, key.slice(XATTR_PAX_PREFIX.length), Buffer.from(value, 'utf8'));
     }
     const mtime = header.mtime ?? new Date(0);
-    if (header.type === 'directory') this.dirTimes.push({ path, mtime });
+    if (header.type === 'directory') this.dirTimes.push({ rel, mtime });
     else if (isLink) await lutimes(path, mtime, mtime);
     else await utimes(path, mtime, mtime);
   }
@@ -235,9 +242,34 @@ class LayerApplier {
     }
   }
 
-  async finish(): Promise<void> {
-    // Deepest first, so setting a child's time cannot disturb an already-set parent.
-    for (const { path, mtime } of this.dirTimes.reverse()) await utimes(path, mtime, mtime);
+  /**
+   * Sets the deferred directory times. A later entry of the layer may have replaced a directory,
+   * by a symlink to anywhere for one: each path is opened again inside the target (RESOLVE_IN_ROOT)
+   * without following its last component, and what is no longer a directory is skipped, so that
+   * no time lands outside the target.
+   */
+  finish(): void {
+    const rootFd = openSync(this.target, O.PATH | O.DIRECTORY);
+    try {
+      // Deepest first, so setting a child's time cannot disturb an already-set parent.
+      for (const { rel, mtime } of this.dirTimes.reverse()) {
+        let fd: number;
+        try {
+          fd = openInRoot(rootFd, rel, O.PATH | O.DIRECTORY | O.NOFOLLOW);
+        } catch (err) {
+          if (GONE.has((err as SysError).code)) continue;
+          throw err;
+        }
+        try {
+          // An O_PATH descriptor cannot be passed to futimens; its /proc link names the directory itself.
+          utimesSync(procFdPath(fd), mtime, mtime);
+        } finally {
+          closeSync(fd);
+        }
+      }
+    } finally {
+      closeSync(rootFd);
+    }
   }
 }
 
@@ -250,14 +282,17 @@ export async function extractLayer(tarStream: NodeJS.ReadableStream, target: str
   const applier = new LayerApplier(target);
   try {
     for await (const entry of extract) await applier.apply(entry.header, entry);
-    await applier.finish();
+    applier.finish();
   } finally {
     // On success this is a no-op; on failure it stops reading the rest of the layer.
     bytes.destroy();
   }
 }
 
-/** An image's filesystem: its layer blobs (bottom first) applied in order onto `target`. */
+/**
+ * An image's filesystem: its layer blobs (bottom first) applied in order onto `target`, each
+ * checked against its digest before any of it is applied.
+ */
 export async function extractLayers(blobs: BlobStore, digests: string[], target: string): Promise<void> {
-  for (const digest of digests) await extractLayer(createReadStream(blobs.path(digest)), target);
+  for (const digest of digests) await extractLayer(await blobs.open(digest), target);
 }

@@ -3,8 +3,13 @@
 // hashed, fsynced and renamed into place, so a crash never leaves a partial blob under a
 // digest name, and no blob is ever stored or read without its digest being checked.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  constants, createReadStream, createWriteStream, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync,
+  rmSync, unlinkSync, writeSync, type ReadStream,
+} from 'node:fs';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 const DIGEST_RE = /^sha256:([0-9a-f]{64})$/;
 
@@ -24,15 +29,30 @@ export function sha256Digest(buf: Buffer): string {
   return `sha256:${createHash('sha256').update(buf).digest('hex')}`;
 }
 
-/** Streams a file through sha256, returning its digest and byte count. */
-export async function hashFile(file: string): Promise<BlobRef> {
+/** Streams bytes through sha256, returning their digest and count. */
+async function hashStream(stream: AsyncIterable<Buffer>): Promise<BlobRef> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    size += chunk.length;
   }
   return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+/** Streams a file through sha256, returning its digest and byte count. */
+export function hashFile(file: string): Promise<BlobRef> {
+  return hashStream(createReadStream(file));
+}
+
+/** Opens a blob file for reading, never through a symlink, and only if it is a regular file. */
+function openBlobFile(file: string): number {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new Error(`blob ${file} is not a regular file`);
+  }
+  return fd;
 }
 
 /** Makes a rename durable: the directory entry itself must reach the disk. */
@@ -107,18 +127,72 @@ export class BlobStore {
     return { digest, size: buf.length };
   }
 
+  /**
+   * Copies a blob from outside the store (a file of another OCI layout) in under `expected.digest`,
+   * hashed and counted while it streams into a temp file: it is committed only if its content has
+   * exactly the digest and size of its descriptor, so no source can put other bytes under a digest
+   * that a later build trusts. On a mismatch nothing is left in the store.
+   */
+  async importFile(file: string, expected: BlobRef): Promise<void> {
+    digestHex(expected.digest);
+    if (this.has(expected.digest)) return;
+    const mismatch = (what: string) => new Error(`blob ${expected.digest} from ${file}: ${what}, not what its descriptor says (${expected.size} bytes)`);
+    const fd = openBlobFile(file);
+    const tmp = this.tempPath();
+    try {
+      // The size is checked first and again as bytes arrive, so a hostile source (say a file that
+      // keeps growing) is cut off at the descriptor's size instead of filling the disk.
+      const statSize = fstatSync(fd).size;
+      if (statSize !== expected.size) throw mismatch(`the file has ${statSize} bytes`);
+      const hash = createHash('sha256');
+      let size = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          size += chunk.length;
+          if (size > expected.size) return done(mismatch(`the content is longer than ${expected.size} bytes`));
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      await pipeline(createReadStream('', { fd }), counter, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== expected.digest || size !== expected.size) throw mismatch(`the content is ${actual} (${size} bytes)`);
+      this.commit(tmp, actual);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Opens a stored blob for reading once its content is checked against its name, so a blob
+   * corrupted on disk (or put there by something other than this store) is reported, never used.
+   * The returned stream reads the same open file that was hashed.
+   */
+  async open(digest: string): Promise<ReadStream> {
+    const fd = openBlobFile(this.path(digest));
+    try {
+      this.check(digest, (await hashStream(createReadStream('', { fd, start: 0, autoClose: false }))).digest);
+      return createReadStream('', { fd, start: 0 });
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
   /** Re-hashes a stored blob and throws if it no longer matches its name. */
   async verify(digest: string): Promise<void> {
-    const file = this.path(digest);
-    const { digest: actual } = await hashFile(file);
-    if (actual !== digest) throw new Error(`blob ${digest} is corrupt: content hashes to ${actual}`);
+    this.check(digest, (await hashFile(this.path(digest))).digest);
+  }
+
+  private check(digest: string, actual: string): void {
+    if (actual !== digest) throw new Error(`blob ${digest} is corrupt: ${this.path(digest)} hashes to ${actual}`);
   }
 
   /** Reads a JSON blob, checking its digest first (JSON blobs are small, so hashing in memory is fine). */
   readJson<T>(digest: string): T {
     const buf = readFileSync(this.path(digest));
-    const actual = sha256Digest(buf);
-    if (actual !== digest) throw new Error(`blob ${digest} is corrupt: content hashes to ${actual}`);
+    this.check(digest, sha256Digest(buf));
     return JSON.parse(buf.toString('utf8')) as T;
   }
 

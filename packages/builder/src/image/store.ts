@@ -50,7 +50,7 @@ function openBlobFile(file: string): number {
   const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   if (!fstatSync(fd).isFile()) {
     closeSync(fd);
-    throw new Error(`blob ${file} is not a regular file`);
+    throw new Error(`${file} is not a regular file`);
   }
   return fd;
 }
@@ -136,14 +136,23 @@ export class BlobStore {
   async importFile(file: string, expected: BlobRef): Promise<void> {
     digestHex(expected.digest);
     if (this.has(expected.digest)) return;
-    const mismatch = (what: string) => new Error(`blob ${expected.digest} from ${file}: ${what}, not what its descriptor says (${expected.size} bytes)`);
-    const fd = openBlobFile(file);
+    const problem = (what: string) => new Error(`blob ${expected.digest} from ${file}: ${what}`);
+    const mismatch = (what: string) => problem(`${what}, not what its descriptor says (${expected.size} bytes)`);
+    let fd: number;
+    try {
+      fd = openBlobFile(file);
+    } catch (err) {
+      throw problem((err as Error).message);
+    }
+    // The size is checked first and again as bytes arrive, so a hostile source (say a file that
+    // keeps growing) is cut off at the descriptor's size instead of filling the disk.
+    const statSize = fstatSync(fd).size;
+    if (statSize !== expected.size) {
+      closeSync(fd);
+      throw mismatch(`the file has ${statSize} bytes`);
+    }
     const tmp = this.tempPath();
     try {
-      // The size is checked first and again as bytes arrive, so a hostile source (say a file that
-      // keeps growing) is cut off at the descriptor's size instead of filling the disk.
-      const statSize = fstatSync(fd).size;
-      if (statSize !== expected.size) throw mismatch(`the file has ${statSize} bytes`);
       const hash = createHash('sha256');
       let size = 0;
       const counter = new Transform({

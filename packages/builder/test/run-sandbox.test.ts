@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { busyboxProject, freePort, type Project } from './project.js';
+import { runSeccompProfile } from '../src/run/seccomp-profile.js';
+import { busyboxProject, freePort, TSRUNC, type Project } from './project.js';
 
 /**
  * Reads every frame of every interface of its network namespace through an AF_PACKET socket for
@@ -235,4 +236,23 @@ t.test('RUN has docker\'s default capabilities and seccomp filter; --security=in
   t.equal(open.mount, '0\n', 'insecure: the same mount succeeds, inside the step\'s own mount namespace');
   assertNothingLeft(t, p);
   assertNothingLeft(t, insecure);
+});
+
+t.test('the seccomp profile is shaped to what the runtime supports, never weakened', async (t) => {
+  const tsrunc = JSON.parse(spawnSync(TSRUNC, ['features'], { encoding: 'utf8' }).stdout).linux.seccomp;
+  const profile = runSeccompProfile(tsrunc, 'x64');
+  t.equal(profile.defaultAction, 'SCMP_ACT_ERRNO');
+  t.equal(profile.defaultErrnoRet, 1, 'what is not allowed fails with EPERM');
+  t.same(profile.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  const allowed = new Set(profile.syscalls!.filter((s) => s.action === 'SCMP_ACT_ALLOW').flatMap((s) => s.names));
+  for (const name of ['mount', 'umount2', 'unshare', 'setns', 'pivot_root', 'kexec_load', 'init_module', 'finit_module', 'keyctl', 'bpf', 'open_by_handle_at']) {
+    t.notOk(allowed.has(name), `${name} is refused`);
+  }
+  t.same(['execve', 'clone', 'socket', 'ptrace', 'chroot'].filter((name) => !allowed.has(name)), [], 'the usual life of a process is allowed (clone and socket with conditions)');
+  t.same(runSeccompProfile({ ...tsrunc, archs: ['SCMP_ARCH_X86_64'] }, 'x64').architectures, ['SCMP_ARCH_X86_64'], 'only the ABIs the runtime knows');
+  t.throws(() => runSeccompProfile(undefined), /the runtime has no seccomp support: RUN steps cannot be confined/);
+  t.throws(() => runSeccompProfile({ ...tsrunc, enabled: false }), /no seccomp support/);
+  t.throws(() => runSeccompProfile({ ...tsrunc, actions: ['SCMP_ACT_ALLOW'] }), /lacks the action SCMP_ACT_ERRNO/);
+  t.throws(() => runSeccompProfile({ ...tsrunc, operators: ['SCMP_CMP_EQ'] }), /lacks the operator SCMP_CMP_NE, SCMP_CMP_MASKED_EQ/);
+  t.throws(() => runSeccompProfile(tsrunc, 'mips'), /does not support this machine's architecture \(mips\)/);
 });

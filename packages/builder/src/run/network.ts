@@ -3,11 +3,12 @@
 // the outside, a DNS forwarder at 10.0.2.3, and no way to the host's loopback, so services bound
 // to the host's 127.0.0.1 and the host's interfaces stay out of the step's reach. --network=none:
 // a namespace with loopback only. --network=host (an entitlement): the host's namespace.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import type { Mount } from '@tsrunc/spec-schemas';
 import { unmount } from './mount.js';
 
@@ -31,16 +32,6 @@ export interface StepNetwork {
   close(): Promise<void>;
 }
 
-function exec(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-    child.on('error', (err) => reject(new Error(`${file}: ${err.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')}: ${stderr.trim() || `exit code ${code}`}`))));
-  });
-}
-
 function readOnlyFile(destination: string, source: string): Mount {
   return { destination, type: 'bind', source, options: ['rbind', 'ro'] };
 }
@@ -52,7 +43,14 @@ function readOnlyFile(destination: string, source: string): Mount {
  */
 async function newNamespace(file: string): Promise<void> {
   fs.writeFileSync(file, '');
-  await exec('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
+  try {
+    await promisify(execFile)('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  } catch (err) {
+    const { stderr, message } = err as { stderr?: string; message: string };
+    // unshare may have bound the namespace before `ip` failed.
+    try { unmount(file); } catch { /* not bound: unshare failed before that */ }
+    throw new Error(`cannot make the step's network namespace: ${stderr?.trim() || message}`);
+  }
 }
 
 /**

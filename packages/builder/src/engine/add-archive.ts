@@ -43,15 +43,14 @@ function archiveKind(file: string): { command: string } | null | undefined {
   return gzip || isTar(head) ? null : undefined;
 }
 
-async function extract(file: string, decompressor: { command: string } | null, target: string): Promise<void> {
-  if (!decompressor) {
-    await extractLayer(fs.createReadStream(file), target);
-    return;
-  }
+/** Extracts the archive into `target`; returns the paths (relative to it) the archive set. */
+async function extract(file: string, decompressor: { command: string } | null, target: string): Promise<ReadonlySet<string>> {
+  if (!decompressor) return extractLayer(fs.createReadStream(file), target);
   const child = spawn(decompressor.command, ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-  await extractLayer(child.stdout as Readable, target);
+  const written = await extractLayer(child.stdout as Readable, target);
   if ((await exited) !== 0) throw new Error(`ADD ${file}: ${decompressor.command} could not decompress it`);
+  return written;
 }
 
 /**
@@ -62,8 +61,12 @@ export async function stageAdd(source: SourceRoot, plan: CopyPlan, dest: string,
   for (const entry of plan.entries) {
     const file = path.join(source.dir, entry.from);
     const kind = fs.lstatSync(file).isFile() ? archiveKind(file) : undefined;
-    // The extractor refuses symlinks below its target; the target itself is resolved in the tree.
-    if (kind !== undefined) await tree.below(dest, (target) => extract(file, kind, target));
-    else stageCopy(source, { entries: [entry], exclude: plan.exclude }, tree, owner, chmod);
+    if (kind !== undefined) {
+      // The extractor refuses symlinks below its target; the target itself is resolved in the
+      // tree, or through the image's symlink to the directory it leads to.
+      const at = tree.existingDirectory(dest) ?? dest;
+      const written = await tree.below(at, (target) => extract(file, kind, target));
+      for (const rel of written) tree.ownMetadata(path.posix.join(at, rel));
+    } else stageCopy(source, { entries: [entry], exclude: plan.exclude }, tree, owner, chmod);
   }
 }

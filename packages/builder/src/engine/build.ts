@@ -318,8 +318,9 @@ export class Build {
     const words = i.sources.map((s) => ctx.expand(s));
     const workdir = state.config.config?.WorkingDir || '/';
     const destWord = ctx.expand(i.dest);
-    // Several sources, downloads among them, always go into a directory.
-    const dest = path.posix.resolve(workdir, destWord) + ((destWord.endsWith('/') || words.length > 1) && destWord !== '/' ? '/' : '');
+    // Several sources, downloads among them, always go into a directory, as does ".".
+    const intoDirectory = destWord.endsWith('/') || destWord === '.' || words.length > 1;
+    const dest = path.posix.resolve(workdir, destWord) + (intoDirectory && path.posix.resolve(workdir, destWord) !== '/' ? '/' : '');
     const copyFlags = copyFlagsOf(i, ctx);
     const { urls: remoteWords, repositories: gitWords, local: localWords } = i.kind === 'ADD' ? sortAddSources(words) : { urls: [], repositories: [], local: words };
     const checksum = i.kind === 'ADD' ? parseChecksum(typeof i.flags.checksum === 'string' ? ctx.expand(i.flags.checksum) : undefined, remoteWords, words) : undefined;
@@ -335,13 +336,13 @@ export class Build {
       const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
       const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs, copyFlags, keepGitDir]), sourceKey,
         planDigest(source, plan), ...fetched.map((f) => f.digest)]);
-      const layer = await this.layerStep(key, progress, (staging) => StagingTree.with(staging, async (tree) => {
+      const layer = await this.layerStep(key, progress, async (staging) => StagingTree.with(staging, async (tree) => {
         if (i.kind === 'ADD') await stageAdd(source, plan, dest, tree, owner, chmod);
         else stageCopy(source, plan, tree, owner, chmod);
         for (const f of fetched) stageCopy(f.source, f.plan, tree, owner, chmod);
         stageHeredocs(heredocs, dest, tree, owner, chmod);
         return true;
-      }));
+      }, await this.runner.filesystem(state, parentKey)));
       if (layer) state.layers.push(layer);
       (state.config.history ??= []).push(this.history(`${i.kind} ${[...words, destWord].join(' ')} # buildkit`, !layer));
       return key;

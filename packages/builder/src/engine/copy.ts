@@ -23,6 +23,8 @@ export interface CopyEntry {
   to: string;
   /** Where --exclude patterns are relative to: the directory named, or the one a file or wildcard is in. */
   base: string;
+  /** A file copied to a plain destination: the name it takes there if the image has a directory at `to`. */
+  nameInDirectory?: string;
 }
 
 export interface CopyPlan {
@@ -98,7 +100,8 @@ function matchSources(source: SourceRoot, words: string[]): Match[] {
 /**
  * Docker's destination rules: a destination ending in "/" or taking several sources is a
  * directory; a directory source copies its contents; a file source to a plain destination is
- * renamed to it. With --parents, every source keeps its path under the destination directory.
+ * renamed to it, unless the image has a directory there (known only when staging: see
+ * nameInDirectory). With --parents, every source keeps its path under the destination directory.
  */
 export function planCopy(source: SourceRoot, words: string[], dest: string, flags: CopyFlags = {}): CopyPlan {
   const exclude = new IgnoreMatcher(flags.exclude ?? []);
@@ -110,7 +113,7 @@ export function planCopy(source: SourceRoot, words: string[], dest: string, flag
     if (flags.parents) return { from, to: path.posix.join(destClean, kept), base };
     const stat = fs.lstatSync(path.join(source.dir, from));
     if (stat.isDirectory()) return { from, to: destClean, base };
-    return { from, to: destIsDir ? path.posix.join(destClean, name) : destClean, base };
+    return destIsDir ? { from, to: path.posix.join(destClean, name), base } : { from, to: destClean, base, nameInDirectory: name };
   });
   return { entries, exclude };
 }
@@ -151,16 +154,23 @@ export function planDigest(source: SourceRoot, plan: CopyPlan): string {
   return `sha256:${hash.digest('hex')}`;
 }
 
-function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership, chmod: number | undefined, skips: (rel: string) => boolean, rel: string): void {
+/**
+ * Copies `from` to `to`. A directory that already exists at the top of the copy (the destination
+ * a directory's contents go into) keeps its owner and mode; those below it take the source's, as
+ * BuildKit's copy does.
+ */
+function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership, chmod: number | undefined, skips: (rel: string) => boolean, rel: string, top: boolean): void {
   const stat = fs.lstatSync(from);
   const meta = { ...owner, mode: chmod ?? stat.mode & 0o7777, times: { atime: stat.atime, mtime: stat.mtime } };
   if (stat.isSymbolicLink()) tree.symlink(to, fs.readlinkSync(from), meta);
   else if (stat.isFile()) tree.copyFile(to, from, meta);
   else if (stat.isDirectory()) {
-    tree.directory(to, meta, () => {
+    const existing = top ? tree.existingDirectory(to) : undefined;
+    const at = existing ?? to;
+    tree.directory(at, existing === undefined ? meta : undefined, () => {
       for (const name of fs.readdirSync(from).sort()) {
         const child = rel ? `${rel}/${name}` : name;
-        if (!skips(child)) copyNode(tree, path.join(from, name), path.posix.join(to, name), owner, chmod, skips, child);
+        if (!skips(child)) copyNode(tree, path.join(from, name), path.posix.join(at, name), owner, chmod, skips, child, false);
       }
     });
   } else {
@@ -171,14 +181,22 @@ function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership,
 /** Lays the plan out in `tree` (the future layer). */
 export function stageCopy(source: SourceRoot, plan: CopyPlan, tree: StagingTree, owner: Ownership, chmod?: number): void {
   for (const entry of plan.entries) {
-    copyNode(tree, path.join(source.dir, entry.from), entry.to, owner, chmod, skipper(source, plan, entry), entry.from);
+    copyNode(tree, path.join(source.dir, entry.from), stagedDestination(tree, entry), owner, chmod, skipper(source, plan, entry), entry.from, true);
   }
+}
+
+/** Where an entry goes: a file onto an existing directory goes into it, as BuildKit copies it. */
+function stagedDestination(tree: StagingTree, entry: CopyEntry): string {
+  if (entry.nameInDirectory === undefined) return entry.to;
+  const dir = tree.existingDirectory(entry.to);
+  return dir === undefined ? entry.to : path.posix.join(dir, entry.nameInDirectory);
 }
 
 /** COPY <<EOF /dest: each heredoc becomes a file named after its delimiter, or the destination itself. */
 export function stageHeredocs(heredocs: { name: string; content: string }[], dest: string, tree: StagingTree, owner: Ownership, chmod?: number): void {
   const destIsDir = dest.endsWith('/') || heredocs.length > 1;
   for (const doc of heredocs) {
-    tree.writeFile(destIsDir ? path.posix.join(dest, doc.name) : dest, doc.content, { ...owner, mode: chmod ?? 0o644 });
+    const to = destIsDir ? path.posix.join(dest, doc.name) : stagedDestination(tree, { from: '', to: dest, base: '', nameInDirectory: doc.name });
+    tree.writeFile(to, doc.content, { ...owner, mode: chmod ?? 0o644 });
   }
 }

@@ -6,10 +6,17 @@
 // destination's symlinks inside its root. A file or symlink is made through its parent's
 // descriptor and never follows its own name: a symlink standing there is replaced, not written
 // through. The only way into a staging tree is this class.
+//
+// A layer entry for a directory replaces that directory's metadata when the layer is applied. The
+// directories a step only passes through (the parents of a destination, an existing destination
+// a directory's contents go into) keep what the image below has, as in BuildKit, whose layer is a
+// diff in which such a directory is unchanged: their entries carry the lower image's owner, mode
+// and times, and only the directories the step itself makes or copies carry the step's.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SysError } from '@tsrunc/runtime/sys/libc';
 import { mkdirAllInRoot, O, procFdPath } from '@tsrunc/runtime/sys/openat2';
+import { resolveInRoot } from './in-root.js';
 
 export interface NodeMetadata {
   uid: number;
@@ -20,28 +27,61 @@ export interface NodeMetadata {
   times?: { atime: Date; mtime: Date };
 }
 
-export class StagingTree {
-  private constructor(private readonly rootFd: number) {}
+/** An image path as the tree's relative key: no leading or trailing "/", "" for the root. */
+const treeKey = (rel: string) => path.posix.normalize('/' + rel).slice(1).replace(/\/+$/, '');
 
-  /** Runs `fill` with the tree at `dir` (an existing directory), released after it, even if it throws. */
-  static async with<T>(dir: string, fill: (tree: StagingTree) => T | Promise<T>): Promise<T> {
-    const tree = new StagingTree(fs.openSync(dir, O.PATH | O.DIRECTORY | O.CLOEXEC));
+export class StagingTree {
+  /** Directories whose metadata the step sets (treeKey); the others take the lower image's. */
+  private readonly own = new Set<string>();
+
+  private constructor(private readonly dir: string, private readonly rootFd: number, private readonly lower: string | undefined) {}
+
+  /**
+   * Runs `fill` with the tree at `dir` (an existing directory), released after it, even if it
+   * throws. `lower` is the image's filesystem below the step (flattened, read only), if any.
+   */
+  static async with<T>(dir: string, fill: (tree: StagingTree) => T | Promise<T>, lower?: string): Promise<T> {
+    const tree = new StagingTree(dir, fs.openSync(dir, O.PATH | O.DIRECTORY | O.CLOEXEC), lower);
     try {
-      return await fill(tree);
+      const result = await fill(tree);
+      tree.keepLowerMetadata();
+      return result;
     } finally {
       fs.closeSync(tree.rootFd);
     }
   }
 
   /**
+   * Whether `rel` is a directory in the image once this layer is on it: in the tree, or else in
+   * the lower image (symlinks followed inside it). Returns the path to write below it (a symlink
+   * in the image replaced by what it leads to, so that the layer does not shadow the link).
+   */
+  existingDirectory(rel: string): string | undefined {
+    const key = treeKey(rel);
+    if (this.realDirectories(this.dir, key)) return '/' + key;
+    if (this.lower === undefined) return undefined;
+    const found = resolveInRoot(this.lower, key);
+    if (found === undefined || !fs.lstatSync(path.join(this.lower, found)).isDirectory()) return undefined;
+    return '/' + found;
+  }
+
+  /** Marks `rel` as a directory whose metadata the step set itself (an archive's directory entry). */
+  ownMetadata(rel: string): void {
+    this.own.add(treeKey(rel));
+  }
+
+  /**
    * The directory `rel` (an image path), made where missing with its parents, symlinks on the way
    * followed inside the tree. `fill` runs before the metadata is set, so that what it adds below
    * does not change the directory's times again. A link leading nowhere inside the tree is an error.
+   * Without `meta` the directory keeps what it has in the lower image (or the defaults of a new one).
    */
-  directory(rel: string, meta: NodeMetadata, fill: () => void): void {
+  directory(rel: string, meta: NodeMetadata | undefined, fill: () => void): void {
     const fd = this.mkdirp(rel);
     try {
       fill();
+      if (meta === undefined) return;
+      this.own.add(treeKey(rel));
       // The directory itself, through the descriptor: whatever its name leads to now.
       const self = procFdPath(fd);
       fs.chownSync(self, meta.uid, meta.gid);
@@ -124,6 +164,42 @@ export class StagingTree {
     } finally {
       fs.closeSync(parentFd);
     }
+  }
+
+  /** Whether every component of `key` below `root` is a directory, none a symlink (so the host follows none). */
+  private realDirectories(root: string, key: string): boolean {
+    let at = root;
+    for (const part of key === '' ? [] : key.split('/')) {
+      at = path.join(at, part);
+      const stat = fs.lstatSync(at, { throwIfNoEntry: false });
+      if (!stat?.isDirectory()) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Gives every directory of the tree that the step only passed through the owner, mode and
+   * times it has in the lower image, where the lower image has a directory at that very path.
+   * Only real directories are walked, so no symlink is followed on the host's side.
+   */
+  private keepLowerMetadata(): void {
+    const lower = this.lower;
+    if (lower === undefined) return;
+    const visit = (key: string): void => {
+      for (const entry of fs.readdirSync(path.join(this.dir, key), { withFileTypes: true })) {
+        if (!entry.isDirectory()) continue;
+        const child = key === '' ? entry.name : `${key}/${entry.name}`;
+        visit(child);
+        if (this.own.has(child) || !this.realDirectories(lower, child)) continue;
+        const stat = fs.lstatSync(path.join(lower, child));
+        const at = path.join(this.dir, child);
+        // chown before chmod: chown clears setuid and setgid bits, which chmod then sets.
+        fs.lchownSync(at, stat.uid, stat.gid);
+        fs.chmodSync(at, stat.mode & 0o7777);
+        fs.utimesSync(at, stat.atime, stat.mtime);
+      }
+    };
+    visit('');
   }
 
   /** chown before chmod: chown clears setuid and setgid bits, which chmod then sets. */

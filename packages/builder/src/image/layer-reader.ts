@@ -44,13 +44,14 @@ class LayerEntryError extends Error {
 
 /**
  * Splits an entry name into safe components. Leading `./` and trailing `/` are normal tar
- * noise; a leading `/`, a `..` component or an empty name is refused.
+ * noise; a leading `/` or a `..` component is refused, and so is an empty name unless it is
+ * the root entry (`.` or `./`, which `tar -C dir .` and umoci write) and `root` allows it.
  */
-function components(entry: string, name: string): string[] {
+function components(entry: string, name: string, root = false): string[] {
   if (name.startsWith('/')) throw new LayerEntryError(entry, 'absolute path');
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new LayerEntryError(entry, "path contains '..'");
-  if (parts.length === 0) throw new LayerEntryError(entry, 'empty path');
+  if (parts.length === 0 && !(root && name !== '')) throw new LayerEntryError(entry, 'empty path');
   return parts;
 }
 
@@ -117,6 +118,11 @@ class LayerApplier {
 
   constructor(private readonly target: string) {}
 
+  /** The paths (relative to the target) the layer wrote. */
+  get wrote(): ReadonlySet<string> {
+    return this.written;
+  }
+
   /**
    * Resolves the parent directories of `parts` inside the target, creating missing ones
    * (0755, like other unpackers) when `create` is set. Returns null if a parent is missing
@@ -140,7 +146,13 @@ class LayerApplier {
 
   async apply(header: Header, body: EntryBody): Promise<void> {
     const entry = header.name;
-    const parts = components(entry, header.name);
+    const parts = components(entry, header.name, true);
+    if (parts.length === 0) {
+      // The root entry changes nothing, as containerd applies a layer and docker's untar an
+      // ADD archive: what the target is stays as the image (or the destination) has it.
+      body.resume();
+      return;
+    }
     const base = parts[parts.length - 1] as string;
     const rel = parts.join('/');
 
@@ -273,8 +285,11 @@ class LayerApplier {
   }
 }
 
-/** Extracts a layer (uncompressed or gzip tar) onto `target`, which must already exist. */
-export async function extractLayer(tarStream: NodeJS.ReadableStream, target: string): Promise<void> {
+/**
+ * Extracts a layer (uncompressed or gzip tar) onto `target`, which must already exist. Returns
+ * the paths it wrote, relative to `target`.
+ */
+export async function extractLayer(tarStream: NodeJS.ReadableStream, target: string): Promise<ReadonlySet<string>> {
   const bytes = await openTar(tarStream);
   const extract = tar.extract();
   bytes.on('error', (err) => extract.destroy(err));
@@ -283,6 +298,7 @@ export async function extractLayer(tarStream: NodeJS.ReadableStream, target: str
   try {
     for await (const entry of extract) await applier.apply(entry.header, entry);
     applier.finish();
+    return applier.wrote;
   } finally {
     // On success this is a no-op; on failure it stops reading the rest of the layer.
     bytes.destroy();

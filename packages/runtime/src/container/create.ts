@@ -12,13 +12,14 @@ import { INIT_STAGE } from '../launch/paths.js';
 import { callerPreservedFds, startStage } from '../launch/stage.js';
 import { encodeProcessPlan, planProcess } from '../process/index.js';
 import { planRootfs } from '../rootfs/index.js';
-import { procStat, waitGone } from '../state/proc.js';
+import { procStat, selfId, type ProcessId } from '../state/proc.js';
 import { OCI_VERSION } from '../state/status.js';
 import type { ContainerRecord } from '../state/store.js';
 import { mkfifo } from '../sys/fifo.js';
 import { O } from '../sys/openat2.js';
 import { openContainerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
+import { killProcesses } from './teardown.js';
 import { UndoStack } from './undo.js';
 import { writePidFile } from './pid-file.js';
 
@@ -60,22 +61,44 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   // The init stage gets the exec fifo at fd 4, the console socket (if any) at 5, then the preserved fds.
   const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 6 : 5 });
 
-  const lock = store.claim(options.id);
+  const cgroup = openContainerCgroup(ctx, options.id, config);
+
+  // Each step below registers its undo before it acts, and the record on disk names everything
+  // a step may have made before the step begins: a create killed at any point leaves nothing
+  // that `delete --force` cannot find and remove.
+  const record: ContainerRecord = {
+    id: options.id,
+    bundle: bundle.dir,
+    rootfs: bundle.rootfs,
+    pid: 0,
+    pidStartTime: '',
+    created: new Date().toISOString(),
+    owner: os.userInfo().username,
+    config,
+    cgroup: cgroup.toJSON(),
+    namespaces: {},
+    creating: selfId(),
+  };
+  // The claim is atomic (the state dir appears with the record, or not at all): its undo follows it.
+  const lock = store.claim(record);
   const undo = new UndoStack();
   /** Our copies of the fds the init inherits, closed whatever happens. */
   const passedFds: number[] = [];
   undo.push('remove state dir', () => store.remove(options.id));
   try {
+    undo.push('remove cgroup', () => cgroup.destroy());
+    cgroup.create();
     mkfifo(store.fifoPath(options.id), 0o622);
     // Opened here and inherited: the init may run as a user that cannot reach the state dir.
     const fifoFd = fs.openSync(store.fifoPath(options.id), O.PATH | O.CLOEXEC);
     passedFds.push(fifoFd);
-    const cgroup = openContainerCgroup(ctx, options.id, config);
-    cgroup.create();
-    undo.push('remove cgroup', () => cgroup.destroy());
     const consoleFd = options.consoleSocket ? connectUnixSocket(options.consoleSocket) : undefined;
     if (consoleFd !== undefined) passedFds.push(consoleFd);
 
+    // Every process of the container starts in its cgroup, so the kill finds them before the
+    // init's pid is known; once it is, the init itself is waited for.
+    let init: ProcessId | undefined;
+    undo.push('kill container processes', () => killProcesses(cgroup, init));
     const stage = await startStage({
       args: [process.execPath, INIT_STAGE],
       namespaces,
@@ -85,11 +108,10 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       extraFds: [fifoFd, ...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
       beforeNamespaces: (pid) => cgroup.addProcess(pid),
     });
-    const pidStartTime = procStat(stage.pid)?.startTime ?? '';
-    undo.push('kill init', () => {
-      process.kill(stage.pid, 'SIGKILL');
-      waitGone(stage.pid, pidStartTime, 5000);
-    });
+    init = { pid: stage.pid, startTime: procStat(stage.pid)?.startTime ?? '' };
+    record.pid = init.pid;
+    record.pidStartTime = init.startTime;
+    store.save(record);
     const state: State = {
       ociVersion: OCI_VERSION,
       id: options.id,
@@ -125,25 +147,17 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     }
     stage.channel.close();
 
-    const record: ContainerRecord = {
-      id: options.id,
-      bundle: bundle.dir,
-      rootfs: bundle.rootfs,
-      pid: stage.pid,
-      pidStartTime,
-      created: new Date().toISOString(),
-      owner: os.userInfo().username,
-      config,
-      cgroup: cgroup.toJSON(),
-      namespaces: Object.fromEntries(
-        [...namespaces.all].map((type) => [type, `/proc/${stage.pid}/ns/${PROC_NS_NAME[type]}`]),
-      ),
-    };
+    record.created = new Date().toISOString();
+    record.namespaces = Object.fromEntries(
+      [...namespaces.all].map((type) => [type, `/proc/${stage.pid}/ns/${PROC_NS_NAME[type]}`]),
+    );
+    delete record.creating;
     store.save(record);
     if (options.pidFile) writePidFile(options.pidFile, stage.pid);
     return record;
   } catch (err) {
-    for (const failure of undo.unwind()) ctx.log.warn(`cleanup after failed create: ${failure}`);
+    const failure = undo.unwind();
+    if (failure !== undefined) ctx.log.warn(`cleanup after failed create: ${failure}; delete --force ${options.id} retries it`);
     throw err;
   } finally {
     for (const fd of passedFds) fs.closeSync(fd);

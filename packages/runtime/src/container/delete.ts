@@ -1,53 +1,61 @@
 // `tsrunc delete [--force] ID`: a stopped (or never started) container's resources are released
-// and its poststop hooks run; a running one only with --force.
+// and its poststop hooks run; a running one only with --force. A create that was killed left a
+// record naming what it made; delete removes all of it, as it removes a stopped container.
 import { runHooks } from '../hooks/run.js';
-import { waitGone } from '../state/proc.js';
 import { stateDocument } from '../state/status.js';
-import type { ContainerRecord } from '../state/store.js';
+import { ContainerNotFound, type ContainerRecord } from '../state/store.js';
 import { reopenCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { statusOf } from './status.js';
-
-const SIGKILL = 9;
+import { killProcesses } from './teardown.js';
 
 export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean): void {
+  // With --force, a container that is not there (never was, or a concurrent delete removed it
+  // while this one waited for the lock) is already deleted, as runc says; so are the leftovers
+  // of a create killed before it could claim the ID.
+  const absent = (err: unknown): boolean => {
+    if (!force || !(err instanceof ContainerNotFound)) return false;
+    ctx.store.removeLeftovers(id);
+    return true;
+  };
   let lock;
   try {
     lock = ctx.store.lock(id);
   } catch (err) {
-    if (force && (err as Error).message === 'container does not exist') return;
+    if (absent(err)) return;
     throw err;
   }
   try {
-    const record = ctx.store.load(id);
+    let record: ContainerRecord;
+    try {
+      record = ctx.store.loadAny(id);
+    } catch (err) {
+      if (absent(err)) return;
+      throw err;
+    }
     const status = statusOf(ctx, record);
     if ((status === 'running' || status === 'paused') && !force) {
       throw new Error(`cannot delete container ${id} that is not stopped: ${status}`);
     }
-    if (status !== 'stopped') killEverything(record);
+    // A killed create's init may live on (waiting on its fifo) although the container is "stopped".
+    if (status !== 'stopped' || record.creating) {
+      killProcesses(reopenCgroup(record), record.pid > 0 ? { pid: record.pid, startTime: record.pidStartTime } : undefined);
+    }
     destroy(ctx, record);
   } finally {
     lock.release();
   }
 }
 
-function killEverything(record: ContainerRecord): void {
-  const cgroup = reopenCgroup(record);
-  if (cgroup) {
-    cgroup.killAll(SIGKILL);
-    if (cgroup.state() === 'frozen') cgroup.thaw(); // frozen processes never act on SIGKILL
-  } else {
-    process.kill(record.pid, SIGKILL);
-  }
-  if (!waitGone(record.pid, record.pidStartTime, 10_000)) throw new Error(`container init ${record.pid} did not die`);
-}
-
 function destroy(ctx: RuntimeContext, record: ContainerRecord): void {
   reopenCgroup(record)?.destroy();
-  try {
-    runHooks('poststop', record.config.hooks?.poststop, stateDocument(record, 'stopped'));
-  } catch (err) {
-    ctx.log.warn((err as Error).message);
+  // Poststop hooks are for containers that were created; a failed create runs none either.
+  if (!record.creating) {
+    try {
+      runHooks('poststop', record.config.hooks?.poststop, stateDocument(record, 'stopped'));
+    } catch (err) {
+      ctx.log.warn((err as Error).message);
+    }
   }
   ctx.store.remove(record.id);
 }

@@ -6,7 +6,7 @@ import type { RuntimeContext } from './context.js';
 import { statusOf } from './status.js';
 
 export function containerState(ctx: RuntimeContext, id: string): RuncState {
-  const record = ctx.store.load(id);
+  const record = ctx.store.loadAny(id); // a container being created is shown too, as 'creating'
   return stateDocument(record, statusOf(ctx, record));
 }
 

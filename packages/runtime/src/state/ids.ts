@@ -2,6 +2,10 @@
 // can name a path outside it.
 const VALID_ID = /^[\w+.-]+$/;
 
+export function isValidId(id: string): boolean {
+  return VALID_ID.test(id) && id !== '.' && id !== '..';
+}
+
 export function validateId(id: string): void {
-  if (!VALID_ID.test(id) || id === '.' || id === '..') throw new Error(`invalid id format: ${id}`);
+  if (!isValidId(id)) throw new Error(`invalid id format: ${id}`);
 }

@@ -9,10 +9,20 @@ const LOCK_EX = 2;
 export class DirLock {
   private constructor(private fd: number | undefined) {}
 
+  /**
+   * Waits for the lock on `dir`. A call that waited behind a delete holds the lock of a removed
+   * directory, which may even have been made again for a new container by then: the lock only
+   * counts if `dir` still names the directory locked, else this fails with ENOENT.
+   */
   static acquire(dir: string): DirLock {
     const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     try {
       check(flock(fd, LOCK_EX) as number, `lock ${dir}`);
+      const locked = fs.fstatSync(fd);
+      const named = fs.statSync(dir, { throwIfNoEntry: false });
+      if (named?.ino !== locked.ino || named.dev !== locked.dev) {
+        throw Object.assign(new Error(`${dir} was removed while waiting for its lock`), { code: 'ENOENT' });
+      }
     } catch (err) {
       fs.closeSync(fd);
       throw err;

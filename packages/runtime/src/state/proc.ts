@@ -8,6 +8,13 @@ export interface ProcStat {
   startTime: string;
 }
 
+/** A process told apart from later ones that get the same pid. */
+export interface ProcessId {
+  pid: number;
+  /** /proc/PID/stat field 22, in clock ticks since boot. */
+  startTime: string;
+}
+
 /** Parses /proc/PID/stat; undefined when the process does not exist. */
 export function procStat(pid: number): ProcStat | undefined {
   let text: string;
@@ -25,6 +32,11 @@ export function procStat(pid: number): ProcStat | undefined {
 export function isRunning(pid: number, startTime: string): boolean {
   const stat = procStat(pid);
   return stat !== undefined && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+/** This process, as a ProcessId. */
+export function selfId(): ProcessId {
+  return { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? '' };
 }
 
 /** Waits until the process is gone or a zombie, polling; false on timeout. */

@@ -5,9 +5,11 @@ import type { State } from '@tsrunc/spec-schemas';
 import { isRunning } from './proc.js';
 import type { ContainerRecord, StateStore } from './store.js';
 
-export type Status = 'created' | 'running' | 'paused' | 'stopped';
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 export function containerStatus(store: StateStore, record: ContainerRecord, isPaused: () => boolean): Status {
+  // A create that was killed never finishes: what it left is stopped, for delete to remove.
+  if (record.creating) return isRunning(record.creating.pid, record.creating.startTime) ? 'creating' : 'stopped';
   if (!isRunning(record.pid, record.pidStartTime)) return 'stopped';
   if (fs.existsSync(store.fifoPath(record.id))) return 'created';
   return isPaused() ? 'paused' : 'running';

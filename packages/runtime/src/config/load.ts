@@ -3,11 +3,31 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseRuntimeConfig, type Spec } from '@tsrunc/spec-schemas';
+import { checkNesting, checkNoNul } from './hazards.js';
 
 export interface Bundle {
   dir: string;
+  /** The real path of the root filesystem: no symlink on the way. */
   rootfs: string;
   config: Spec;
+}
+
+/**
+ * The rootfs as runc takes it: relative to the bundle's real directory, and then itself a real
+ * path. A symlink there would be followed by every later step on the host's side, wherever it
+ * pointed when each step ran.
+ */
+function resolveRootfs(dir: string, rootPath: string): string {
+  const rootfs = path.resolve(fs.realpathSync(dir), rootPath);
+  let real: string;
+  try {
+    real = fs.realpathSync(rootfs);
+  } catch {
+    throw new Error(`rootfs (${rootfs}) does not exist`);
+  }
+  if (real !== rootfs) throw new Error(`rootfs (${rootfs}) is a symlink or lies under one; give its real path`);
+  if (!fs.statSync(rootfs).isDirectory()) throw new Error(`rootfs (${rootfs}) is not a directory`);
+  return rootfs;
 }
 
 export function loadBundle(bundle: string): Bundle {
@@ -21,18 +41,12 @@ export function loadBundle(bundle: string): Bundle {
     if (code === 'ENOENT') throw new Error(`JSON specification file config.json not found in bundle ${dir}`);
     throw new Error(`read ${file}: ${(err as Error).message}`);
   }
+  checkNesting(text, 'config.json');
   const parsed = parseRuntimeConfig(text, 'config.json');
   if (!parsed.ok) throw new Error(parsed.error);
   const config = parsed.value;
+  checkNoNul(config, 'config.json');
   if (!config.process) throw new Error('config.json: process is required to create a container');
   if (!config.root) throw new Error('config.json: root is required to create a container');
-  const rootfs = path.resolve(dir, config.root.path);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(rootfs);
-  } catch {
-    throw new Error(`rootfs (${rootfs}) does not exist`);
-  }
-  if (!stat.isDirectory()) throw new Error(`rootfs (${rootfs}) is not a directory`);
-  return { dir, rootfs, config };
+  return { dir, rootfs: resolveRootfs(dir, config.root.path), config };
 }

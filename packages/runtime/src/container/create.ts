@@ -57,7 +57,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   const namespaces = planNamespaces(config.linux?.namespaces);
   checkNamespaceRules(namespaces, config.linux);
   // Plans are pure: any error in config.json surfaces here, before the host is touched.
-  const rootfsPlan = planRootfs(config, { bundle: bundle.dir, noPivot: options.noPivot });
+  const rootfsPlan = planRootfs(config, { bundle: bundle.dir, rootfs: bundle.rootfs, noPivot: options.noPivot });
   // The init stage gets the exec fifo at fd 4, the console socket (if any) at 5, then the preserved fds.
   const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 6 : 5 });
 

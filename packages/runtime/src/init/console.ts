@@ -4,8 +4,10 @@
 import fs from 'node:fs';
 import { createPty, makeControllingTerminal, sendFd } from '../console/index.js';
 
-export function attachConsole(socketFd: number, size?: { height: number; width: number }): void {
+/** `mountSlave`, for a container's init: the slave is bound on /dev/console before it is sent. */
+export function attachConsole(socketFd: number, size?: { height: number; width: number }, mountSlave?: (slaveFd: number) => void): void {
   const pty = createPty(size);
+  mountSlave?.(pty.slaveFd);
   sendFd(socketFd, pty.masterFd, pty.slavePath);
   fs.closeSync(pty.masterFd);
   fs.closeSync(socketFd);

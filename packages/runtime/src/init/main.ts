@@ -3,7 +3,7 @@
 // applies the process' settings, waits for `tsrunc start` on the exec fifo and execs the program.
 import { runHooks } from '../hooks/run.js';
 import { SYNC_FD } from '../launch/stage.js';
-import { setupRootfs } from '../rootfs/index.js';
+import { mountConsole, setupRootfs } from '../rootfs/index.js';
 import { attachConsole } from './console.js';
 import { executorFd, handOverToExecutor } from './handover.js';
 import type { FromStage, InitPlan, ToStage } from './protocol.js';
@@ -25,8 +25,12 @@ function main(): void {
         if (reply.type !== 'continue') throw new Error(`init: expected continue, got ${reply.type}`);
         runHooks('createContainer', plan.createContainerHooks, plan.state);
       },
+      afterPivot() {
+        // The pty comes from the container's own devpts, and /dev/console is bound before a
+        // read-only root or path could refuse the mount point, as runc orders it.
+        if (plan.consoleSocketFd !== undefined) attachConsole(plan.consoleSocketFd, plan.consoleSize, mountConsole);
+      },
     });
-    if (plan.consoleSocketFd !== undefined) attachConsole(plan.consoleSocketFd, plan.consoleSize);
     // The executor reports `ready` once every setting is applied and the program found, so
     // that any failure fails `create`, as with runc.
     handOverToExecutor(executor, Buffer.from(plan.executorPlan, 'base64'), plan.inheritedFds);

@@ -9,6 +9,7 @@ import { mountOne } from './mounts.js';
 import { moveInto, pivotInto } from './pivot.js';
 import type { RootfsPlan } from './plan.js';
 
+export { mountConsole } from './console.js';
 export { planRootfs, type RootfsPlan } from './plan.js';
 
 const umask = libc.func('uint32_t umask(uint32_t mask)');
@@ -16,6 +17,8 @@ const umask = libc.func('uint32_t umask(uint32_t mask)');
 export interface RootfsHooks {
   /** Mounts are made, "/" is still the host's: the createContainer hooks' moment. */
   beforePivot(): void;
+  /** "/" is the container's and nothing in it is read-only yet: the console's moment. */
+  afterPivot(): void;
 }
 
 export function setupRootfs(plan: RootfsPlan, hooks: RootfsHooks): void {
@@ -37,5 +40,6 @@ export function setupRootfs(plan: RootfsPlan, hooks: RootfsHooks): void {
   if (plan.noPivot) moveInto(plan.rootfs);
   else pivotInto(plan.rootfs);
   if (plan.explicitPropagation) mount('', '/', '', plan.rootPropagation, '', 'set the propagation of /');
+  hooks.afterPivot();
   finalizeRootfs(plan);
 }

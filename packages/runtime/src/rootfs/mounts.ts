@@ -6,6 +6,7 @@ import { MS, mount, setMountAttrRecursive, remountBind } from '../sys/mount.js';
 import { createFileInRoot, mkdirAllInRoot, O, openInRoot, procFdPath } from '../sys/openat2.js';
 import type { SysError } from '../sys/libc.js';
 import { mountCgroups } from './cgroup-mount.js';
+import { checkMountDestination } from './destination.js';
 import type { MountPlan } from './plan.js';
 
 /** The flags that a bind mount only takes on a remount. */
@@ -52,6 +53,7 @@ function filesystemMount(rootFd: number, m: MountPlan, target: string): void {
 }
 
 export function mountOne(rootFd: number, m: MountPlan): void {
+  checkMountDestination(rootFd, m);
   const fd = destinationFd(rootFd, m);
   try {
     const target = procFdPath(fd);

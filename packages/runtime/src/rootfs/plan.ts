@@ -6,6 +6,7 @@ import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '@tsrunc/spec-sche
 import { PROC_NS_NAME, type NamespaceType } from '../launch/namespaces.js';
 import { MS } from '../sys/mount.js';
 import { parseMountOptions, PROPAGATION, type MountOptions } from './mount-options.js';
+import { checkProcDestination } from './proc-rules.js';
 
 export interface MountPlan extends MountOptions {
   /** Absolute host path for bind mounts, else the source as given ("proc", "tmpfs"...). */
@@ -72,13 +73,16 @@ function planMount(mount: Mount, bundle: string): MountPlan {
   const source = mount.source ?? '';
   if (!bind && !mount.type) throw new Error(`mount ${mount.destination}: type is required for a non-bind mount`);
   if (bind && !source) throw new Error(`mount ${mount.destination}: a bind mount needs a source`);
-  return {
+  const plan: MountPlan = {
     ...options,
     source: bind ? path.resolve(bundle, source) : source,
     destination: cleanContainerPath(mount.destination),
     type: bind ? '' : mount.type!,
     bind,
   };
+  // As written; the init stage checks again where the rootfs' symlinks lead it.
+  checkProcDestination(plan, plan.destination);
+  return plan;
 }
 
 function planDevice(device: LinuxDevice): DevicePlan {
@@ -132,7 +136,8 @@ function isPrivate(ns: LinuxNamespace): boolean {
   }
 }
 
-export function planRootfs(spec: Spec, options: { bundle: string; noPivot: boolean }): RootfsPlan {
+/** `rootfs` is the bundle's, already resolved to its real path (config/load.ts). */
+export function planRootfs(spec: Spec, options: { bundle: string; rootfs: string; noPivot: boolean }): RootfsPlan {
   const linux = spec.linux ?? {};
   const namespaces = new Set((linux.namespaces ?? []).filter(isPrivate).map((ns) => ns.type as string));
   const mounts = (spec.mounts ?? []).map((m) => planMount(m, options.bundle));
@@ -145,7 +150,7 @@ export function planRootfs(spec: Spec, options: { bundle: string; noPivot: boole
   for (const key of Object.keys(sysctl)) checkSysctl(key, namespaces);
   const devBound = mounts.some((m) => m.destination === '/dev' && m.bind);
   return {
-    rootfs: path.resolve(options.bundle, spec.root!.path),
+    rootfs: options.rootfs,
     noPivot: options.noPivot,
     readonly: spec.root?.readonly === true,
     rootPropagation: propagation ? PROPAGATION[propagation]! : MS.SLAVE | MS.REC,

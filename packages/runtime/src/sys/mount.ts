@@ -1,4 +1,5 @@
 // mount(2) and friends, with the flag names of <sys/mount.h>.
+import fs from 'node:fs';
 import { libc, check } from './libc.js';
 import { syscallNumber } from './syscalls.js';
 
@@ -6,6 +7,8 @@ const mountC = libc.func('int mount(const char *source, const char *target, cons
 const umount2C = libc.func('int umount2(const char *target, int flags)');
 const syscall3 = libc.func('long syscall(long nr, const char *a, const char *b)');
 const mountSetattrC = libc.func('long syscall(long nr, int dirfd, const char *path, unsigned int flags, void *attr, size_t size)');
+const openTreeC = libc.func('long syscall(long nr, int dirfd, const char *path, unsigned int flags)');
+const moveMountC = libc.func('long syscall(long nr, int fromDirfd, const char *fromPath, int toDirfd, const char *toPath, unsigned int flags)');
 
 export const MS = {
   RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20, MANDLOCK: 0x40,
@@ -43,6 +46,22 @@ export function setMountAttrRecursive(fd: number, set: number, clear: number, wh
   attr.writeBigUInt64LE(BigInt(set), 0);
   attr.writeBigUInt64LE(BigInt(clear), 8);
   check(Number(mountSetattrC(syscallNumber('mount_setattr'), fd, '', AT_EMPTY_PATH | AT_RECURSIVE, attr, attr.length)), `mount_setattr ${what}`);
+}
+
+const OPEN_TREE_CLONE = 0x1, OPEN_TREE_CLOEXEC = 0o2000000;
+const MOVE_MOUNT_F_EMPTY_PATH = 0x4, MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+
+/**
+ * Binds what `sourceFd` refers to on what `targetFd` refers to (open_tree, then move_mount): no
+ * name is resolved again, and no /proc is needed, as it is for mount(2) through /proc/self/fd.
+ */
+export function bindFdOnFd(sourceFd: number, targetFd: number, what: string): void {
+  const tree = Number(check(Number(openTreeC(syscallNumber('open_tree'), sourceFd, '', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)), `open_tree to ${what}`));
+  try {
+    check(Number(moveMountC(syscallNumber('move_mount'), tree, '', targetFd, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)), what);
+  } finally {
+    fs.closeSync(tree);
+  }
 }
 
 const statvfsC = libc.func('int statvfs(const char *path, _Out_ uint8_t *buf)');

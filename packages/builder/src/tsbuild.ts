@@ -12,7 +12,7 @@ import { TtyProgress } from './engine/progress-tty.js';
 import { parseSize, prune } from './engine/prune.js';
 import { parseNetworkMode, type NetworkPolicy } from './engine/run-step.js';
 import { parseSshAgents } from './engine/ssh-agent.js';
-import { openStore, readConfig, storeRoot } from './engine/store-root.js';
+import { beginBuild, lockStoreExclusive, openStore, readConfig, storeRoot, type BuildSession } from './engine/store-root.js';
 import { unpackImage } from './engine/unpack.js';
 import { canonicalJson } from './image/layout.js';
 import { sha256Digest } from './image/store.js';
@@ -145,8 +145,10 @@ async function build(argv: string[]): Promise<number> {
   const interrupt = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
   let summary: string;
+  let session: BuildSession | undefined;
   try {
     const store = await openStore(storeRoot(values.root));
+    session = await beginBuild(store);
     const load = progress.step(`[internal] load build definition from ${dockerfileName}`);
     load.done();
     const started = process.hrtime.bigint();
@@ -166,11 +168,11 @@ async function build(argv: string[]): Promise<number> {
     const exporting = progress.step('exporting to image');
     const image = finalizeImage(state, run.created());
     await exportImage(store, image, values.tag ?? [], outputs);
-    store.cache.save();
+    await store.cache.save();
     exporting.done();
     // cache.max_size in the config file keeps the store within bounds after every build.
     const maxSize = readConfig().cache?.max_size;
-    if (maxSize !== undefined) prune(store, { all: false, keepBytes: parseSize(maxSize) });
+    if (maxSize !== undefined) await session.pruneIfAlone(async () => { await prune(store, { all: false, keepBytes: parseSize(maxSize) }); });
     const digest = sha256Digest(canonicalJson(image.manifest));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     // Which snapshot RUN steps wrote to, as overlayfs may be unavailable and the copy is slower.
@@ -178,6 +180,7 @@ async function build(argv: string[]): Promise<number> {
     summary = `built ${digest}${values.tag ? ` as ${values.tag.join(', ')}` : ''} in ${seconds.toFixed(1)}s`
       + (snapshots.length > 0 ? ` (RUN snapshots: ${snapshots.join(', ')})` : '');
   } finally {
+    session?.end();
     // The final frame comes before the summary, or before the error main() prints.
     progress.close();
   }
@@ -207,7 +210,8 @@ async function main(argv: string[]): Promise<number> {
       }
     } else {
       const limit = values['keep-storage'] ?? readConfig().cache?.max_size;
-      const { removed, bytes } = prune(store, { all: values.all === true, ...(limit !== undefined ? { keepBytes: parseSize(limit) } : {}) });
+      const lock = await lockStoreExclusive(store, () => process.stderr.write('tsbuild: waiting for the builds running on this store to finish\n'));
+      const { removed, bytes } = await prune(store, { all: values.all === true, ...(limit !== undefined ? { keepBytes: parseSize(limit) } : {}) }).finally(() => lock.release());
       process.stdout.write(`removed ${removed} blobs, ${bytes} bytes\n`);
     }
     return 0;
@@ -215,10 +219,14 @@ async function main(argv: string[]): Promise<number> {
   return build(first === 'build' ? rest : argv);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`tsbuild: error: ${(err as Error).message}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * Every failure ends in this one line, even one that no code path caught (an 'error' event that no
+ * listener heard): never a stack trace. What such a failure leaves, the next tsbuild removes.
+ */
+function fail(err: unknown): never {
+  process.stderr.write(`tsbuild: error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+process.on('uncaughtException', fail);
+main(process.argv.slice(2)).then((code) => process.exit(code), fail);

@@ -52,7 +52,12 @@ t.test('blob store', async (t) => {
   t.test('corruption is detected', async (t) => {
     const ref = store.putBytes(Buffer.from('{"b":2}'));
     await writeFile(store.path(ref.digest), '{"b":3}');
-    await t.rejects(store.verify(ref.digest), /is corrupt/);
+    await t.rejects(store.verify(ref.digest), /is corrupt: .* hashes to sha256:[0-9a-f]{64}; removed it from the store/);
+    t.notOk(store.has(ref.digest), 'the corrupt blob is removed, to be made again');
+    await writeFile(store.path(ref.digest), '{"b":3}');
     t.throws(() => store.readJson(ref.digest), /is corrupt/);
+    t.notOk(store.has(ref.digest), 'by every read path');
+    t.same(store.putBytes(Buffer.from('{"b":2}')), ref, 'storing the bytes again brings the blob back');
+    t.same(store.readJson(ref.digest), { b: 2 });
   });
 });

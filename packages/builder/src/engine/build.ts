@@ -11,7 +11,7 @@ import {
 import { storeDirectoryAsLayer } from '../image/layer-writer.js';
 import type { SnapshotChoice, SnapshotKind } from '../run/snapshot.js';
 import { stageAdd } from './add-archive.js';
-import { stepKey } from './cache.js';
+import { stepKey, type CacheEntry } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type SourceRoot } from './copy.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { fetchSources, sortAddSources } from './fetched-sources.js';
@@ -68,7 +68,10 @@ function predefinedArgs(): Record<string, string> {
   };
 }
 
-const SCRATCH_DIR_PREFIX = path.join(os.tmpdir(), 'tsbuild-');
+/** A scratch directory of the step's; TMPDIR is read when it is made, as a build sets its own (run-record.ts). */
+function scratchDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-'));
+}
 
 /** --exclude (each pattern expanded and checked) and --parents, as planCopy takes them. */
 function copyFlagsOf(i: CopyInstruction | AddInstruction, ctx: StageContext): CopyFlags {
@@ -269,12 +272,12 @@ export class Build {
    * (which returns false when the step changes nothing: no layer) and stored.
    */
   private async layerStep(key: string, progress: ReturnType<Progress['step']>, fill: (staging: string) => Promise<boolean>): Promise<Layer | null> {
-    const cached = this.req.noCache ? undefined : this.req.store.cache.get(key);
-    if (cached && (!cached.layer || this.req.store.layout.blobs.has(cached.layer.descriptor.digest))) {
+    const cached = this.req.noCache ? undefined : await this.cached(key, progress);
+    if (cached) {
       progress.done(true);
       return cached.layer;
     }
-    const staging = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
+    const staging = scratchDir();
     try {
       const layer = await fill(staging) ? await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch) : null;
       this.req.store.cache.set(key, layer);
@@ -283,6 +286,11 @@ export class Build {
     } finally {
       fs.rmSync(staging, { recursive: true, force: true });
     }
+  }
+
+  /** The cache entry of `key` whose layer is intact; a corrupt one is said in the step's log and is a miss. */
+  private cached(key: string, progress: ReturnType<Progress['step']>): Promise<CacheEntry | undefined> {
+    return this.req.store.cache.lookup(key, this.req.store.layout.blobs, (line) => progress.log(line));
   }
 
   /** WORKDIR: the directory, created with the USER's ownership where the image lacks it. */
@@ -329,7 +337,7 @@ export class Build {
     if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new Error(`invalid --chmod=${String(i.flags.chmod)}`);
     const { source, key: sourceKey } = await this.sourceFor(i);
     const plan = planCopy(source, localWords, dest, copyFlags);
-    const fetchDir = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
+    const fetchDir = scratchDir();
     try {
       const keepGitDir = i.kind === 'ADD' && i.flags['keep-git-dir'] === 'true';
       const fetched = await fetchSources(remoteWords, gitWords, fetchDir, dest, { checksum, keepGitDir, exclude: copyFlags.exclude ?? [], signal: this.req.signal });
@@ -396,14 +404,14 @@ export class Build {
       insecure,
     };
     const key = stepKey([parentKey, 'RUN', JSON.stringify(step), mountKey(mountSpecs), ...await this.bindKeys(mountSpecs)]);
-    const cached = this.req.noCache ? undefined : this.req.store.cache.get(key);
+    const cached = this.req.noCache ? undefined : await this.cached(key, progress);
     let layer: Layer | null;
-    if (cached?.layer && this.req.store.layout.blobs.has(cached.layer.descriptor.digest)) {
+    if (cached?.layer) {
       layer = cached.layer;
       progress.done(true);
     } else {
       let pending = '';
-      const scratch = fs.mkdtempSync(SCRATCH_DIR_PREFIX);
+      const scratch = scratchDir();
       try {
         const { mounts, release } = await resolveRunMounts(mountSpecs, {
           storeRoot: this.req.store.root,

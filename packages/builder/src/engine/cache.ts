@@ -1,8 +1,14 @@
 // The build cache: a step's key (its parent's key, the instruction after expansion, and the
-// content digest of what it reads) to the layer it produced, kept in the store as JSON.
-import { createHash } from 'node:crypto';
+// content digest of what it reads) to the layer it produced, kept in the store as JSON. Builds
+// share it: each keeps what it set, used or deleted, and save() merges that into the file as it
+// is then, under a lock on the cache directory, so builds running at once all keep their entries.
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { withDirLock } from '../image/file-lock.js';
+import { withPath } from '../image/fs-error.js';
+import { processTag } from '../image/process-tag.js';
+import type { BlobStore } from '../image/store.js';
 import type { Layer } from './image-state.js';
 
 export interface CacheEntry {
@@ -17,21 +23,62 @@ export function stepKey(parts: string[]): string {
   return `sha256:${hash.digest('hex')}`;
 }
 
+function readEntries(file: string): Record<string, CacheEntry> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as Record<string, CacheEntry>;
+  } catch (err) {
+    throw new Error(`${file}: not a cache index (${(err as Error).message}); remove it to start with an empty cache`);
+  }
+}
+
 export class BuildCache {
-  private readonly entries: Record<string, CacheEntry>;
+  private entries: Record<string, CacheEntry>;
+  /** Entries this process set or used since the last save, and keys it deleted. */
+  private readonly touched = new Set<string>();
+  private readonly deleted = new Set<string>();
 
   constructor(private readonly file: string) {
-    this.entries = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, CacheEntry>) : {};
+    this.entries = readEntries(file);
   }
 
   get(key: string): CacheEntry | undefined {
     const entry = this.entries[key];
-    if (entry) entry.used = new Date().toISOString();
+    if (entry) {
+      entry.used = new Date().toISOString();
+      this.touched.add(key);
+    }
     return entry;
+  }
+
+  /**
+   * The entry of `key` if its layer is in `blobs` and intact. A corrupt layer (which `blobs`
+   * removes) is a miss: `report` is told, the entry goes, and the step is built again.
+   */
+  async lookup(key: string, blobs: BlobStore, report: (line: string) => void): Promise<CacheEntry | undefined> {
+    const entry = this.get(key);
+    if (!entry?.layer) return entry;
+    if (!blobs.has(entry.layer.descriptor.digest)) return undefined;
+    try {
+      await blobs.verify(entry.layer.descriptor.digest);
+      return entry;
+    } catch (err) {
+      report(`cache: ${(err as Error).message}; building the step again`);
+      this.delete(key);
+      return undefined;
+    }
   }
 
   set(key: string, layer: Layer | null): void {
     this.entries[key] = { layer, used: new Date().toISOString() };
+    this.deleted.delete(key);
+    this.touched.add(key);
   }
 
   all(): Record<string, CacheEntry> {
@@ -40,13 +87,32 @@ export class BuildCache {
 
   delete(key: string): void {
     delete this.entries[key];
+    this.touched.delete(key);
+    this.deleted.add(key);
   }
 
-  /** Atomic replace: a crashed build leaves the previous index intact. */
-  save(): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.entries));
-    fs.renameSync(tmp, this.file);
+  /**
+   * Merges this process' changes into the index as other builds left it, and replaces it
+   * atomically: a crashed build leaves the previous index intact, a concurrent one its entries.
+   */
+  async save(): Promise<void> {
+    const dir = path.dirname(this.file);
+    fs.mkdirSync(dir, { recursive: true });
+    await withDirLock(dir, () => {
+      const merged = readEntries(this.file);
+      for (const key of this.deleted) delete merged[key];
+      for (const key of this.touched) merged[key] = this.entries[key]!;
+      const tmp = path.join(dir, `.index.${processTag()}-${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        fs.writeFileSync(tmp, JSON.stringify(merged), { flag: 'wx' });
+        fs.renameSync(tmp, this.file);
+      } catch (err) {
+        fs.rmSync(tmp, { force: true });
+        throw withPath(err, tmp);
+      }
+      this.entries = merged;
+      this.touched.clear();
+      this.deleted.clear();
+    });
   }
 }

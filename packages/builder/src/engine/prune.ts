@@ -1,6 +1,7 @@
 // `tsbuild prune`: blobs that no tagged image and no cache entry refers to are removed. With
 // --all the cache goes too; with a size limit (--keep-storage, or cache.max_size in the config
-// file) the least recently used cache entries go until the store fits.
+// file) the least recently used cache entries go until the store fits. The caller holds the store
+// locked exclusively (store-root.ts), so no running build has blobs not yet tagged or cached.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageManifest } from '@tsrunc/spec-schemas';
@@ -33,7 +34,7 @@ function keptBlobs(store: BuilderStore, tagged: Set<string>): Set<string> {
   return keep;
 }
 
-export function prune(store: BuilderStore, options: { all: boolean; keepBytes?: number }): { removed: number; bytes: number } {
+export async function prune(store: BuilderStore, options: { all: boolean; keepBytes?: number }): Promise<{ removed: number; bytes: number }> {
   if (options.all) for (const key of Object.keys(store.cache.all())) store.cache.delete(key);
   const dir = path.join(store.layout.dir, 'blobs', 'sha256');
   const sizes = new Map<string, number>(fs.readdirSync(dir).map((hex) => [`sha256:${hex}`, fs.statSync(path.join(dir, hex)).size]));
@@ -54,6 +55,6 @@ export function prune(store: BuilderStore, options: { all: boolean; keepBytes?: 
     removed++;
     bytes += size;
   }
-  store.cache.save();
+  await store.cache.save();
   return { removed, bytes };
 }

@@ -142,7 +142,7 @@ export class RunExecutor {
         network: step.network, insecure: step.insecure, mounts,
         onOutput: (chunk) => { tail.push(chunk); if (tail.length > 20) tail.shift(); onOutput(chunk); },
         ...(this.signal ? { signal: this.signal } : {}),
-      }, path.join(work, 'state'));
+      });
       if (this.signal?.aborted) throw new Error('the build was interrupted');
       if (code !== 0) {
         const last = Buffer.concat(tail).toString('utf8').trimEnd().split('\n').slice(-5).join('\n');

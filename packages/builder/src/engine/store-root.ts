@@ -1,10 +1,16 @@
 // Where tsbuild keeps its images, blobs and cache: --root, $TSBUILD_ROOT, `root` in the TOML
 // configuration file ($TSBUILD_CONFIG or /etc/tsbuild/tsbuild.toml), or /var/lib/tsbuild.
+// Opening the store cleans up after builds that were killed; a build holds the store's directory
+// locked shared for its whole life, prune exclusively, so prune never removes a blob a running
+// build has made but not yet tagged or cached.
 import fs from 'node:fs';
 import path from 'node:path';
 import TOML from '@iarna/toml';
+import { DirLock } from '../image/file-lock.js';
 import { OciLayout } from '../image/layout.js';
+import { sweepDead } from '../image/process-tag.js';
 import { BuildCache } from './cache.js';
+import { beginRun, sweepDeadRuns } from './run-record.js';
 
 export interface BuilderStore {
   root: string;
@@ -33,10 +39,56 @@ export function storeRoot(flag?: string): string {
   return path.resolve(flag ?? process.env.TSBUILD_ROOT ?? readConfig().root ?? '/var/lib/tsbuild');
 }
 
-export async function openStore(root: string): Promise<BuilderStore> {
+/** What a tsbuild says about the store on stderr, apart from a build's progress. */
+function say(line: string): void {
+  process.stderr.write(`tsbuild: ${line}\n`);
+}
+
+/**
+ * Opens (making it if need be) the store at `root`, first removing what killed builds left: their
+ * containers, mounts and scratch directories, and the temp files they were writing. `report` is
+ * told each thing removed.
+ */
+export async function openStore(root: string, report: (line: string) => void = say): Promise<BuilderStore> {
   fs.mkdirSync(root, { recursive: true });
+  await sweepDeadRuns(root, report);
   const layout = await OciLayout.open(path.join(root, 'layout'), { create: true });
-  return { root, layout, cache: new BuildCache(path.join(root, 'cache', 'index.json')) };
+  const cacheFile = path.join(root, 'cache', 'index.json');
+  const partial = [...layout.blobs.sweepTemp(), ...sweepDead(layout.dir, '.index.json.'), ...sweepDead(path.dirname(cacheFile), '.index.')];
+  for (const file of partial) report(`removed ${file}, a partial file of a killed build`);
+  return { root, layout, cache: new BuildCache(cacheFile) };
+}
+
+/** A build's hold on the store: its scratch directory recorded, and the store locked against prune. */
+export interface BuildSession {
+  /** Runs `prune` if no other build runs (the last to finish prunes), giving up this build's hold first. */
+  pruneIfAlone(prune: () => Promise<void>): Promise<void>;
+  /** Removes the build's scratch directory and record and releases the store. */
+  end(): void;
+}
+
+export async function beginBuild(store: BuilderStore): Promise<BuildSession> {
+  let hold: DirLock | undefined = await DirLock.acquire(store.root, 'shared');
+  const endRun = beginRun(store.root);
+  return {
+    async pruneIfAlone(prune) {
+      hold?.release();
+      hold = DirLock.tryAcquire(store.root, 'exclusive');
+      if (hold) await prune();
+    },
+    end() {
+      endRun();
+      hold?.release();
+    },
+  };
+}
+
+/** Waits until no build holds the store, for prune; `waiting` is told when that means waiting. */
+export async function lockStoreExclusive(store: BuilderStore, waiting: () => void): Promise<DirLock> {
+  const lock = DirLock.tryAcquire(store.root, 'exclusive');
+  if (lock) return lock;
+  waiting();
+  return DirLock.acquire(store.root, 'exclusive');
 }
 
 /** "busybox" -> "busybox:latest"; names with a tag or digest are kept. */

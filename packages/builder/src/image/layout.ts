@@ -1,9 +1,18 @@
 // OCI image layout on disk (oci-layout, index.json, blobs/sha256/...) plus the two archive
 // formats images leave the builder in: an OCI layout tarball and a `docker save` tarball.
+// index.json is changed under a lock on the layout's directory (file-lock.ts), so builds tagging
+// into one layout at once all keep their tags; archives are made of blobs checked as they are
+// read, under a temp name beside their destination, renamed into place once complete.
 import { randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type tar from 'tar-stream';
+import { withDirLock } from './file-lock.js';
+import { withPath } from './fs-error.js';
+import { processTag } from './process-tag.js';
 import { BlobStore, digestHex } from './store.js';
 import { addEntry, packInto } from './tar-pack.js';
 import { MEDIA_TYPES, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '@tsrunc/spec-schemas';
@@ -20,16 +29,47 @@ export function canonicalJson(value: unknown): Buffer {
 
 /** Replaces `file` atomically (temp file, fsync, rename) so readers never see a torn index. */
 function writeFileAtomic(file: string, data: Buffer): void {
-  const tmp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o644);
+  const tmp = siblingTemp(file);
   try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'wx', 0o644);
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw withPath(err, tmp);
   }
-  renameSync(tmp, file);
+}
+
+/** A temp name in `file`'s directory (so renaming it onto `file` is atomic), hidden, and naming its writer. */
+function siblingTemp(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${processTag()}-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes `file` through `write` (given a temp file beside it), then renames it into place: a build
+ * killed or failing meanwhile leaves the previous file as it was and no partial one.
+ */
+async function replaceFile(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = siblingTemp(file);
+  try {
+    await write(tmp);
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw withPath(err, file);
+  }
 }
 
 export interface ResolvedImage {
@@ -51,9 +91,13 @@ export class OciLayout {
     if (!existsSync(layoutFile)) {
       if (!opts.create) throw new Error(`${dir} is not an OCI image layout (no ${LAYOUT_FILE})`);
       mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
-      const index: ImageIndex = { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: [] };
-      writeFileAtomic(join(dir, INDEX_FILE), canonicalJson(index));
-      writeFileAtomic(layoutFile, canonicalJson({ imageLayoutVersion: LAYOUT_VERSION }));
+      // Locked: builds creating one layout at once must not reset an index another one has tagged in.
+      await withDirLock(dir, () => {
+        if (existsSync(layoutFile)) return;
+        const index: ImageIndex = { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: [] };
+        writeFileAtomic(join(dir, INDEX_FILE), canonicalJson(index));
+        writeFileAtomic(layoutFile, canonicalJson({ imageLayoutVersion: LAYOUT_VERSION }));
+      });
     }
     const { imageLayoutVersion } = JSON.parse(readFileSync(layoutFile, 'utf8')) as { imageLayoutVersion?: string };
     if (imageLayoutVersion !== LAYOUT_VERSION) throw new Error(`${dir}: unsupported imageLayoutVersion ${String(imageLayoutVersion)}`);
@@ -66,8 +110,9 @@ export class OciLayout {
 
   /**
    * Stores `config` and `manifest` (whose config descriptor must describe exactly the
-   * canonical config bytes, and whose layers must already be in the store) and lists the
-   * manifest in index.json, replacing any manifest previously tagged `refName`.
+   * canonical config bytes, and whose layers must already be in the store, intact) and lists the
+   * manifest in index.json, replacing any manifest previously tagged `refName` and keeping every
+   * other, including those other builds tag meanwhile.
    */
   async addManifest(manifest: ImageManifest, config: ImageConfig, refName?: string): Promise<Descriptor> {
     const configRef = this.blobs.putBytes(canonicalJson(config));
@@ -76,6 +121,7 @@ export class OciLayout {
     }
     for (const layer of manifest.layers) {
       if (!this.blobs.has(layer.digest)) throw new Error(`manifest layer ${layer.digest} is not in the blob store`);
+      await this.blobs.verify(layer.digest);
     }
     const manifestRef = this.blobs.putBytes(canonicalJson(manifest));
     const descriptor: Descriptor = {
@@ -85,9 +131,11 @@ export class OciLayout {
       platform: { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) },
     };
     if (refName !== undefined) descriptor.annotations = { [REF_NAME_ANNOTATION]: refName };
-    const index = this.readIndex();
-    const others = index.manifests.filter((d) => refName === undefined || d.annotations?.[REF_NAME_ANNOTATION] !== refName);
-    writeFileAtomic(join(this.dir, INDEX_FILE), canonicalJson({ ...index, manifests: [...others, descriptor] }));
+    await withDirLock(this.dir, () => {
+      const index = this.readIndex();
+      const others = index.manifests.filter((d) => refName === undefined || d.annotations?.[REF_NAME_ANNOTATION] !== refName);
+      writeFileAtomic(join(this.dir, INDEX_FILE), canonicalJson({ ...index, manifests: [...others, descriptor] }));
+    });
     return descriptor;
   }
 
@@ -123,18 +171,26 @@ function addFile(pack: tar.Pack, name: string, file: string): Promise<void> {
   return addEntry(pack, { ...MEMBER, name, mode: 0o644, type: 'file', size: statSync(file).size }, { file });
 }
 
-/** Tars a whole OCI layout (oci-layout, index.json, every blob; not the store's tmp dir). */
+/** A blob as an archive member, read from the file that was checked against its digest. */
+async function addBlob(pack: tar.Pack, name: string, blobs: BlobStore, digest: string): Promise<void> {
+  const stream = await blobs.open(digest);
+  // A blob's name is only ever renamed onto with the same bytes: its size is the checked file's.
+  const size = statSync(blobs.path(digest)).size;
+  return addEntry(pack, { ...MEMBER, name, mode: 0o644, type: 'file', size }, { stream });
+}
+
+/** Tars a whole OCI layout (oci-layout, index.json, every blob, each checked; not the store's tmp dir). */
 export async function writeOciArchive(layoutDir: string, outFile: string): Promise<void> {
   const layout = await OciLayout.open(layoutDir, { create: false });
   const blobDir = join(layoutDir, 'blobs', 'sha256');
   const hexes = readdirSync(blobDir).sort();
-  await packInto(createWriteStream(outFile), async (pack) => {
+  await replaceFile(outFile, (tmp) => packInto(createWriteStream(tmp, { flags: 'wx' }), async (pack) => {
     await addFile(pack, LAYOUT_FILE, join(layoutDir, LAYOUT_FILE));
     await addBuffer(pack, INDEX_FILE, canonicalJson(layout.readIndex()));
     await addDir(pack, 'blobs/');
     await addDir(pack, 'blobs/sha256/');
-    for (const hex of hexes) await addFile(pack, `blobs/sha256/${hex}`, join(blobDir, hex));
-  });
+    for (const hex of hexes) await addBlob(pack, `blobs/sha256/${hex}`, layout.blobs, `sha256:${hex}`);
+  }));
 }
 
 /**
@@ -148,9 +204,9 @@ export async function writeDockerArchive(layoutDir: string, ref: string, outFile
   const configName = `${digestHex(manifest.config.digest)}.json`;
   const layerNames = manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`);
   const dockerManifest = [{ Config: configName, RepoTags: [repoTag], Layers: layerNames }];
-  await packInto(createWriteStream(outFile), async (pack) => {
+  await replaceFile(outFile, (tmp) => packInto(createWriteStream(tmp, { flags: 'wx' }), async (pack) => {
     await addBuffer(pack, 'manifest.json', canonicalJson(dockerManifest));
-    await addFile(pack, configName, layout.blobs.path(manifest.config.digest));
+    await addBlob(pack, configName, layout.blobs, manifest.config.digest);
     await addDir(pack, 'blobs/');
     await addDir(pack, 'blobs/sha256/');
     const seen = new Set<string>();
@@ -158,7 +214,7 @@ export async function writeDockerArchive(layoutDir: string, ref: string, outFile
       const name = layerNames[i] as string;
       if (seen.has(name)) continue; // an image may repeat a layer; the archive needs it once
       seen.add(name);
-      await addFile(pack, name, layout.blobs.path(layer.digest));
+      await addBlob(pack, name, layout.blobs, layer.digest);
     }
-  });
+  }));
 }

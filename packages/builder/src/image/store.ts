@@ -1,15 +1,20 @@
 // Content-addressed blob store laid out as an OCI image layout's blobs directory:
 // <root>/blobs/sha256/<hex>. Every blob enters through a temp file in <root>/tmp that is
 // hashed, fsynced and renamed into place, so a crash never leaves a partial blob under a
-// digest name, and no blob is ever stored or read without its digest being checked.
+// digest name, and no blob is ever stored or read without its digest being checked. Temp files
+// are named after the process that writes them (process-tag.ts): what a killed process left is
+// removed by the next run, what a live one is writing is not. A blob found corrupt is removed, so
+// that the next build makes it again instead of failing on it forever.
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  constants, createReadStream, createWriteStream, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync,
-  rmSync, unlinkSync, writeSync, type ReadStream,
+  constants, createReadStream, createWriteStream, closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync,
+  readFileSync, renameSync, rmSync, writeSync, type BigIntStats, type ReadStream,
 } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { withPath } from './fs-error.js';
+import { processTag, sweepDead } from './process-tag.js';
 
 const DIGEST_RE = /^sha256:([0-9a-f]{64})$/;
 
@@ -74,10 +79,20 @@ function fsyncFile(file: string): void {
   }
 }
 
+/**
+ * What identifies one version of a file: a write changes its ctime (which no caller can set back),
+ * a replacement its inode. A blob whose identity is unchanged since it was hashed needs no new hash.
+ */
+function identity(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.ctimeNs}`;
+}
+
 export class BlobStore {
   readonly root: string;
   private readonly blobDir: string;
   private readonly tmpDir: string;
+  /** Blobs this process has hashed (or written), by the identity of the file it hashed. */
+  private readonly checked = new Map<string, string>();
 
   constructor(root: string) {
     this.root = root;
@@ -96,35 +111,68 @@ export class BlobStore {
   /** A fresh file name in the store's temp dir, on the same filesystem as the blobs so rename is atomic. */
   tempPath(): string {
     mkdirSync(this.tmpDir, { recursive: true });
-    return join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    return join(this.tmpDir, `${processTag()}-${randomBytes(8).toString('hex')}`);
+  }
+
+  /** Removes the temp files of processes that no longer run (killed mid-write); returns their paths. */
+  sweepTemp(): string[] {
+    return sweepDead(this.tmpDir);
   }
 
   /** Moves a finished temp file into the store under its own digest (checked against `expected`). */
   async putFile(tmpFile: string, expected?: string): Promise<BlobRef> {
     if (expected !== undefined) digestHex(expected);
-    const ref = await hashFile(tmpFile);
-    if (expected !== undefined && ref.digest !== expected) {
-      unlinkSync(tmpFile);
-      throw new Error(`blob digest mismatch: expected ${expected}, content is ${ref.digest}`);
+    try {
+      const ref = await hashFile(tmpFile);
+      if (expected !== undefined && ref.digest !== expected) throw new Error(`blob digest mismatch: expected ${expected}, content is ${ref.digest}`);
+      this.commit(tmpFile, ref.digest);
+      return ref;
+    } catch (err) {
+      rmSync(tmpFile, { force: true });
+      throw withPath(err, tmpFile);
     }
-    this.commit(tmpFile, ref.digest);
+  }
+
+  /** Stores small bytes (a config, a manifest); a stored copy that differs from them is replaced. */
+  putBytes(buf: Buffer): BlobRef {
+    const digest = sha256Digest(buf);
+    const ref = { digest, size: buf.length };
+    if (this.holds(digest, buf)) return ref;
+    const tmp = this.tempPath();
+    try {
+      const fd = openSync(tmp, 'wx', 0o644);
+      try {
+        let off = 0;
+        while (off < buf.length) off += writeSync(fd, buf, off);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      this.commit(tmp, digest);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw withPath(err, tmp);
+    }
     return ref;
   }
 
-  putBytes(buf: Buffer): BlobRef {
-    const digest = sha256Digest(buf);
-    if (this.has(digest)) return { digest, size: buf.length };
-    const tmp = this.tempPath();
-    const fd = openSync(tmp, 'wx', 0o644);
+  /** Whether the blob is stored and matches its digest; a corrupt copy is removed (see check()), to be stored anew. */
+  private async holdsIntact(digest: string): Promise<boolean> {
+    if (!this.has(digest)) return false;
     try {
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      await this.verify(digest);
+      return true;
+    } catch {
+      return false;
     }
-    this.commit(tmp, digest);
-    return { digest, size: buf.length };
+  }
+
+  private holds(digest: string, buf: Buffer): boolean {
+    try {
+      return readFileSync(this.path(digest)).equals(buf);
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -135,7 +183,7 @@ export class BlobStore {
    */
   async importFile(file: string, expected: BlobRef): Promise<void> {
     digestHex(expected.digest);
-    if (this.has(expected.digest)) return;
+    if (await this.holdsIntact(expected.digest)) return;
     const problem = (what: string) => new Error(`blob ${expected.digest} from ${file}: ${what}`);
     const mismatch = (what: string) => problem(`${what}, not what its descriptor says (${expected.size} bytes)`);
     let fd: number;
@@ -169,7 +217,7 @@ export class BlobStore {
       this.commit(tmp, actual);
     } catch (err) {
       rmSync(tmp, { force: true });
-      throw err;
+      throw withPath(err, tmp);
     }
   }
 
@@ -181,7 +229,7 @@ export class BlobStore {
   async open(digest: string): Promise<ReadStream> {
     const fd = openBlobFile(this.path(digest));
     try {
-      this.check(digest, (await hashStream(createReadStream('', { fd, start: 0, autoClose: false }))).digest);
+      this.check(digest, fd, (await hashStream(createReadStream('', { fd, start: 0, autoClose: false }))).digest);
       return createReadStream('', { fd, start: 0 });
     } catch (err) {
       closeSync(fd);
@@ -189,32 +237,60 @@ export class BlobStore {
     }
   }
 
-  /** Re-hashes a stored blob and throws if it no longer matches its name. */
+  /**
+   * Throws if a stored blob no longer matches its name (removing it: see check()). A blob this
+   * process hashed or wrote, unchanged since, is not read again.
+   */
   async verify(digest: string): Promise<void> {
-    this.check(digest, (await hashFile(this.path(digest))).digest);
+    const fd = openBlobFile(this.path(digest));
+    try {
+      const id = identity(fstatSync(fd, { bigint: true }));
+      if (this.checked.get(digest) === id) return;
+      this.check(digest, fd, (await hashStream(createReadStream('', { fd, start: 0, autoClose: false }))).digest);
+      this.checked.set(digest, id);
+    } finally {
+      closeSync(fd);
+    }
   }
 
-  private check(digest: string, actual: string): void {
-    if (actual !== digest) throw new Error(`blob ${digest} is corrupt: ${this.path(digest)} hashes to ${actual}`);
+  /**
+   * Throws unless the blob open as `fd` hashed to its own digest. A corrupt blob is unlinked,
+   * provided its name still leads to the file that was hashed (a concurrent commit may have put a
+   * good copy there meanwhile), so the next build that needs it makes or fetches it anew.
+   */
+  private check(digest: string, fd: number, actual: string): void {
+    if (actual === digest) return;
+    const file = this.path(digest);
+    const hashed = fstatSync(fd, { bigint: true });
+    const current = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+    const removed = current !== undefined && current.dev === hashed.dev && current.ino === hashed.ino;
+    if (removed) rmSync(file, { force: true });
+    this.checked.delete(digest);
+    throw new Error(`blob ${digest} is corrupt: ${file} hashes to ${actual}${removed ? '; removed it from the store' : ''}`);
   }
 
   /** Reads a JSON blob, checking its digest first (JSON blobs are small, so hashing in memory is fine). */
   readJson<T>(digest: string): T {
-    const buf = readFileSync(this.path(digest));
-    this.check(digest, sha256Digest(buf));
-    return JSON.parse(buf.toString('utf8')) as T;
+    const fd = openBlobFile(this.path(digest));
+    try {
+      const buf = readFileSync(fd);
+      this.check(digest, fd, sha256Digest(buf));
+      return JSON.parse(buf.toString('utf8')) as T;
+    } finally {
+      closeSync(fd);
+    }
   }
 
+  /**
+   * Renames a hashed temp file into place. An existing blob of the digest is replaced, not kept:
+   * same digest means same bytes, unless the stored copy was damaged, which this repairs.
+   */
   private commit(tmpFile: string, digest: string): void {
     const dest = this.path(digest);
-    if (existsSync(dest)) {
-      // Same digest means same bytes: keep the existing blob, drop the duplicate.
-      unlinkSync(tmpFile);
-      return;
-    }
     fsyncFile(tmpFile);
     mkdirSync(this.blobDir, { recursive: true });
     renameSync(tmpFile, dest);
     fsyncDir(this.blobDir);
+    this.checked.set(digest, identity(lstatSync(dest, { bigint: true })));
   }
 }

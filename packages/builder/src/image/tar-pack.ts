@@ -1,15 +1,15 @@
 // Shared plumbing for producing tar streams with tar-stream: adding entries with proper
 // completion/error handling, and running a pack into a Node writable.
 import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 
 /** A tar header as tar-stream accepts it; `pax` holds extra PAX key=value text records. */
 export type TarHeader = Omit<Partial<tar.Header>, 'pax'> & { name: string; pax?: Record<string, string> };
 
-/** Adds one entry whose body is `body` (bytes) or the content of the host file `file`. */
-export function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffer } | { file: string }): Promise<void> {
+/** Adds one entry whose body is `body`: bytes, the content of the host file `file`, or what `stream` reads. */
+export function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffer } | { file: string } | { stream: Readable }): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error | null): void => (err ? reject(err) : resolve());
     if ('bytes' in body) {
@@ -18,8 +18,14 @@ export function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffe
     }
     // tar-stream fails the entry itself if the file's length differs from header.size.
     const sink = pack.entry(header, done);
-    const source = createReadStream(body.file);
-    source.on('error', (err) => {
+    // The pack failing (its output's disk full, say) fails the entry too: an error to reject
+    // with, not an unheard 'error' event that ends the process.
+    const source = 'file' in body ? createReadStream(body.file) : body.stream;
+    sink.on('error', (err: Error) => {
+      source.destroy();
+      reject(err);
+    });
+    source.on('error', (err: Error) => {
       sink.destroy(err);
       reject(err);
     });

@@ -87,8 +87,15 @@ function runtimeSeccompProfile(): Promise<LinuxSeccomp> {
 
 let sequence = 0;
 
+/**
+ * tsrunc's state root for RUN containers, under the build's TMPDIR: where the next tsbuild finds
+ * (and deletes) the containers of a build that was killed while they ran (engine/run-record.ts).
+ */
+export const CONTAINER_STATE_DIR = 'tsrunc';
+
 /** Runs the step; resolves to its exit code. The container is deleted whatever happens. */
-export async function runInContainer(req: RunContainerRequest, stateRoot: string): Promise<number> {
+export async function runInContainer(req: RunContainerRequest): Promise<number> {
+  const stateRoot = path.join(os.tmpdir(), CONTAINER_STATE_DIR);
   // --security=insecure is unconfined, as BuildKit runs it: no filter at all.
   const seccomp = req.insecure ? undefined : await runtimeSeccompProfile();
   const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-run-'));

@@ -1,0 +1,101 @@
+// What a running tsbuild has outside its store's files: a scratch directory (its TMPDIR, where
+// RUN snapshots are mounted, bundles made and layers staged) and the RUN containers of its tsrunc
+// state root inside it. Each build records that directory in <store>/run/<process tag>, so a build
+// that is killed (SIGKILL gives it no chance to clean up) is cleaned up after by the next tsbuild
+// on the store: its containers deleted (killed, cgroups removed), its mounts released, its scratch
+// directory removed, each named on stderr.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { processTag, tagIsLive } from '../image/process-tag.js';
+import { unmount } from '../run/mount.js';
+import { CONTAINER_STATE_DIR, TSRUNC } from '../run/container.js';
+
+const SCRATCH_PREFIX = 'tsbuild-';
+
+function recordDir(storeRoot: string): string {
+  return path.join(storeRoot, 'run');
+}
+
+/**
+ * Makes this process' scratch directory under TMPDIR and records it in the store; from here on
+ * TMPDIR is that directory, for this process and what it starts, so everything they put there is
+ * in one place that the record names. Returns a function that removes both, for a build that ends.
+ */
+export function beginRun(storeRoot: string): () => void {
+  const records = recordDir(storeRoot);
+  fs.mkdirSync(records, { recursive: true });
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `${SCRATCH_PREFIX}${processTag()}-`));
+  const record = path.join(records, processTag());
+  fs.writeFileSync(record, scratch);
+  process.env.TMPDIR = scratch;
+  return () => {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    fs.rmSync(record, { force: true });
+  };
+}
+
+/** Mount points at or under `dir`, deepest first (mountinfo escapes spaces and such as \ooo). */
+function mountsUnder(dir: string): string[] {
+  const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((field): field is string => field !== undefined)
+    .map((field) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+  return [...new Set(points.filter((p) => p === dir || p.startsWith(`${dir}/`)))].sort((a, b) => b.length - a.length);
+}
+
+/** Deletes (killing them first) the containers left in a tsrunc state root; returns their ids. */
+async function deleteContainers(stateRoot: string): Promise<string[]> {
+  if (!fs.existsSync(stateRoot)) return [];
+  const run = promisify(execFile);
+  const { stdout } = await run(TSRUNC, ['--root', stateRoot, 'list', '-q'], { encoding: 'utf8' });
+  const ids = stdout.split('\n').filter((id) => id !== '');
+  for (const id of ids) await run(TSRUNC, ['--root', stateRoot, 'delete', '--force', id]);
+  return ids;
+}
+
+/** Removes what the killed build `tag` recorded in `record` left behind, telling `report` each thing. */
+async function sweepRun(tag: string, record: string, report: (line: string) => void): Promise<void> {
+  const scratch = fs.readFileSync(record, 'utf8');
+  const who = `killed build ${tag.split('-')[0]}`;
+  // A record names a scratch directory that a build made; anything else is not this sweep's to remove.
+  if (path.isAbsolute(scratch) && path.basename(scratch).startsWith(`${SCRATCH_PREFIX}${tag}-`) && fs.existsSync(scratch)) {
+    for (const id of await deleteContainers(path.join(scratch, CONTAINER_STATE_DIR))) report(`deleted container ${id} of ${who}`);
+    for (const point of mountsUnder(scratch)) {
+      unmount(point);
+      report(`unmounted ${point} of ${who}`);
+    }
+    const left = mountsUnder(scratch);
+    // Removing a tree with a mount still in it would remove what is mounted (a bind of the context).
+    if (left.length > 0) throw new Error(`cannot clean up after ${who}: ${left.join(', ')} still mounted`);
+    fs.rmSync(scratch, { recursive: true, force: true });
+    report(`removed ${scratch} of ${who}`);
+  }
+  fs.rmSync(record, { force: true });
+}
+
+const CLAIMED = '.swept-by-';
+
+/**
+ * Cleans up after every build on this store whose process no longer runs. A sweep first claims a
+ * record by renaming it to <tag>.swept-by-<its own tag> (atomic: of builds starting at once, one
+ * sweeps each record), and takes over a claim whose sweeper was killed in turn.
+ */
+export async function sweepDeadRuns(storeRoot: string, report: (line: string) => void): Promise<void> {
+  const records = recordDir(storeRoot);
+  const names = fs.existsSync(records) ? fs.readdirSync(records) : [];
+  for (const name of names) {
+    const [tag = '', sweeper] = name.split(CLAIMED);
+    if (tagIsLive(tag) || (sweeper !== undefined && tagIsLive(sweeper))) continue;
+    const claimed = path.join(records, `${tag}${CLAIMED}${processTag()}`);
+    try {
+      fs.renameSync(path.join(records, name), claimed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another sweep has it
+      throw err;
+    }
+    await sweepRun(tag, claimed, report);
+  }
+}

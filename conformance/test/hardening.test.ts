@@ -227,9 +227,22 @@ function consoleSocket(t: Teardown): { socketPath: string; listenFd: number } {
 }
 
 t.test('/dev/console of a terminal container', async (t) => {
-  await t.test('is the pty, bound there as by runc', async (t) => {
+  const variants: [string, (s: Spec) => void][] = [
+    ['', () => {}],
+    // open_tree and move_mount, which bind it, by the mapped root.
+    [' in a user namespace', (s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.mounts = s.mounts!.filter((m) => m.type !== 'cgroup' && m.type !== 'sysfs' && m.type !== 'mqueue');
+    }],
+  ];
+  for (const [variant, edit] of variants) await t.test(`is the pty, bound there as by runc${variant}`, async (t) => {
     const { socketPath, listenFd } = consoleSocket(t);
-    const bundle = bundleWith(t, (s) => { s.process!.terminal = true; }, ['sh', '-c', '[ /dev/console -ef "$(tty)" ] && echo same || echo different']);
+    const bundle = bundleWith(t, (s) => {
+      s.process!.terminal = true;
+      edit(s);
+    }, ['sh', '-c', '[ /dev/console -ef "$(tty)" ] && echo same || echo different']);
     for (const rt of [runtime(t), runtime(t, RUNC)]) {
       const id = uniqueId();
       const created = rt.call(['create', '--bundle', bundle.dir, '--console-socket', socketPath, id]);

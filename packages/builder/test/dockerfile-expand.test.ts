@@ -89,7 +89,7 @@ const failures: [string, string][] = [
   ['${}', 'syntax error: bad substitution'],
   ['${:-x}', 'syntax error: bad substitution'],
   ['${SET:=x}', 'unsupported modifier (=) in substitution'],
-  ['${SET/a/b}', 'unsupported modifier (/) in substitution'],
+  ['${SET:#a}', 'unsupported modifier (:#) in substitution'],
   ["'open", 'unexpected end of statement while looking for matching single-quote'],
   ['"open', 'unexpected end of statement while looking for matching double-quote'],
 ];

@@ -75,16 +75,33 @@ class Collector {
 
 class Expander {
   private pos = 0;
+  /** Whether escape characters stay in the output: with the quotes, or in a pattern of ${...}. */
+  private rawEscapes: boolean;
 
   constructor(
     private readonly src: string,
     private readonly lookup: Lookup,
     private readonly escape: EscapeChar,
     private readonly keepQuotes: boolean,
-  ) {}
+  ) {
+    this.rawEscapes = keepQuotes;
+  }
 
-  /** Processes until `stop` (consumed) or the end of input when `stop` is undefined. */
-  process(stop?: string): { text: string; words: string[] } {
+  /**
+   * Processes until `stop` (consumed) or the end of input when `stop` is undefined. With
+   * `rawEscapes`, escapes are kept for a pattern to read (quotes are still removed).
+   */
+  process(stop?: string, rawEscapes = this.rawEscapes): { text: string; words: string[] } {
+    const outer = this.rawEscapes;
+    this.rawEscapes = rawEscapes;
+    try {
+      return this.processUntil(stop);
+    } finally {
+      this.rawEscapes = outer;
+    }
+  }
+
+  private processUntil(stop: string | undefined): { text: string; words: string[] } {
     const out = new Collector();
     while (this.pos < this.src.length) {
       const ch = this.src[this.pos] ?? '';
@@ -101,7 +118,7 @@ class Expander {
         out.literal(ch);
       }
     }
-    if (stop !== undefined) throw new ExpansionError("syntax error: missing '}'");
+    if (stop !== undefined) throw new ExpansionError(`syntax error: missing '${stop}'${stop === '}' ? '' : ' in ${}'}`);
     return out.finish();
   }
 
@@ -109,7 +126,7 @@ class Expander {
   private escaped(): string {
     const next = this.src[this.pos + 1];
     this.pos += next === undefined ? 1 : 2;
-    if (this.keepQuotes) return this.escape + (next ?? '');
+    if (this.rawEscapes) return this.escape + (next ?? '');
     return next ?? '';
   }
 
@@ -139,7 +156,7 @@ class Expander {
       // Inside double quotes only `"`, `$` and the escape char itself can be escaped.
       if (ch === this.escape && next !== undefined && (next === '"' || next === '$' || next === this.escape)) {
         this.pos++;
-        body += this.keepQuotes ? ch + next : next;
+        body += this.rawEscapes ? ch + next : next;
       } else {
         body += ch;
       }
@@ -182,6 +199,7 @@ class Expander {
         return value ?? '';
       case ':': {
         const modifier = this.src[this.pos++] ?? '';
+        if (modifier === '#' || modifier === '%') throw new ExpansionError(`unsupported modifier (:${modifier}) in substitution`);
         const word = this.process('}').text;
         // The colon forms treat an empty value like an unset one.
         return this.applyModifier(modifier, name, value === '' ? undefined : value, value !== undefined, word);
@@ -190,6 +208,22 @@ class Expander {
       case '+':
       case '?':
         return this.applyModifier(op, name, value, value !== undefined, this.process('}').text);
+      case '#':
+      case '%': {
+        // The pattern keeps its escapes: `\*` is a literal star, not a wildcard.
+        let pattern = this.process('}', true).text;
+        // One `#`/`%` removes the shortest match, two the longest.
+        const longest = pattern.startsWith(op);
+        if (longest) pattern = pattern.slice(1);
+        return op === '#' ? trimPrefix(value ?? '', pattern, longest) : trimSuffix(value ?? '', pattern, longest);
+      }
+      case '/': {
+        const all = this.src[this.pos] === '/';
+        if (all) this.pos++;
+        const pattern = this.process('/', true).text;
+        const replacement = this.process('}', true).text;
+        return replace(value ?? '', pattern, replacement, all);
+      }
       default:
         throw new ExpansionError(`unsupported modifier (${op}) in substitution`);
     }
@@ -209,6 +243,57 @@ class Expander {
         throw new ExpansionError(`unsupported modifier (${modifier}) in substitution`);
     }
   }
+}
+
+/**
+ * A shell pattern of `${VAR#pattern}` and the like as a regex source: `*` any text (the longest
+ * or the shortest), `?` one character, `\\` makes `*`, `?` or `\\` literal; an escape before `}`
+ * or `/` only kept them from ending the substitution. No bracket expressions, as in BuildKit.
+ */
+function patternRegex(pattern: string, greedy: boolean): string {
+  let out = '';
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
+    if (ch === '*') out += greedy ? '.*' : '.*?';
+    else if (ch === '?') out += '.';
+    else if (ch === '\\') {
+      const next = chars[i + 1];
+      if (next === '}' || next === '/') continue;
+      if (next !== '*' && next !== '?' && next !== '\\') throw new ExpansionError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${next ?? ''}'`);
+      out += '\\' + next;
+      i++;
+    } else out += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return out;
+}
+
+/** `${VAR#pattern}` (shortest) and `${VAR##pattern}` (longest): the value without the matching prefix. */
+function trimPrefix(value: string, pattern: string, longest: boolean): string {
+  const match = new RegExp(`^(?:${patternRegex(pattern, longest)})`, 'u').exec(value);
+  return match ? value.slice(match[0].length) : value;
+}
+
+/**
+ * `${VAR%pattern}` and `${VAR%%pattern}`: the value without the matching suffix. A regex finds
+ * the leftmost match, so the value and the pattern are reversed and the prefix trimmed.
+ */
+function trimSuffix(value: string, pattern: string, longest: boolean): string {
+  const reversed: string[] = [];
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    // An escape stays in front of the character it escapes.
+    if (chars[i] === '\\' && i + 1 < chars.length) reversed.unshift(chars[i]!, chars[++i]!);
+    else reversed.unshift(chars[i]!);
+  }
+  const reverse = (text: string) => [...text].reverse().join('');
+  return reverse(trimPrefix(reverse(value), reversed.join(''), longest));
+}
+
+/** `${VAR/pattern/text}` (the first, longest match) and `${VAR//pattern/text}` (every match); the text is taken literally. */
+function replace(value: string, pattern: string, replacement: string, all: boolean): string {
+  const regex = new RegExp(patternRegex(pattern, true), all ? 'gu' : 'u');
+  return value.replace(regex, () => replacement);
 }
 
 /** Expands one word (whitespace is preserved, no splitting). */

@@ -4,7 +4,7 @@
 import { Problem } from './errors.js';
 import type { LineSource } from './lines.js';
 import type { Heredoc } from './types.js';
-import { splitRawWords, unquoteWord } from './words.js';
+import { hasOpenQuote, splitRawWords, unquoteWord } from './words.js';
 
 export interface HeredocMarker {
   name: string;
@@ -20,13 +20,20 @@ export function parseHeredocMarker(word: string, escape: string): HeredocMarker 
   const match = MARKER.exec(word);
   if (!match) return undefined;
   const written = match[2] ?? '';
+  if (hasOpenQuote(written, escape)) return undefined;
   const name = unquoteWord(written, escape);
   if (name === '') return undefined;
   // Any quoting of the delimiter turns expansion of the body off, as in the shell.
   return { name, expand: name === written, chomp: match[1] === '-' };
 }
 
+/**
+ * The heredoc markers among the words of `args`. `<<` must touch its name (`<< EOF` is a shell
+ * redirection of a word, no heredoc), and a line with a quote left open has none, as BuildKit,
+ * whose lexer then yields no words at all, reads it.
+ */
 export function findHeredocMarkers(args: string, escape: string): HeredocMarker[] {
+  if (hasOpenQuote(args, escape)) return [];
   return splitRawWords(args, escape).flatMap((word) => {
     const marker = parseHeredocMarker(word, escape);
     return marker ? [marker] : [];

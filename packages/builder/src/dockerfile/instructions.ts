@@ -8,7 +8,7 @@ import { extractFlagWords, validateFlags } from './flags.js';
 import { parseArg, parseEnv, parseLabel } from './keyvalue.js';
 import { baseOf, type ParseContext, type Request } from './request.js';
 import type { FromInstruction, Instruction } from './types.js';
-import { parseJsonStringArray, splitRawWords, splitWhitespace } from './words.js';
+import { parseJsonStringArray, splitWhitespace } from './words.js';
 
 /** The whole argument text as a single value (USER, WORKDIR, ...). */
 function single(req: Request): string {
@@ -71,9 +71,10 @@ const PARSERS: Record<string, (req: Request) => Instruction | FromInstruction> =
   USER: (req) => ({ ...baseOf('USER', req), user: single(req) }),
   WORKDIR: (req) => ({ ...baseOf('WORKDIR', req), path: single(req) }),
   STOPSIGNAL: (req) => ({ ...baseOf('STOPSIGNAL', req), signal: single(req) }),
-  EXPOSE: (req) => ({ ...baseOf('EXPOSE', req), ports: atLeastOne(req, splitRawWords(req.args, req.ctx.escape)) }),
+  // Words split on whitespace only: quotes are read when each word is expanded, as in BuildKit.
+  EXPOSE: (req) => ({ ...baseOf('EXPOSE', req), ports: atLeastOne(req, splitWhitespace(req.args)) }),
   VOLUME: (req) => {
-    const paths = atLeastOne(req, parseJsonStringArray(req.args) ?? splitRawWords(req.args, req.ctx.escape));
+    const paths = atLeastOne(req, parseJsonStringArray(req.args) ?? splitWhitespace(req.args));
     if (paths.some((p) => p.trim() === '')) throw new Problem('VOLUME specified can not be an empty string');
     return { ...baseOf('VOLUME', req), paths };
   },

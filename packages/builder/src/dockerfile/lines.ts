@@ -33,8 +33,10 @@ export class LineSource {
     private readonly lines: readonly string[],
     escape: EscapeChar,
   ) {
-    // The escape char followed only by spaces/tabs continues the instruction on the next line.
-    this.continuation = new RegExp(`\\${escape}[ \\t]*$`);
+    // The escape char followed only by spaces/tabs continues the instruction on the next line,
+    // unless it is itself escaped: a line ending in `\\` ends the instruction, as in BuildKit,
+    // whose rule is that the char before it is not the escape char too.
+    this.continuation = new RegExp(`(?:^|[^\\${escape}])(\\${escape}[ \\t]*)$`);
   }
 
   /** The next physical line as written, used for heredoc bodies. */
@@ -68,6 +70,6 @@ export class LineSource {
 
   private stripContinuation(line: string): { text: string; continues: boolean } {
     const match = this.continuation.exec(line);
-    return match ? { text: line.slice(0, match.index), continues: true } : { text: line, continues: false };
+    return match ? { text: line.slice(0, line.length - (match[1] ?? '').length), continues: true } : { text: line, continues: false };
   }
 }

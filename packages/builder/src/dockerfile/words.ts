@@ -10,6 +10,15 @@ const isSpace = (ch: string): boolean => /\s/.test(ch);
  * (`a="b c" d` → [`a="b c"`, `d`]). Inside single quotes the escape char is literal.
  */
 export function splitRawWords(text: string, escape: string): string[] {
+  return scanRawWords(text, escape).words;
+}
+
+/** Whether a quote opened in `text` is never closed (the shell, and BuildKit's lexer, refuse it). */
+export function hasOpenQuote(text: string, escape: string): boolean {
+  return scanRawWords(text, escape).openQuote;
+}
+
+function scanRawWords(text: string, escape: string): { words: string[]; openQuote: boolean } {
   const words: string[] = [];
   let word = '';
   let inWord = false;
@@ -34,10 +43,10 @@ export function splitRawWords(text: string, escape: string): string[] {
     word += ch;
   }
   if (inWord) words.push(word);
-  return words;
+  return { words, openQuote: quote !== '' };
 }
 
-/** Splits on runs of whitespace without any quote handling (BuildKit's rule for FROM). */
+/** Splits on runs of whitespace without any quote handling (BuildKit's rule for FROM, COPY, ADD, VOLUME and EXPOSE). */
 export function splitWhitespace(text: string): string[] {
   return text.split(/\s+/).filter((w) => w !== '');
 }

@@ -41,14 +41,19 @@ export interface CopyFlags {
 
 const WILDCARD = /[*?[]/;
 
+/** Every path below `rel` that .dockerignore leaves in; an excluded directory is entered when a "!" may take something in it back. */
 function walk(root: string, rel: string, ignore: IgnoreMatcher, out: string[]): void {
   for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
     const child = rel ? `${rel}/${name}` : name;
-    if (ignore.ignores(child)) continue;
-    out.push(child);
+    const ignored = ignore.ignores(child);
+    if (ignored && !ignore.mayTakeBackBelow(child)) continue;
+    if (!ignored) out.push(child);
     if (fs.lstatSync(path.join(root, child)).isDirectory()) walk(root, child, ignore, out);
   }
 }
+
+/** Whether `rel` is there for the build: left in, or a directory left out that something taken back is in. */
+const visibleIn = (ignore: IgnoreMatcher) => (rel: string) => !ignore.ignores(rel) || ignore.mayTakeBackBelow(rel);
 
 interface Match {
   /** What is read, relative to the root. */
@@ -82,8 +87,8 @@ function matchSources(source: SourceRoot, words: string[]): Match[] {
     } else {
       // Symlinks on the way, and a source that is one, are followed as BuildKit follows them,
       // but inside the source root, never out of it, and never to what .dockerignore leaves out.
-      const found = resolveInRoot(source.dir, clean, (p) => !source.ignore.ignores(p));
-      const ignored = clean !== '' && source.ignore.ignores(clean);
+      const found = resolveInRoot(source.dir, clean, visibleIn(source.ignore));
+      const ignored = clean !== '' && !visibleIn(source.ignore)(clean);
       if (ignored || found === undefined) {
         const why = ignored ? ' (excluded by .dockerignore)'
           : resolveInRoot(source.dir, clean) !== undefined ? ' (a symlink on the way leads to what .dockerignore excludes)' : '';
@@ -120,9 +125,37 @@ export function planCopy(source: SourceRoot, words: string[], dest: string, flag
 
 const relativeTo = (base: string, rel: string) => (base === '' ? rel : rel.slice(base.length + 1));
 
-/** Whether a path below an entry is left out: by .dockerignore (from the root) or --exclude (from the entry's base). */
-function skipper(source: SourceRoot, plan: CopyPlan, entry: CopyEntry): (rel: string) => boolean {
-  return (rel) => source.ignore.ignores(rel) || plan.exclude.ignores(relativeTo(entry.base, rel));
+/**
+ * What becomes of a path below an entry: kept; skipped, left out by .dockerignore (from the root)
+ * or --exclude (from the entry's base); or searched, left out but a directory that a later "!"
+ * pattern may take something back from, as BuildKit walks it.
+ */
+type Verdict = 'keep' | 'skip' | 'search';
+
+function skipper(source: SourceRoot, plan: CopyPlan, entry: CopyEntry): (rel: string) => Verdict {
+  return (rel) => {
+    const fromBase = relativeTo(entry.base, rel);
+    const ignored = source.ignore.ignores(rel);
+    const excluded = plan.exclude.ignores(fromBase);
+    if (!ignored && !excluded) return 'keep';
+    const open = (!ignored || source.ignore.mayTakeBackBelow(rel)) && (!excluded || plan.exclude.mayTakeBackBelow(fromBase));
+    return open ? 'search' : 'skip';
+  };
+}
+
+/** The children of the directory `full` (at `rel`) that are copied: kept ones, and searched directories that hold a kept path. */
+function includedChildren(full: string, rel: string, verdict: (rel: string) => Verdict): string[] {
+  return fs.readdirSync(full).sort().filter((name) => {
+    const child = rel ? `${rel}/${name}` : name;
+    switch (verdict(child)) {
+      case 'keep':
+        return true;
+      case 'skip':
+        return false;
+      case 'search':
+        return fs.lstatSync(path.join(full, name)).isDirectory() && includedChildren(path.join(full, name), child, verdict).length > 0;
+    }
+  });
 }
 
 export interface Ownership {
@@ -133,17 +166,14 @@ export interface Ownership {
 /** The content digest of everything a plan reads: paths, modes, link targets and file bytes, never times. */
 export function planDigest(source: SourceRoot, plan: CopyPlan): string {
   const hash = createHash('sha256');
-  const visit = (rel: string, skips: (rel: string) => boolean): void => {
+  const visit = (rel: string, verdict: (rel: string) => Verdict): void => {
     const full = path.join(source.dir, rel);
     const stat = fs.lstatSync(full);
     hash.update(`${rel}\0${stat.mode}\0`);
     if (stat.isSymbolicLink()) hash.update(fs.readlinkSync(full));
     else if (stat.isFile()) hash.update(fs.readFileSync(full));
     else if (stat.isDirectory()) {
-      for (const name of fs.readdirSync(full).sort()) {
-        const child = rel ? `${rel}/${name}` : name;
-        if (!skips(child)) visit(child, skips);
-      }
+      for (const name of includedChildren(full, rel, verdict)) visit(rel ? `${rel}/${name}` : name, verdict);
     }
     hash.update('\n');
   };
@@ -159,7 +189,7 @@ export function planDigest(source: SourceRoot, plan: CopyPlan): string {
  * a directory's contents go into) keeps its owner and mode; those below it take the source's, as
  * BuildKit's copy does.
  */
-function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership, chmod: number | undefined, skips: (rel: string) => boolean, rel: string, top: boolean): void {
+function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership, chmod: number | undefined, verdict: (rel: string) => Verdict, rel: string, top: boolean): void {
   const stat = fs.lstatSync(from);
   const meta = { ...owner, mode: chmod ?? stat.mode & 0o7777, times: { atime: stat.atime, mtime: stat.mtime } };
   if (stat.isSymbolicLink()) tree.symlink(to, fs.readlinkSync(from), meta);
@@ -168,9 +198,8 @@ function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership,
     const existing = top ? tree.existingDirectory(to) : undefined;
     const at = existing ?? to;
     tree.directory(at, existing === undefined ? meta : undefined, () => {
-      for (const name of fs.readdirSync(from).sort()) {
-        const child = rel ? `${rel}/${name}` : name;
-        if (!skips(child)) copyNode(tree, path.join(from, name), path.posix.join(at, name), owner, chmod, skips, child, false);
+      for (const name of includedChildren(from, rel, verdict)) {
+        copyNode(tree, path.join(from, name), path.posix.join(at, name), owner, chmod, verdict, rel ? `${rel}/${name}` : name, false);
       }
     });
   } else {

@@ -1,51 +1,112 @@
 // .dockerignore: Go filepath.Match patterns with "**" and "!" exceptions, the last matching
-// pattern deciding; a pattern that matches a directory excludes everything below it.
+// pattern deciding; a pattern that matches a directory excludes everything below it, unless a
+// later "!" pattern takes something below it back, as BuildKit reads the file.
 import fs from 'node:fs';
 import path from 'node:path';
 
 interface Rule {
   regex: RegExp;
   exclude: boolean;
+  /** The cleaned pattern, without its "!". */
+  pattern: string;
 }
 
-/** One pattern path segment to a regex: * and ? never cross "/", [...] classes as in Go. */
-function segmentRegex(segment: string): string {
-  if (segment === '**') return '.*';
-  let out = '';
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i]!;
-    if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const end = segment.indexOf(']', i + 1);
-      if (end < 0) throw new Error(`.dockerignore: unterminated [ in "${segment}"`);
-      out += '[' + segment.slice(i + 1, end).replace(/^\^/, '^').replace(/\\/g, '\\\\') + ']';
-      i = end;
-    } else if (c === '\\' && i + 1 < segment.length) {
-      out += segment[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
+const literal = (c: string) => c.replace(REGEX_SPECIAL, '\\$&');
+const classLiteral = (c: string) => c.replace(/[\\\]\[^-]/g, '\\$&');
+
+/**
+ * Checks `pattern` against Go's filepath.Match syntax, which BuildKit enforces before using it:
+ * a class is closed, holds at least one range, and names "-", "]" or "\" only escaped; an escape
+ * is followed by a character.
+ */
+function checkSyntax(pattern: string): void {
+  const chars = [...pattern];
+  /** One class character at `i` (escaped or not); returns the index after it. */
+  const classChar = (i: number): number => {
+    const c = chars[i];
+    if (c === undefined) throw new Error('unterminated [');
+    if (c === '-' || c === ']') throw new Error(`"${c}" must be escaped inside [...]`);
+    if (c !== '\\') return i + 1;
+    if (chars[i + 1] === undefined) throw new Error('a "\\" ends the pattern');
+    return i + 2;
+  };
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (c === '\\') {
+      if (i + 1 >= chars.length) throw new Error('a "\\" ends the pattern');
+      i++;
+    } else if (c === '[') {
+      let j = i + 1;
+      if (chars[j] === '^') j++;
+      let ranges = 0;
+      while (chars[j] !== ']' || ranges === 0) {
+        j = classChar(j);
+        if (chars[j] === '-') j = classChar(j + 1);
+        ranges++;
+      }
+      i = j;
+    }
   }
-  return out;
 }
 
+/**
+ * A pattern as a regex over slash-separated paths: `*` and `?` never cross "/", `[...]` as in
+ * Go, `\` escapes. `**` matches any run of directories, itself inside a segment too (`a**\/b`
+ * is "a", anything, then "b"), and eats the "/" after it; a leading `**` with nothing else
+ * special is a suffix match (`**foo` matches "barfoo").
+ */
 export function compilePattern(pattern: string): RegExp {
   const clean = path.posix.normalize(pattern.replace(/^\/+/, '')).replace(/\/+$/, '');
-  const parts = clean.split('/');
+  checkSyntax(clean);
+  const chars = [...clean];
   let body = '';
-  parts.forEach((segment, i) => {
-    if (segment === '**') body += i === parts.length - 1 ? '.*' : '(?:.*/)?';
-    else body += segmentRegex(segment) + (i < parts.length - 1 ? '/' : '');
-  });
-  return new RegExp(`^${body}$`);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '*' && chars[i + 1] === '*') {
+      i++;
+      if (chars[i + 1] === '/') i++;
+      const suffixOnly = i === 1 && !/[*?[\]\\]/.test(chars.slice(2).join(''));
+      body += i + 1 >= chars.length || suffixOnly ? '.*' : '(?:.*/)?';
+    } else if (c === '*') body += '[^/]*';
+    else if (c === '?') body += '[^/]';
+    else if (c === '\\') body += literal(chars[++i]!);
+    else if (c === '[') {
+      // Already checked: ranges of one character or two joined by "-", then "]".
+      body += '[';
+      i++;
+      if (chars[i] === '^') body += chars[i++];
+      const take = (): string => classLiteral(chars[i] === '\\' ? chars[(i += 2) - 1]! : chars[i++]!);
+      while (chars[i] !== ']') {
+        body += take();
+        if (chars[i] === '-') {
+          i++;
+          body += '-' + take();
+        }
+      }
+      body += ']';
+    } else body += literal(c);
+  }
+  return new RegExp(`^${body}$`, 'u');
 }
 
 export class IgnoreMatcher {
   private readonly rules: Rule[];
 
-  constructor(patterns: string[]) {
-    this.rules = patterns.map((p) => {
+  /**
+   * `where(i)` names pattern i in errors (".dockerignore:3"); a pattern of its own by default.
+   * A lone "!" is refused, as BuildKit refuses it.
+   */
+  constructor(patterns: string[], where: (index: number) => string = (i) => `pattern "${patterns[i]}"`) {
+    this.rules = patterns.map((p, index) => {
       const exclude = !p.startsWith('!');
-      return { regex: compilePattern(exclude ? p : p.slice(1)), exclude };
+      const pattern = exclude ? p : p.slice(1);
+      try {
+        if (pattern === '') throw new Error('illegal exclusion pattern: "!"');
+        return { regex: compilePattern(pattern), exclude, pattern: path.posix.normalize(pattern.replace(/^\/+/, '')).replace(/\/+$/, '') };
+      } catch (err) {
+        throw new Error(`${where(index)}: ${(err as Error).message}`);
+      }
     });
   }
 
@@ -64,19 +125,48 @@ export class IgnoreMatcher {
     }
     return ignored;
   }
+
+  /**
+   * Whether a walk must still enter the directory `rel` when it is left out: a "!" pattern
+   * written below it may take a path inside back. As in BuildKit the test is on the pattern's
+   * text (`!docs/README.md` and `!docs/*.md` open "docs"; `!**\/README.md` opens nothing).
+   */
+  mayTakeBackBelow(rel: string): boolean {
+    return this.rules.some((rule) => !rule.exclude && `${rule.pattern}/`.startsWith(`${rel}/`));
+  }
 }
 
-function readPatterns(file: string): string[] {
-  return fs.readFileSync(file, 'utf8').split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+/**
+ * The patterns of an ignore file, as BuildKit reads them: a line starting with "#" is a comment
+ * (one starting with " #" is a pattern); each line is trimmed, "!" then trimmed again, and a
+ * leading "/" dropped.
+ */
+function readPatterns(file: string): { patterns: string[]; lines: number[] } {
+  const patterns: string[] = [];
+  const lines: number[] = [];
+  fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split('\n').forEach((raw, index) => {
+    if (raw.startsWith('#')) return;
+    let pattern = raw.trim();
+    if (pattern === '') return;
+    const invert = pattern.startsWith('!');
+    if (invert) pattern = pattern.slice(1).trim();
+    if (pattern !== '') pattern = path.posix.normalize(pattern).replace(/^\/(?=.)/, '');
+    patterns.push(invert ? `!${pattern}` : pattern);
+    lines.push(index + 1);
+  });
+  return { patterns, lines };
+}
+
+function matcherOf(file: string, shown: string): IgnoreMatcher {
+  const { patterns, lines } = readPatterns(file);
+  return new IgnoreMatcher(patterns, (i) => `${shown}:${lines[i]}: pattern "${patterns[i]}"`);
 }
 
 /** Dockerfile.dockerignore next to the Dockerfile wins over the context's .dockerignore, as in BuildKit. */
 export function loadIgnore(contextDir: string, dockerfile: string): IgnoreMatcher {
   const specific = `${dockerfile}.dockerignore`;
   const general = path.join(contextDir, '.dockerignore');
-  if (fs.existsSync(specific)) return new IgnoreMatcher(readPatterns(specific));
-  if (fs.existsSync(general)) return new IgnoreMatcher(readPatterns(general));
+  if (fs.existsSync(specific)) return matcherOf(specific, path.basename(specific));
+  if (fs.existsSync(general)) return matcherOf(general, '.dockerignore');
   return new IgnoreMatcher([]);
 }

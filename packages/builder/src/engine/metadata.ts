@@ -25,6 +25,7 @@ function healthcheck(i: HealthcheckInstruction): NonNullable<ImageConfig['config
     ...(o.interval !== undefined ? { Interval: o.interval } : {}),
     ...(o.timeout !== undefined ? { Timeout: o.timeout } : {}),
     ...(o.startPeriod !== undefined ? { StartPeriod: o.startPeriod } : {}),
+    ...(o.startInterval !== undefined ? { StartInterval: o.startInterval } : {}),
     ...(o.retries !== undefined ? { Retries: o.retries } : {}),
   };
 }

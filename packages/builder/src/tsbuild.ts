@@ -10,12 +10,16 @@ import type { Progress } from './engine/progress.js';
 import { PlainProgress } from './engine/progress-plain.js';
 import { TtyProgress } from './engine/progress-tty.js';
 import { parseSize, prune } from './engine/prune.js';
+import { parseImageOutput, pushImage, type ImageOutput } from './engine/push.js';
 import { parseNetworkMode, type NetworkPolicy } from './engine/run-step.js';
 import { parseSshAgents } from './engine/ssh-agent.js';
-import { beginBuild, lockStoreExclusive, openStore, readConfig, storeRoot, type BuildSession } from './engine/store-root.js';
+import { beginBuild, lockStoreExclusive, normalizeReference, openStore, readConfig, storeRoot, type BuildSession } from './engine/store-root.js';
 import { unpackImage } from './engine/unpack.js';
 import { canonicalJson } from './image/layout.js';
 import { sha256Digest } from './image/store.js';
+import { login, loginDomain, logout } from './registry/login.js';
+import { hostPlatform, parsePlatform } from './registry/platform.js';
+import { Puller } from './registry/pull.js';
 import { parseSnapshotChoice, type SnapshotChoice } from './run/snapshot.js';
 
 const VERSION = 'tsbuild version 0.1.0';
@@ -24,7 +28,10 @@ const USAGE = `Usage:
   tsbuild [build] [-f Dockerfile] [-t name:tag]... [--build-arg K=V]... [--target STAGE] [--no-cache]
           [--progress auto|plain|tty] [-o type=oci|oci-archive|docker-archive,dest=PATH[,compression=zstd]]... [--root DIR]
           [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--network default|none|host]
-          [--allow network.host|security.insecure]... [--print ast] CONTEXT
+          [--allow network.host|security.insecure]... [--pull] [--platform OS/ARCH[/VARIANT]]
+          [--push] [-o type=image,name=NAME[,push=true]|type=registry,name=NAME]... [--print ast] CONTEXT
+  tsbuild login [-u USER] [-p PASSWORD | --password-stdin] [REGISTRY]
+  tsbuild logout [REGISTRY]
   tsbuild unpack NAME[:TAG] BUNDLE_DIR
   tsbuild images
   tsbuild prune [--all] [--keep-storage SIZE]
@@ -45,6 +52,9 @@ const buildOptions = {
   allow: { type: 'string', multiple: true },
   ssh: { type: 'string', multiple: true },
   network: { type: 'string' },
+  push: { type: 'boolean' },
+  pull: { type: 'boolean' },
+  platform: { type: 'string' },
 } as const;
 
 function buildArgs(list: string[] = []): Record<string, string> {
@@ -134,7 +144,18 @@ async function build(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(toAst(dockerfile), null, 2) + '\n');
     return 0;
   }
-  const outputs = (values.output ?? []).map(parseOutput);
+  // -o type=image|registry names images (pushed or not); the other types write files.
+  const imageOutputs: ImageOutput[] = [];
+  const outputs = (values.output ?? []).flatMap((text) => {
+    const image = parseImageOutput(text);
+    if (image) imageOutputs.push(image);
+    return image ? [] : [parseOutput(text)];
+  });
+  if (values.push && !values.tag) throw new Error('--push needs a name to push to: add -t NAME');
+  // -t name is name:latest, as docker names it: the name unpack and FROM look for.
+  const tags = [...new Set([...(values.tag ?? []).map(normalizeReference), ...imageOutputs.map((o) => o.name)])];
+  const pushes = [...new Set([...(values.push ? values.tag ?? [] : []), ...imageOutputs.filter((o) => o.push).map((o) => o.name)])];
+  const platform = values.platform !== undefined ? parsePlatform(values.platform) : hostPlatform();
   const allowed = entitlements(values.allow);
   const network = networkPolicy(values.network, allowed);
   const args = buildArgs(values['build-arg']);
@@ -146,9 +167,11 @@ async function build(argv: string[]): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
   let summary: string;
   let session: BuildSession | undefined;
+  let registry: Puller | undefined;
   try {
     const store = await openStore(storeRoot(values.root));
     session = await beginBuild(store);
+    registry = new Puller(store.layout.blobs, store.root, { platform, refresh: values.pull === true });
     const load = progress.step(`[internal] load build definition from ${dockerfileName}`);
     load.done();
     const started = process.hrtime.bigint();
@@ -163,13 +186,20 @@ async function build(argv: string[]): Promise<number> {
       network,
       sshAgents: parseSshAgents(values.ssh),
       snapshotter: snapshotter(),
+      registry,
     });
     const state = await run.run();
     const exporting = progress.step('exporting to image');
     const image = finalizeImage(state, run.created());
-    await exportImage(store, image, values.tag ?? [], outputs);
+    await exportImage(store, image, tags, outputs);
     await store.cache.save();
     exporting.done();
+    const pushed: string[] = [];
+    for (const name of pushes) {
+      const pushing = progress.step(`pushing ${name}`);
+      pushed.push(`pushed ${name}@${await pushImage(store.layout.blobs, image, name, registry)}`);
+      pushing.done();
+    }
     // cache.max_size in the config file keeps the store within bounds after every build.
     const maxSize = readConfig().cache?.max_size;
     if (maxSize !== undefined) await session.pruneIfAlone(async () => { await prune(store, { all: false, keepBytes: parseSize(maxSize) }); });
@@ -177,14 +207,41 @@ async function build(argv: string[]): Promise<number> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     // Which snapshot RUN steps wrote to, as overlayfs may be unavailable and the copy is slower.
     const snapshots = run.snapshots();
-    summary = `built ${digest}${values.tag ? ` as ${values.tag.join(', ')}` : ''} in ${seconds.toFixed(1)}s`
-      + (snapshots.length > 0 ? ` (RUN snapshots: ${snapshots.join(', ')})` : '');
+    summary = `built ${digest}${tags.length > 0 ? ` as ${tags.join(', ')}` : ''} in ${seconds.toFixed(1)}s`
+      + (snapshots.length > 0 ? ` (RUN snapshots: ${snapshots.join(', ')})` : '')
+      + pushed.map((line) => `\n${line}`).join('');
   } finally {
     session?.end();
+    registry?.close();
     // The final frame comes before the summary, or before the error main() prints.
     progress.close();
   }
   process.stderr.write(summary + '\n');
+  return 0;
+}
+
+/** `tsbuild login [-u USER] [-p PASSWORD | --password-stdin] [REGISTRY]`, as docker login. */
+async function loginCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: { username: { type: 'string', short: 'u' }, password: { type: 'string', short: 'p' }, 'password-stdin': { type: 'boolean' } },
+  });
+  if (positionals.length > 1) throw new Error('login takes at most 1 argument: the registry');
+  if (!values.username) throw new Error('login: -u USER is required');
+  if ((values.password === undefined) === (values['password-stdin'] !== true)) throw new Error('login: give the password with exactly one of -p PASSWORD and --password-stdin');
+  const password = values.password ?? fs.readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+  if (password === '') throw new Error('login: the password is empty');
+  const domain = loginDomain(positionals[0]);
+  const where = await login(domain, { username: values.username, password });
+  process.stdout.write(`Login Succeeded (credentials for ${domain} stored in ${where})\n`);
+  return 0;
+}
+
+function logoutCommand(argv: string[]): number {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {} });
+  if (positionals.length > 1) throw new Error('logout takes at most 1 argument: the registry');
+  const domain = loginDomain(positionals[0]);
+  process.stdout.write(logout(domain) ? `Removing login credentials for ${domain}\n` : `Not logged in to ${domain}\n`);
   return 0;
 }
 
@@ -198,6 +255,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return first === undefined ? 1 : 0;
   }
+  if (first === 'login' || first === 'logout') return first === 'login' ? loginCommand(rest) : logoutCommand(rest);
   if (first === 'unpack' || first === 'images' || first === 'prune') {
     const { values, positionals } = parseArgs({ args: rest, options: { root: { type: 'string' }, all: { type: 'boolean' }, 'keep-storage': { type: 'string' } }, allowPositionals: true, strict: true });
     const store = await openStore(storeRoot(values.root));

@@ -9,6 +9,7 @@ import {
   type AddInstruction, type CopyInstruction, type Dockerfile, type Instruction, type RunInstruction, type Stage,
 } from '../dockerfile/index.js';
 import { storeDirectoryAsLayer } from '../image/layer-writer.js';
+import type { Puller } from '../registry/pull.js';
 import type { SnapshotChoice, SnapshotKind } from '../run/snapshot.js';
 import { stageAdd } from './add-archive.js';
 import { stepKey, type CacheEntry } from './cache.js';
@@ -19,6 +20,7 @@ import { parseChecksum } from './remote-source.js';
 import { envMap, envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
+import { proxyEnv } from './proxy-args.js';
 import { bindSource, mountKey, parseRunMount, resolveRunMounts, type RunMountSpec } from './run-mounts.js';
 import { RunExecutor, runCommand, runNetwork, type NetworkPolicy, type RunStep } from './run-step.js';
 import { loadBase } from './stage-base.js';
@@ -51,6 +53,8 @@ export interface BuildRequest {
   network?: NetworkPolicy;
   store: BuilderStore;
   progress: Progress;
+  /** Pulls FROM and COPY --from images that are not in the local store. */
+  registry?: Puller;
 }
 
 interface StageResult {
@@ -157,7 +161,7 @@ export class Build {
       state = structuredClone(parent.state);
       key = parent.key;
     } else {
-      const base = await loadBase(this.req.store, baseName);
+      const base = await loadBase(this.req.store, baseName, this.req.registry);
       state = base.state;
       key = stepKey(['FROM', base.key]);
     }
@@ -310,7 +314,7 @@ export class Build {
   private async stageFilesystem(ref: string): Promise<{ dir: string; key: string }> {
     const stage = this.findStage(ref);
     // Not a stage: an image, from an OCI layout or the local store, as FROM would take it.
-    const result = stage ? await this.stage(stage.index) : await loadBase(this.req.store, ref);
+    const result = stage ? await this.stage(stage.index) : await loadBase(this.req.store, ref, this.req.registry);
     return { dir: await this.runner.filesystem(result.state, result.key), key: result.key };
   }
 
@@ -423,7 +427,9 @@ export class Build {
           sshSocket: (id, owner) => this.ssh.socketFor(id, owner),
         });
         try {
-          layer = await this.runner.run(step, mounts, state, parentKey, (chunk) => {
+          // The proxy args join the environment here, out of the step's cache key.
+          const withProxies = { ...step, env: [...step.env, ...proxyEnv(this.req.buildArgs, step.env)] };
+          layer = await this.runner.run(withProxies, mounts, state, parentKey, (chunk) => {
             pending += chunk.toString('utf8');
             const lines = pending.split('\n');
             pending = lines.pop() ?? '';

@@ -1,6 +1,9 @@
-// The image a stage starts FROM: scratch, an OCI layout on disk (oci-layout://DIR[:TAG]), or an
-// image of the local store. There is no registry access: anything else is a clear error.
+// The image a stage starts FROM: scratch, an OCI layout on disk (oci-layout://DIR[:TAG]), an image
+// of the local store (a tag built or pulled here), or an image of a registry, pulled for the build's
+// platform into the content store.
+import type { ImageConfig, ImageManifest } from '@tsrunc/spec-schemas';
 import { OciLayout } from '../image/layout.js';
+import type { Puller } from '../registry/pull.js';
 import { scratchImage, type ImageState } from './image-state.js';
 import { normalizeReference, type BuilderStore } from './store-root.js';
 
@@ -10,22 +13,32 @@ export interface BaseImage {
   key: string;
 }
 
-async function fromLayout(store: BuilderStore, source: OciLayout, ref: string | undefined, label: string): Promise<BaseImage> {
-  const { manifest, config, manifestDescriptor } = source.resolve(ref);
+/** A base's layers with the diff_ids its config gives them. */
+function baseState(manifest: ImageManifest, config: ImageConfig, label: string): ImageState {
   const layers = manifest.layers.map((descriptor, i) => {
     const diffId = config.rootfs.diff_ids[i];
     if (!diffId) throw new Error(`${label}: the config has fewer diff_ids than the manifest has layers`);
     return { descriptor, diffId };
   });
+  return { config: structuredClone(config), layers };
+}
+
+async function fromLayout(store: BuilderStore, source: OciLayout, ref: string | undefined, label: string): Promise<BaseImage> {
+  const { manifest, config, manifestDescriptor } = source.resolve(ref);
+  const state = baseState(manifest, config, label);
   // Another layout's blobs enter the store only through its verified import: a layer whose bytes
   // do not match its descriptor is refused rather than stored under a digest other images trust.
   if (source !== store.layout) {
-    for (const { descriptor } of layers) await store.layout.blobs.importFile(source.blobs.path(descriptor.digest), descriptor);
+    for (const { descriptor } of state.layers) await store.layout.blobs.importFile(source.blobs.path(descriptor.digest), descriptor);
   }
-  return { state: { config: structuredClone(config), layers }, key: manifestDescriptor.digest };
+  return { state, key: manifestDescriptor.digest };
 }
 
-export async function loadBase(store: BuilderStore, image: string): Promise<BaseImage> {
+/**
+ * Resolves `image` for FROM or COPY --from. A tag of the local store wins over a registry unless
+ * the registry's tags are refreshed (--pull); without a registry (a library caller) nothing is pulled.
+ */
+export async function loadBase(store: BuilderStore, image: string, registry?: Puller): Promise<BaseImage> {
   if (image === 'scratch') return { state: scratchImage(), key: 'scratch' };
   if (image.startsWith('oci-layout://')) {
     const spec = image.slice('oci-layout://'.length);
@@ -36,6 +49,8 @@ export async function loadBase(store: BuilderStore, image: string): Promise<Base
   }
   const ref = normalizeReference(image);
   const known = store.layout.readIndex().manifests.some((d) => d.annotations?.['org.opencontainers.image.ref.name'] === ref);
-  if (!known) throw new Error(`FROM ${image}: no such image in the local store (tsbuild has no registry access here; use oci-layout://DIR or build it first)`);
-  return fromLayout(store, store.layout, ref, image);
+  if (known && registry?.options.refresh !== true) return fromLayout(store, store.layout, ref, image);
+  if (registry === undefined) throw new Error(`FROM ${image}: no such image in the local store`);
+  const pulled = await registry.image(image);
+  return { state: baseState(pulled.manifest, pulled.config, image), key: pulled.digest };
 }

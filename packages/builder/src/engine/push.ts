@@ -1,0 +1,60 @@
+// --push, `-o type=image,name=N,push=true` and `-o type=registry,name=N`: the built image sent to a
+// registry under each name. Blobs the repository already has are not sent again (HEAD first), the
+// others go up a few at once, the config after the layers and the manifest last, so the tag never
+// names an image whose blobs are not all there. The pushed manifest is the one the build printed.
+import { MEDIA_TYPES, type Descriptor } from '@tsrunc/spec-schemas';
+import { canonicalJson } from '../image/layout.js';
+import type { BlobStore } from '../image/store.js';
+import { inParallel } from '../registry/parallel.js';
+import type { Puller } from '../registry/pull.js';
+import { formatReference, parseReference } from '../registry/reference.js';
+import { RemoteRepository } from '../registry/repository.js';
+import type { FinalImage } from './export.js';
+
+export interface ImageOutput {
+  name: string;
+  push: boolean;
+}
+
+const IMAGE_OUTPUT_KEYS = new Set(['type', 'name', 'push']);
+const PARALLEL_UPLOADS = 3;
+
+/** `-o type=image|registry,...` (BuildKit's image exporter); undefined for the file outputs export.ts knows. */
+export function parseImageOutput(text: string): ImageOutput | undefined {
+  const fields = new Map(text.split(',').map((kv) => {
+    const eq = kv.indexOf('=');
+    return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+  }));
+  const type = fields.get('type');
+  if (type !== 'image' && type !== 'registry') return undefined;
+  for (const key of fields.keys()) {
+    if (!IMAGE_OUTPUT_KEYS.has(key)) throw new Error(`-o ${text}: unknown option "${key}" (${[...IMAGE_OUTPUT_KEYS].join(', ')})`);
+  }
+  const name = fields.get('name');
+  if (!name) throw new Error(`-o ${text}: name= is required`);
+  const push = fields.get('push');
+  if (push !== undefined && push !== 'true' && push !== 'false') throw new Error(`-o ${text}: push must be true or false`);
+  return { name, push: type === 'registry' || push === 'true' };
+}
+
+/** HEAD first: it is bodiless, so it also earns the push authorisation the streamed upload then carries. */
+async function sendBlob(repo: RemoteRepository, blobs: BlobStore, descriptor: Descriptor): Promise<void> {
+  if (await repo.hasBlob(descriptor.digest)) return;
+  await repo.uploadBlob(descriptor, blobs);
+}
+
+/** Pushes the image to `name` and returns the manifest digest the registry now has under its tag. */
+export async function pushImage(blobs: BlobStore, image: FinalImage, name: string, registry: Puller): Promise<string> {
+  const ref = parseReference(name);
+  if (ref.tag === undefined) throw new Error(`push ${name}: a push needs a tag, not only a digest`);
+  try {
+    blobs.putBytes(canonicalJson(image.config)); // the store has it once tagged; an untagged build may not
+    const repo = new RemoteRepository(registry.session(ref.domain), ref.repository, true);
+    const layers = [...new Map(image.manifest.layers.map((l) => [l.digest, l])).values()];
+    await inParallel(layers, PARALLEL_UPLOADS, (layer) => sendBlob(repo, blobs, layer));
+    await sendBlob(repo, blobs, image.manifest.config);
+    return await repo.putManifest(ref.tag, canonicalJson(image.manifest), image.manifest.mediaType ?? MEDIA_TYPES.manifest);
+  } catch (err) {
+    throw new Error(`push ${formatReference(ref)}: ${(err as Error).message}`);
+  }
+}

@@ -1,8 +1,8 @@
 // The cgroup v1 manager: one directory per mounted hierarchy (co-mounted controllers such as
 // "cpu,cpuacct" share one), all holding the container's processes.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '@tsrunc/spec-schemas';
+import { makeDirs } from '../sys/make-dirs.js';
 import { CgroupError, fileExists, readCgroupFile, readProcsRecursive, removeCgroupDir, writeCgroupFile } from './files.js';
 import { freezeStateV1, freezeV1, thawV1, type FreezeState } from './freeze.js';
 import type { CgroupMode } from './mode.js';
@@ -54,9 +54,9 @@ export class V1Manager implements CgroupManager {
   create(): void {
     for (const dir of this.dirs()) {
       try {
-        fs.mkdirSync(dir, { recursive: true });
+        makeDirs(dir);
       } catch (err) {
-        throw new CgroupError(`create cgroup ${dir}: ${(err as Error).message}`, (err as NodeJS.ErrnoException).code);
+        throw new CgroupError(`create cgroup: ${(err as Error).message}`, (err as NodeJS.ErrnoException).code);
       }
     }
     const cpuset = this.paths['cpuset'];

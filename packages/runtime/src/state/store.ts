@@ -7,12 +7,11 @@
 // before each thing it makes exists (cgroup, init); whatever a killed create left, the record
 // names it, and `delete` removes it.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Spec } from '@tsrunc/spec-schemas';
 import type { CgroupRecord } from '../cgroups/index.js';
-import { strerror } from '../sys/errno.js';
 import { check, libc } from '../sys/libc.js';
+import { fsError, makeDirs } from '../sys/make-dirs.js';
 import { isValidId, validateId } from './ids.js';
 import { DirLock } from './lock.js';
 import { isRunning, selfId, type ProcessId } from './proc.js';
@@ -58,30 +57,6 @@ const STAGING_MARK = '~';
 const renameat2 = libc.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)');
 const AT_FDCWD = -100;
 const RENAME_NOREPLACE = 1;
-
-/** A failed file system call worded as runc words it, naming the path: "mkdir /x: read-only file system". */
-function fsError(op: string, target: string, err: unknown): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  const errno = code === undefined ? undefined : (os.constants.errno as Record<string, number>)[code];
-  if (errno === undefined) return err as Error;
-  return Object.assign(new Error(`${op} ${target}: ${strerror(errno)}`), { code });
-}
-
-/** mkdir -p that reports the real cause (Node's recursive mkdir says ENOENT for EROFS). */
-function makeDirs(dir: string, mode: number): void {
-  try {
-    fs.mkdirSync(dir, { mode });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code === 'ENOENT' && path.dirname(dir) !== dir) {
-      makeDirs(path.dirname(dir), mode);
-      makeDirs(dir, mode);
-      return;
-    }
-    throw fsError('mkdir', dir, err);
-  }
-}
 
 function writeRecord(dir: string, record: ContainerRecord): void {
   // Written to a temporary name and renamed, so that a reader (or a crash) never leaves half a record.

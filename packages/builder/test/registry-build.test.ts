@@ -2,64 +2,15 @@
 // registry-server.ts): FROM a two-platform manifest list / OCI index put there by skopeo, a RUN
 // step, --push to the same registry read back by skopeo; login/logout through docker's config
 // file; a second build that asks the registry nothing; and the errors of a missing login.
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { busyboxProject, project, TSBUILD, type Project } from './project.js';
-import { PASSWORD, skopeoCopy, skopeoInspect, startRegistry, USER, type Registry } from './registry-server.js';
+import { project, type Project } from './project.js';
+import {
+  clientEnv, PASSWORD, sha256, skopeoCopy, skopeoInspect, startRegistry, tsbuild, twoPlatformLayout, USER, type Registry,
+} from './registry-server.js';
 
 type Teardown = { teardown(fn: () => void | Promise<void>): void };
-
-interface Json { [key: string]: any }
-
-const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-/** Writes a JSON document into an OCI layout's blobs; its descriptor. */
-function putBlob(layout: string, doc: unknown, mediaType: string): Json {
-  const bytes = Buffer.from(JSON.stringify(doc));
-  const digest = sha256(bytes);
-  fs.writeFileSync(path.join(layout, 'blobs', 'sha256', digest.slice(7)), bytes);
-  return { mediaType, digest, size: bytes.length };
-}
-
-const readBlob = (layout: string, digest: string): Json => JSON.parse(fs.readFileSync(path.join(layout, 'blobs', 'sha256', digest.slice(7)), 'utf8'));
-
-/**
- * An OCI layout whose tag "multi" is an index of two images: busybox with MARK=amd64 for
- * linux/amd64, and the same layers with MARK=arm64 as linux/arm64 (the binary stays the host's,
- * which lets a RUN step show which of the two a build took).
- */
-function twoPlatformLayout(t: Teardown): string {
-  const base = busyboxProject(t, ['FROM base', 'ENV MARK=amd64']);
-  const layout = path.join(base.dir, 'layout');
-  const r = base.build(['-o', `type=oci,dest=${layout}`]);
-  if (r.status !== 0) throw new Error(r.stderr);
-  const index = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')) as Json;
-  const amd64 = index.manifests[0];
-  const manifest = readBlob(layout, amd64.digest);
-  const config = readBlob(layout, manifest.config.digest);
-  const armConfig = { ...config, architecture: 'arm64', variant: 'v8', config: { ...config.config, Env: config.config.Env.map((e: string) => e.replace('MARK=amd64', 'MARK=arm64')) } };
-  const arm64 = putBlob(layout, { ...manifest, config: putBlob(layout, armConfig, manifest.config.mediaType) }, amd64.mediaType);
-  const list = putBlob(layout, {
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [{ ...amd64, platform: { architecture: 'amd64', os: 'linux' }, annotations: undefined }, { ...arm64, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } }],
-  }, 'application/vnd.oci.image.index.v1+json');
-  fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...list, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
-  return layout;
-}
-
-/** The environment of a tsbuild that keeps docker's config in `dir` and reads no host configuration. */
-function clientEnv(dir: string): Record<string, string> {
-  fs.mkdirSync(path.join(dir, 'docker'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'tsbuild.toml'), '');
-  return { DOCKER_CONFIG: path.join(dir, 'docker'), TSBUILD_CONFIG: path.join(dir, 'tsbuild.toml') };
-}
-
-function tsbuild(args: string[], env: Record<string, string>, input?: string) {
-  return spawnSync(TSBUILD, args, { encoding: 'utf8', env: { ...process.env, ...env }, ...(input !== undefined ? { input } : {}) });
-}
 
 const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
 

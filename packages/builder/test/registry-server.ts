@@ -2,14 +2,16 @@
 // port, behind TLS (a CA and a server certificate made here with openssl) and, unless asked
 // otherwise, htpasswd basic auth; its access log kept to count requests. The CA is trusted the
 // docker way, through /etc/docker/certs.d/127.0.0.1:PORT/ca.crt. Everything is removed when the
-// test ends: the registry stopped, its storage, certificates and certs.d entry deleted.
+// test ends: the registry stopped, its storage, certificates and certs.d entry deleted. Also: the
+// images the tests put there, and the client side (docker's config dir, tsbuild.toml, the CLI).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './project.js';
+import { busyboxProject, freePort, TSBUILD } from './project.js';
 
 export const USER = 'builder';
 export const PASSWORD = 'sekr3t-pass';
@@ -125,4 +127,53 @@ function certDir(registry: Registry): string {
     fs.copyFileSync(registry.caFile, path.join(dir, 'ca.crt'));
   }
   return dir;
+}
+
+interface Json { [key: string]: any }
+
+export const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** Writes a JSON document into an OCI layout's blobs; its descriptor. */
+function putBlob(layout: string, doc: unknown, mediaType: string): Json {
+  const bytes = Buffer.from(JSON.stringify(doc));
+  const digest = sha256(bytes);
+  fs.writeFileSync(path.join(layout, 'blobs', 'sha256', digest.slice(7)), bytes);
+  return { mediaType, digest, size: bytes.length };
+}
+
+const readBlob = (layout: string, digest: string): Json => JSON.parse(fs.readFileSync(path.join(layout, 'blobs', 'sha256', digest.slice(7)), 'utf8'));
+
+/**
+ * An OCI layout whose tag "multi" is an index of two images: busybox with MARK=amd64 for
+ * linux/amd64, and the same layers with MARK=arm64 as linux/arm64 (the binary stays the host's,
+ * which lets a RUN step show which of the two a build took).
+ */
+export function twoPlatformLayout(t: Teardown): string {
+  const base = busyboxProject(t, ['FROM base', 'ENV MARK=amd64']);
+  const layout = path.join(base.dir, 'layout');
+  const r = base.build(['-o', `type=oci,dest=${layout}`]);
+  if (r.status !== 0) throw new Error(r.stderr);
+  const index = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')) as Json;
+  const amd64 = index.manifests[0];
+  const manifest = readBlob(layout, amd64.digest);
+  const config = readBlob(layout, manifest.config.digest);
+  const armConfig = { ...config, architecture: 'arm64', variant: 'v8', config: { ...config.config, Env: config.config.Env.map((e: string) => e.replace('MARK=amd64', 'MARK=arm64')) } };
+  const arm64 = putBlob(layout, { ...manifest, config: putBlob(layout, armConfig, manifest.config.mediaType) }, amd64.mediaType);
+  const list = putBlob(layout, {
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [{ ...amd64, platform: { architecture: 'amd64', os: 'linux' }, annotations: undefined }, { ...arm64, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } }],
+  }, 'application/vnd.oci.image.index.v1+json');
+  fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...list, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
+  return layout;
+}
+
+/** The environment of a tsbuild that keeps docker's config in `dir` and reads no host configuration. */
+export function clientEnv(dir: string): Record<string, string> {
+  fs.mkdirSync(path.join(dir, 'docker'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'tsbuild.toml'), '');
+  return { DOCKER_CONFIG: path.join(dir, 'docker'), TSBUILD_CONFIG: path.join(dir, 'tsbuild.toml') };
+}
+
+export function tsbuild(args: string[], env: Record<string, string>, input?: string) {
+  return spawnSync(TSBUILD, args, { encoding: 'utf8', env: { ...process.env, ...env }, ...(input !== undefined ? { input } : {}) });
 }

@@ -29,7 +29,12 @@ export function beginRun(storeRoot: string): () => void {
   fs.mkdirSync(records, { recursive: true });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `${SCRATCH_PREFIX}${processTag()}-`));
   const record = path.join(records, processTag());
-  fs.writeFileSync(record, scratch);
+  try {
+    fs.writeFileSync(record, scratch);
+  } catch (err) {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    throw err;
+  }
   process.env.TMPDIR = scratch;
   return () => {
     fs.rmSync(scratch, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { MEDIA_TYPES } from '@tsrunc/spec-schemas';
+import { withPath } from './fs-error.js';
 import type { BlobStore } from './store.js';
 import { addEntry, packInto, type TarHeader } from './tar-pack.js';
 import { devMajor, devMinor, getXattr, listXattrs } from './xattr.js';
@@ -212,7 +213,7 @@ export async function compressLayer(
     gzip.destroy();
     await stored.catch(() => undefined);
     await rm(tmp, { force: true });
-    throw err;
+    throw withPath(err, tmp);
   }
   const { digest, size } = await store.putFile(tmp, `sha256:${hash.digest('hex')}`);
   return { descriptor: { mediaType: MEDIA_TYPES.layerGzip, digest, size }, diffId };

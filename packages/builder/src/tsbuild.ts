@@ -153,7 +153,7 @@ async function build(argv: string[]): Promise<number> {
   });
   if (values.push && !values.tag) throw new Error('--push needs a name to push to: add -t NAME');
   // -t name is name:latest, as docker names it: the name unpack and FROM look for.
-  const tags = [...new Set([...(values.tag ?? []).map(normalizeReference), ...imageOutputs.map((o) => o.name)])];
+  const tags = [...new Set([...(values.tag ?? []).map(normalizeReference), ...imageOutputs.map((o) => normalizeReference(o.name))])];
   const pushes = [...new Set([...(values.push ? values.tag ?? [] : []), ...imageOutputs.filter((o) => o.push).map((o) => o.name)])];
   const platform = values.platform !== undefined ? parsePlatform(values.platform) : hostPlatform();
   const allowed = entitlements(values.allow);

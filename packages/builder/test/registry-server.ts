@@ -59,7 +59,16 @@ async function listening(port: number, child: ChildProcess, log: () => string): 
   throw new Error(`docker-registry did not listen on ${port}: ${log()}`);
 }
 
-export async function startRegistry(t: Teardown, opts: { auth?: boolean; trusted?: boolean } = {}): Promise<Registry> {
+/** The registry's `auth: token:` section: bearer tokens from `realm`, signed by the key of `rootcertbundle`. */
+export interface TokenAuth {
+  realm: string;
+  service: string;
+  issuer: string;
+  rootcertbundle: string;
+}
+
+/** `auth`: htpasswd (true, the default), none (false), or bearer tokens. */
+export async function startRegistry(t: Teardown, opts: { auth?: boolean | TokenAuth; trusted?: boolean } = {}): Promise<Registry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-registry-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   makeCertificates(dir);
@@ -67,7 +76,8 @@ export async function startRegistry(t: Teardown, opts: { auth?: boolean; trusted
   const host = `127.0.0.1:${port}`;
   const storage = path.join(dir, 'storage');
   const auth = opts.auth !== false;
-  if (auth) fs.writeFileSync(path.join(dir, 'htpasswd'), run('htpasswd', ['-Bbn', USER, PASSWORD]));
+  const token = typeof opts.auth === 'object' ? opts.auth : undefined;
+  if (auth && !token) fs.writeFileSync(path.join(dir, 'htpasswd'), run('htpasswd', ['-Bbn', USER, PASSWORD]));
   fs.writeFileSync(path.join(dir, 'config.yml'), [
     'version: 0.1',
     'log:',
@@ -82,7 +92,8 @@ export async function startRegistry(t: Teardown, opts: { auth?: boolean; trusted
     '  tls:',
     `    certificate: ${path.join(dir, 'server.crt')}`,
     `    key: ${path.join(dir, 'server.key')}`,
-    ...(auth ? ['auth:', '  htpasswd:', '    realm: tsbuild-test', `    path: ${path.join(dir, 'htpasswd')}`] : []),
+    ...(token ? ['auth:', '  token:', ...Object.entries(token).map(([k, v]) => `    ${k}: ${v}`)]
+      : auth ? ['auth:', '  htpasswd:', '    realm: tsbuild-test', `    path: ${path.join(dir, 'htpasswd')}`] : []),
     '',
   ].join('\n'));
   const logFile = path.join(dir, 'registry.log');

@@ -94,7 +94,9 @@ export class RegistrySession {
   private async token(params: Record<string, string>, scope: string, creds: Credentials | undefined): Promise<string> {
     const realm = params.realm;
     if (!realm) throw new Error(`${this.domain}: a Bearer challenge without a realm`);
-    const wanted = params.scope ?? scope;
+    // What this repository needs for the whole operation (a push's HEAD is challenged for pull only,
+    // and the upload after it needs push), else what the challenge names.
+    const wanted = scope || params.scope;
     const query = new URLSearchParams({ ...(params.service ? { service: params.service } : {}), ...(wanted ? { scope: wanted } : {}) });
     const res = creds?.identityToken !== undefined
       ? await this.transport.send({

@@ -6,6 +6,7 @@ import { libc, check } from './libc.js';
 const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
 const waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
 const PR_SET_CHILD_SUBREAPER = 36;
+const WNOHANG = 1;
 
 export function becomeSubreaper(): void {
   check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) as number, 'prctl(PR_SET_CHILD_SUBREAPER)');
@@ -25,8 +26,11 @@ export function waitForExit(pid: number): Promise<number> {
       waitpid.async(pid, status, 0, (err: unknown, ret: number) => {
         if (err) return reject(err);
         if (ret === -1) {
-          if (koffi.errno() === 4 /* EINTR */) return attempt();
-          return reject(new Error(`waitpid ${pid}: errno ${koffi.errno()}`));
+          // The worker thread's errno cannot be read from here (it is per thread), and a signal
+          // meant for the engine may land on that thread (EINTR): ask again, on this thread.
+          const now = waitpid(pid, status, WNOHANG) as number;
+          if (now === 0) return attempt();
+          if (now === -1) return reject(new Error(`waitpid ${pid}: errno ${koffi.errno()}`));
         }
         resolve(exitCode(status[0]!));
       });

@@ -82,6 +82,20 @@ t.test('four different builds at once keep every cache entry: each rebuild is fu
   t.equal(fs.readFileSync(path.join(p.unpack('n3:1'), 'nn'), 'utf8'), '3\n3\n', 'each build has its own result');
 });
 
+t.test('prune waits for the builds running on the store: it removes no blob they are about to tag', async (t) => {
+  const p = busyboxProject(t, ['FROM base', 'RUN echo step is running; sleep 2; echo done > /done']);
+  const child = spawn(TSBUILD, ['build', '--root', p.root, '-t', 'busy:1', path.join(p.dir, 'ctx')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: p.tmpdir } });
+  let stderr = '';
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); if (/ step is running$/m.test(stderr)) resolve(); }));
+  // Everything the build has made so far is in no tag yet, and --all drops the cache that names it.
+  const pruned = spawnSync(TSBUILD, ['prune', '--all', '--root', p.root], { encoding: 'utf8' });
+  t.equal(pruned.status, 0, pruned.stderr);
+  t.match(pruned.stderr, 'tsbuild: waiting for the builds running on this store to finish');
+  t.equal(await closed, 0, stderr);
+  t.equal(fs.readFileSync(path.join(p.unpack('busy:1'), 'done'), 'utf8'), 'done\n', 'the build tagged a whole image');
+});
+
 for (const [name, corrupt] of Object.entries(corruptions)) {
   t.test(`a cached layer with ${name} is a cache miss: the step runs again, nothing corrupt is exported`, async (t) => {
     const p = busyboxProject(t, ['FROM base', 'RUN echo built >> /log']);
@@ -246,7 +260,7 @@ t.test('a build killed during RUN: the next tsbuild deletes its container, relea
   t.ok(processRuns(pid), 'the killed build left its container running');
   t.ok(mounted().length > 0, 'and its overlay mounted');
 
-  const next = spawnSync(TSBUILD, ['images', '--root', p.root], { encoding: 'utf8' });
+  const next = spawnSync(TSBUILD, ['prune', '--root', p.root], { encoding: 'utf8' });
   t.equal(next.status, 0, next.stderr);
   const build = record!.split('-')[0];
   t.match(next.stderr, `tsbuild: deleted container ${id} of killed build ${build}`, 'the sweep names the container');

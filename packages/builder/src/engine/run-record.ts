@@ -101,6 +101,12 @@ export async function sweepDeadRuns(storeRoot: string, report: (line: string) =>
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another sweep has it
       throw err;
     }
-    await sweepRun(tag, claimed, report);
+    try {
+      await sweepRun(tag, claimed, report);
+    } catch (err) {
+      // Said, not thrown: a build must not fail for what another left. The claim stays, and is
+      // taken over by the next tsbuild once this one has exited.
+      report(`cannot clean up after killed build ${tag.split('-')[0]} yet: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
 }

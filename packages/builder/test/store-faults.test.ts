@@ -203,6 +203,17 @@ t.test('a full disk under the store: one line naming the file, no partial blob, 
   t.same(fs.readdirSync(p.tmpdir), [], 'and no scratch directory');
 });
 
+t.test('too few file descriptors (EMFILE): one error line, wherever it strikes', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch\nCOPY file /file\n', file: 'content\n' });
+  // Low enough that Node fails while loading tsbuild's modules, at one point or another.
+  for (const limit of [30, 40, 50]) {
+    const r = spawnSync('sh', ['-c', `ulimit -n ${limit}; exec "$0" "$@"`, TSBUILD, 'build', '--root', p.root, path.join(p.dir, 'ctx')], { encoding: 'utf8', env: { ...process.env, TMPDIR: p.tmpdir } });
+    t.equal(r.status, 1, `ulimit -n ${limit}: the build fails`);
+    t.equal(errorLines(r.stderr).length, 1, `ulimit -n ${limit}: in one line, no stack trace:\n${r.stderr}`);
+  }
+  t.same(fs.readdirSync(p.tmpdir), [], 'no scratch directory is left');
+});
+
 /** "<pid>-<start time>" of a process, as the store names the files a process writes. */
 const tagOf = (stat: string) => `${stat.split(' ')[0]}-${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
 

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeBusyboxRootfs } from '@tsrunc/runtime/testing/busybox-rootfs';
+import { makeBusyboxRootfs } from '@tsrunc/runtime/testing';
 import { removeCgroup, unmountUnder } from './cleanup.js';
 import type { Teardown } from './harness.js';
 

@@ -4,12 +4,11 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Spec } from '@tsrunc/spec-schemas';
-import { makeBusyboxRootfs } from '@tsrunc/runtime/testing/busybox-rootfs';
-import { defaultSpec } from '@tsrunc/runtime/container/spec-template';
+import { defaultSpec, TSRUNC_BINARY } from '@tsrunc/runtime';
+import { makeBusyboxRootfs } from '@tsrunc/runtime/testing';
 
-export const TSRUNC = fileURLToPath(new URL('../../../packages/runtime/bin/tsrunc', import.meta.url));
+export const TSRUNC = TSRUNC_BINARY;
 export const RUNC = '/usr/sbin/runc';
 
 export interface Teardown {

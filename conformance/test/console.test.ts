@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { acceptConnection, listenUnixSocket, recvFd } from '@tsrunc/runtime/console/index';
+import { acceptConnection, listenUnixSocket, recvFd } from '@tsrunc/runtime/testing';
 import { baseSpec, makeBundle, runtime, uniqueId, type Teardown } from '../src/harness.js';
 
 /** Everything the container writes to its terminal, until the slave side is closed (EIO). */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { Spec } from '@tsrunc/spec-schemas';
-import { acceptConnection, listenUnixSocket, recvFd } from '@tsrunc/runtime/console/index';
+import { acceptConnection, listenUnixSocket, recvFd } from '@tsrunc/runtime/testing';
 import { baseSpec, makeBundle, RUNC, runtime, uniqueId, type Bundle, type Runtime, type Teardown } from '../src/harness.js';
 
 type Asserts = Pick<typeof t, 'equal' | 'not' | 'notOk' | 'match' | 'same'>;

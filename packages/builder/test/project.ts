@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TSBUILD = fileURLToPath(new URL('../../bin/tsbuild', import.meta.url));
-export const TSRUNC = fileURLToPath(new URL('../../../runtime/bin/tsrunc', import.meta.url));
+export { TSRUNC_BINARY as TSRUNC } from '@tsrunc/runtime';
 
 export interface Project {
   dir: string;

@@ -3,7 +3,7 @@
 // tree, so that no source of a COPY or a bind mount reaches the host's files.
 import fs from 'node:fs';
 import path from 'node:path';
-import { O, openInRoot } from '@tsrunc/runtime/sys/openat2';
+import { O, openInRoot } from '@tsrunc/runtime/platform';
 
 /** The kernel's ELOOP limit, for the walk that reproduces its resolution. */
 const MAX_SYMLINKS = 40;

@@ -4,14 +4,13 @@
 // that is killed (SIGKILL gives it no chance to clean up) is cleaned up after by the next tsbuild
 // on the store: its containers deleted (killed, cgroups removed), its mounts released, its scratch
 // directory removed, each named on stderr.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { processTag, tagIsLive } from '../image/process-tag.js';
 import { unmount } from '../run/mount.js';
-import { CONTAINER_STATE_DIR, TSRUNC } from '../run/container.js';
+import { TsruncClient } from '@tsrunc/runtime';
+import { CONTAINER_STATE_DIR } from '../run/container.js';
 
 const SCRATCH_PREFIX = 'tsbuild-';
 
@@ -54,10 +53,9 @@ function mountsUnder(dir: string): string[] {
 /** Deletes (killing them first) the containers left in a tsrunc state root; returns their ids. */
 async function deleteContainers(stateRoot: string): Promise<string[]> {
   if (!fs.existsSync(stateRoot)) return [];
-  const run = promisify(execFile);
-  const { stdout } = await run(TSRUNC, ['--root', stateRoot, 'list', '-q'], { encoding: 'utf8' });
-  const ids = stdout.split('\n').filter((id) => id !== '');
-  for (const id of ids) await run(TSRUNC, ['--root', stateRoot, 'delete', '--force', id]);
+  const tsrunc = new TsruncClient(stateRoot);
+  const ids = await tsrunc.list();
+  for (const id of ids) await tsrunc.forceDelete(id);
   return ids;
 }
 

@@ -14,8 +14,8 @@
 // and times, and only the directories the step itself makes or copies carry the step's.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SysError } from '@tsrunc/runtime/sys/libc';
-import { mkdirAllInRoot, O, procFdPath } from '@tsrunc/runtime/sys/openat2';
+import type { SysError } from '@tsrunc/runtime/platform';
+import { mkdirAllInRoot, O, procFdPath } from '@tsrunc/runtime/platform';
 import { resolveInRoot } from './in-root.js';
 
 export interface NodeMetadata {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageConfig } from '@tsrunc/spec-schemas';
-import { defaultSpec } from '@tsrunc/runtime/container/spec-template';
+import { defaultSpec } from '@tsrunc/runtime';
 import { extractLayers } from '../image/layer-reader.js';
 import { DEFAULT_PATH } from './image-state.js';
 import { normalizeReference, type BuilderStore } from './store-root.js';

@@ -15,8 +15,8 @@ import { Readable, pipeline as pipelineCb } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import type { SysError } from '@tsrunc/runtime/sys/libc';
-import { O, openInRoot, procFdPath } from '@tsrunc/runtime/sys/openat2';
+import type { SysError } from '@tsrunc/runtime/platform';
+import { O, openInRoot, procFdPath } from '@tsrunc/runtime/platform';
 import type { BlobStore } from './store.js';
 import { mknod, setXattr } from './xattr.js';
 

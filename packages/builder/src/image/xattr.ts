@@ -1,7 +1,7 @@
 // Extended attributes and device nodes, which node:fs cannot reach, through the runtime's
 // libc handle. All calls use the l* variants so a symlink is never followed; koffi has no
 // ssize_t, so intptr_t (same width) stands in for it.
-import { check, libc, lastErrno } from '@tsrunc/runtime/sys/libc';
+import { check, libc, lastErrno } from '@tsrunc/runtime/platform';
 
 const llistxattrC = libc.func('intptr_t llistxattr(const char *path, void *list, size_t size)');
 const lgetxattrC = libc.func('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)');

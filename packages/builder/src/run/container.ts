@@ -2,19 +2,13 @@
 // whose root is the step's snapshot, the process of the step, and the mounts RUN asked for, in
 // BuildKit's sandbox: docker's default capabilities and a seccomp filter (unless insecure), and a
 // network namespace of its own (unless --network=host).
-import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import type { Features, LinuxSeccomp, Mount, Spec } from '@tsrunc/spec-schemas';
-import { defaultSpec } from '@tsrunc/runtime/container/spec-template';
-import { boundingCapabilities } from '@tsrunc/runtime/process/capability-names';
+import type { LinuxSeccomp, Mount, Spec } from '@tsrunc/spec-schemas';
+import { boundingCapabilities, defaultSpec, TsruncClient } from '@tsrunc/runtime';
 import { openStepNetwork, type NetworkMode, type StepNetwork } from './network.js';
 import { runSeccompProfile } from './seccomp-profile.js';
-
-export const TSRUNC = fileURLToPath(new URL('../../../../runtime/bin/tsrunc', import.meta.url));
 
 export interface RunContainerRequest {
   /** The step's root filesystem, already assembled (an overlay mount or a copy). */
@@ -80,8 +74,7 @@ let seccompProfile: Promise<LinuxSeccomp> | undefined;
 
 /** The RUN profile for what this tsrunc supports, asked once per build. */
 function runtimeSeccompProfile(): Promise<LinuxSeccomp> {
-  seccompProfile ??= promisify(execFile)(TSRUNC, ['features'], { encoding: 'utf8' })
-    .then(({ stdout }) => runSeccompProfile((JSON.parse(stdout) as Features).linux?.seccomp));
+  seccompProfile ??= TsruncClient.features().then((features) => runSeccompProfile(features.linux?.seccomp));
   return seccompProfile;
 }
 
@@ -100,17 +93,17 @@ export async function runInContainer(req: RunContainerRequest): Promise<number> 
   const seccomp = req.insecure ? undefined : await runtimeSeccompProfile();
   const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-run-'));
   const id = `tsbuild-${process.pid}-${++sequence}`;
-  const tsrunc = (args: string[]) => spawn(TSRUNC, ['--root', stateRoot, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tsrunc = new TsruncClient(stateRoot);
   let network: StepNetwork | undefined;
   try {
     network = await openStepNetwork(req.network, bundle, (line) => req.onOutput(Buffer.from(`${line}\n`)));
     const sandbox: StepSandbox = { networkFiles: network.mounts, ...(network.namespace ? { netns: network.namespace } : {}), ...(seccomp ? { seccomp } : {}) };
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(buildStepSpec(req, sandbox)));
     return await new Promise<number>((resolve, reject) => {
-      const child = tsrunc(['run', '--bundle', bundle, id]);
+      const child = tsrunc.run(id, bundle);
       child.stdout!.on('data', req.onOutput);
       child.stderr!.on('data', req.onOutput);
-      const abort = () => tsrunc(['kill', id, 'KILL']);
+      const abort = () => void tsrunc.kill(id).catch(() => { /* gone already */ });
       req.signal?.addEventListener('abort', abort, { once: true });
       child.on('error', reject);
       child.on('close', (code, signal) => {
@@ -119,7 +112,7 @@ export async function runInContainer(req: RunContainerRequest): Promise<number> 
       });
     });
   } finally {
-    await new Promise((resolve) => tsrunc(['delete', '--force', id]).on('close', resolve));
+    await tsrunc.forceDelete(id).catch(() => { /* reported by the next build's sweep, if anything is left */ });
     await network?.close();
     fs.rmSync(bundle, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
 // Overlay mounts for the builder's snapshots, through the runtime's mount(2) wrapper.
-import { MNT_DETACH, MS, mount, umount } from '@tsrunc/runtime/sys/mount';
+import { MNT_DETACH, MS, mount, umount } from '@tsrunc/runtime/platform';
 
 export function mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): void {
   const data = `lowerdir=${lowerDirs.join(':')},upperdir=${upperDir},workdir=${workDir}`;

@@ -95,8 +95,8 @@ function setBlkio(paths: Paths, b: LinuxBlockIO): void {
   }
   if (b.leafWeight !== undefined && b.leafWeight !== 0) write(paths, 'blkio', 'blkio.leaf_weight', b.leafWeight);
   for (const d of b.weightDevice ?? []) {
-    if (d.weight !== undefined) write(paths, 'blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.weight}`);
-    if (d.leafWeight !== undefined) write(paths, 'blkio', 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`);
+    if (d.weight !== undefined && d.weight !== 0) write(paths, 'blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.weight}`);
+    if (d.leafWeight !== undefined && d.leafWeight !== 0) write(paths, 'blkio', 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`);
   }
   const throttles: [string, LinuxBlockIO['throttleReadBpsDevice']][] = [
     ['blkio.throttle.read_bps_device', b.throttleReadBpsDevice],
@@ -117,8 +117,12 @@ export function rdmaLine(device: string, limits: LinuxRdma): string | undefined 
   return parts.length === 0 ? undefined : `${device} ${parts.join(' ')}`;
 }
 
-/** The pids.max value: the spec's "no limit" (<= 0) is "max". */
-export function pidsMaxValue(limit: number): string {
+/**
+ * The pids.max value, or undefined to leave the file alone: runc reads 0 (what a client sends
+ * for "not set", and what a missing limit decodes to) as no change and a negative limit as "max".
+ */
+export function pidsMaxValue(limit: number | undefined): string | undefined {
+  if (limit === undefined || limit === 0) return undefined;
   return limit > 0 ? String(limit) : 'max';
 }
 
@@ -129,10 +133,12 @@ export function applyV1Resources(paths: Paths, r: LinuxResources): void {
   if (r.devices !== undefined && r.devices.length > 0) applyV1Devices(controllerDir(paths, 'devices', 'devices.deny'), r.devices);
   if (r.memory !== undefined) setMemory(paths, r.memory);
   if (r.cpu !== undefined) setCpu(paths, r.cpu);
-  if (r.pids !== undefined) write(paths, 'pids', 'pids.max', pidsMaxValue(r.pids.limit));
+  const pidsMax = pidsMaxValue(r.pids?.limit);
+  if (pidsMax !== undefined) write(paths, 'pids', 'pids.max', pidsMax);
   if (r.blockIO !== undefined) setBlkio(paths, r.blockIO);
   for (const h of r.hugepageLimits ?? []) write(paths, 'hugetlb', `hugetlb.${h.pageSize}.limit_in_bytes`, h.limit);
-  if (r.network?.classID !== undefined) write(paths, 'net_cls', 'net_cls.classid', r.network.classID);
+  // Class 0 is the kernel's "no class", and runc's "not set".
+  if (r.network?.classID !== undefined && r.network.classID !== 0) write(paths, 'net_cls', 'net_cls.classid', r.network.classID);
   for (const p of r.network?.priorities ?? []) write(paths, 'net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
   for (const [device, limits] of Object.entries(r.rdma ?? {})) {
     const line = rdmaLine(device, limits);

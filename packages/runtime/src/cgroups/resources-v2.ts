@@ -60,7 +60,8 @@ export function sharesToWeight(shares: number): number {
 function setCpu(dir: string, c: LinuxCPU): void {
   if ((c.realtimePeriod ?? 0) !== 0 || (c.realtimeRuntime ?? 0) !== 0) unsupported('cpu.realtimePeriod/realtimeRuntime');
   if (c.shares !== undefined && c.shares !== 0) write(dir, 'cpu.weight', sharesToWeight(c.shares));
-  if (c.quota !== undefined || c.period !== undefined) {
+  // Both 0 (or missing) is "not set" for runc: an old cpu.max stays as it is.
+  if ((c.quota ?? 0) !== 0 || (c.period ?? 0) !== 0) {
     // cpu.max holds both values; keep the current one of whichever the spec leaves out.
     const [curQuota = 'max', curPeriod = '100000'] = (readOptional(dir, 'cpu.max') ?? '').split(' ');
     const quota = c.quota === undefined ? curQuota : c.quota > 0 ? String(c.quota) : 'max';
@@ -87,8 +88,8 @@ function setIo(dir: string, b: LinuxBlockIO): void {
   }
   if (b.leafWeight !== undefined && b.leafWeight !== 0) unsupported('blockIO.leafWeight');
   for (const d of b.weightDevice ?? []) {
-    if (d.leafWeight !== undefined) unsupported('blockIO.weightDevice[].leafWeight');
-    if (d.weight !== undefined) write(dir, 'io.bfq.weight', `${d.major}:${d.minor} ${d.weight}`);
+    if (d.leafWeight !== undefined && d.leafWeight !== 0) unsupported('blockIO.weightDevice[].leafWeight');
+    if (d.weight !== undefined && d.weight !== 0) write(dir, 'io.bfq.weight', `${d.major}:${d.minor} ${d.weight}`);
   }
   const throttles: [string, LinuxBlockIO['throttleReadBpsDevice']][] = [
     ['rbps', b.throttleReadBpsDevice],
@@ -113,10 +114,11 @@ export function applyV2Resources(dir: string, r: LinuxResources): void {
   if (r.devices !== undefined) applyV2Devices(dir, r.devices);
   if (r.memory !== undefined) setMemory(dir, r.memory);
   if (r.cpu !== undefined) setCpu(dir, r.cpu);
-  if (r.pids !== undefined) write(dir, 'pids.max', pidsMaxValue(r.pids.limit));
+  const pidsMax = pidsMaxValue(r.pids?.limit);
+  if (pidsMax !== undefined) write(dir, 'pids.max', pidsMax);
   if (r.blockIO !== undefined) setIo(dir, r.blockIO);
   for (const h of r.hugepageLimits ?? []) write(dir, `hugetlb.${h.pageSize}.max`, h.limit);
-  if (r.network !== undefined && (r.network.classID !== undefined || (r.network.priorities ?? []).length > 0)) {
+  if (r.network !== undefined && ((r.network.classID ?? 0) !== 0 || (r.network.priorities ?? []).length > 0)) {
     unsupported('network (net_cls/net_prio do not exist in v2)');
   }
   for (const [device, limits] of Object.entries(r.rdma ?? {})) {

@@ -1,7 +1,7 @@
 // A tsrunc subcommand: its flags in node:util parseArgs form (yargs costs ~100 ms of start-up
 // per call, and containerd calls the runtime several times per container), and what it does.
 import type { ParseArgsConfig } from 'node:util';
-import type { RuntimeContext } from '../container/context.js';
+import type { Runtime } from '../index.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -16,7 +16,13 @@ export interface Command {
   /** Exactly this many positional arguments, or [min, max]. */
   args: number | [number, number];
   /** Resolves to the process exit code. */
-  run(ctx: RuntimeContext, values: Values, positionals: string[]): Promise<number> | number;
+  run(env: CommandEnv, values: Values, positionals: string[]): Promise<number> | number;
+}
+
+/** What a command runs against. */
+export interface CommandEnv {
+  /** The runtime over --root, made on first use: --version, spec and usage errors do without it. */
+  runtime(): Promise<Runtime>;
 }
 
 export class UsageError extends Error {}

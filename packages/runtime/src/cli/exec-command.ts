@@ -2,7 +2,7 @@
 // spec with the command line's arguments and overrides, as runc builds it.
 import fs from 'node:fs';
 import type { Process } from '@tsrunc/spec-schemas';
-import type { RuntimeContext } from '../container/context.js';
+import type { Container } from '../index.js';
 import { flag, int, list, str, UsageError, type Command, type Values } from './command.js';
 
 async function processFromFile(file: string): Promise<Process> {
@@ -26,9 +26,9 @@ function parseUser(text: string): { uid: number; gid?: number } {
   return m[2] === undefined ? { uid: Number(m[1]) } : { uid: Number(m[1]), gid: Number(m[2]) };
 }
 
-function processFromFlags(ctx: RuntimeContext, id: string, values: Values, args: string[]): Process {
+function processFromFlags(container: Container, values: Values, args: string[]): Process {
   if (args.length === 0) throw new UsageError('exec: no command given (and no --process)');
-  const base = structuredClone(ctx.store.load(id).config.process!);
+  const base = structuredClone(container.config().process!);
   const p: Process = { ...base, args, terminal: flag(values, 'tty') };
   const cwd = str(values, 'cwd');
   if (cwd) p.cwd = cwd;
@@ -80,12 +80,11 @@ export const execCommand: Command = {
   },
   flagsBeforeArgsOnly: true,
   args: [1, Number.MAX_SAFE_INTEGER],
-  async run(ctx, values, [id, ...args]) {
+  async run(env, values, [id, ...args]) {
     const file = str(values, 'process');
-    const { execInContainer } = await import('../container/exec.js');
-    return execInContainer(ctx, {
-      id: id!,
-      process: file ? await processFromFile(file) : processFromFlags(ctx, id!, values, args),
+    const container = (await env.runtime()).load(id!);
+    return container.exec({
+      process: file ? await processFromFile(file) : processFromFlags(container, values, args),
       consoleSocket: str(values, 'console-socket'),
       detach: flag(values, 'detach'),
       pidFile: str(values, 'pid-file'),

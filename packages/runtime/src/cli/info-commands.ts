@@ -1,7 +1,6 @@
 // spec and features: documents about the runtime rather than about a container.
 import fs from 'node:fs';
 import path from 'node:path';
-import { defaultSpec } from '../container/spec-template.js';
 import { flag, str, type Command } from './command.js';
 
 export const infoCommands: Command[] = [
@@ -11,7 +10,8 @@ export const infoCommands: Command[] = [
     usage: 'spec [command options]',
     options: { bundle: { type: 'string', short: 'b' }, rootless: { type: 'boolean' } },
     args: 0,
-    run(_ctx, values) {
+    async run(_env, values) {
+      const { defaultSpec } = await import('../index.js');
       const file = path.join(str(values, 'bundle') ?? '.', 'config.json');
       if (fs.existsSync(file)) throw new Error('File config.json exists. Remove it first');
       fs.writeFileSync(file, JSON.stringify(defaultSpec(flag(values, 'rootless')), null, '\t'), { mode: 0o666 });
@@ -25,9 +25,8 @@ export const infoCommands: Command[] = [
     options: {},
     args: 0,
     async run() {
-      // Loaded here: it probes the host's cgroups and libseccomp, which no other command needs.
-      const { runtimeFeatures } = await import('../container/features.js');
-      process.stdout.write(JSON.stringify(runtimeFeatures(), null, '    ') + '\n');
+      const { features } = await import('../runtime.js');
+      process.stdout.write(JSON.stringify(await features(), null, '    ') + '\n');
       return 0;
     },
   },

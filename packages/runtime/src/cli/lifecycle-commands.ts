@@ -1,7 +1,9 @@
 // create, start, run, state, kill, delete, list: the lifecycle as runc's command line has it.
-// Each command loads its implementation when it runs: containerd calls tsrunc several times per
-// container, and `state` should not pay for what `create` needs (libc bindings, schemas, cgroups).
+// Each command asks the library for what it needs when it runs (the Runtime loads each operation
+// on first use): containerd calls tsrunc several times per container, and `state` should not pay
+// for what `create` needs (libc bindings, schemas, cgroups).
 import { flag, int, str, type Command, type Options, type Values } from './command.js';
+import { formatTable } from './table.js';
 
 const createOptions: Options = {
   bundle: { type: 'string', short: 'b' },
@@ -12,9 +14,8 @@ const createOptions: Options = {
   'preserve-fds': { type: 'string' },
 };
 
-function createArgs(values: Values, id: string) {
+function createArgs(values: Values) {
   return {
-    id,
     bundle: str(values, 'bundle') ?? process.cwd(),
     pidFile: str(values, 'pid-file'),
     consoleSocket: str(values, 'console-socket'),
@@ -31,9 +32,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'create [command options] <container-id>',
     options: createOptions,
     args: 1,
-    async run(ctx, values, [id]) {
-      const { createContainer } = await import('../container/create.js');
-      await createContainer(ctx, createArgs(values, id!));
+    async run(env, values, [id]) {
+      await (await env.runtime()).create(id!, createArgs(values));
       return 0;
     },
   },
@@ -43,9 +43,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'start <container-id>',
     options: {},
     args: 1,
-    async run(ctx, _values, [id]) {
-      const { startContainer } = await import('../container/start.js');
-      startContainer(ctx, id!);
+    async run(env, _values, [id]) {
+      await (await env.runtime()).load(id!).start();
       return 0;
     },
   },
@@ -55,9 +54,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'run [command options] <container-id>',
     options: { ...createOptions, detach: { type: 'boolean', short: 'd' }, 'keep': { type: 'boolean' } },
     args: 1,
-    async run(ctx, values, [id]) {
-      const { runContainer } = await import('../container/run.js');
-      return runContainer(ctx, { ...createArgs(values, id!), detach: flag(values, 'detach'), keep: flag(values, 'keep') });
+    async run(env, values, [id]) {
+      return (await env.runtime()).run(id!, { ...createArgs(values), detach: flag(values, 'detach'), keep: flag(values, 'keep') });
     },
   },
   {
@@ -66,9 +64,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'state <container-id>',
     options: {},
     args: 1,
-    async run(ctx, _values, [id]) {
-      const { containerState } = await import('../container/list.js');
-      process.stdout.write(JSON.stringify(containerState(ctx, id!), null, '  '));
+    async run(env, _values, [id]) {
+      process.stdout.write(JSON.stringify((await env.runtime()).load(id!).state(), null, '  '));
       return 0;
     },
   },
@@ -78,9 +75,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'kill [command options] <container-id> [signal]',
     options: { all: { type: 'boolean', short: 'a' } },
     args: [1, 2],
-    async run(ctx, values, [id, signal]) {
-      const { killContainer } = await import('../container/kill.js');
-      killContainer(ctx, id!, signal ?? 'SIGTERM', flag(values, 'all'));
+    async run(env, values, [id, signal]) {
+      await (await env.runtime()).load(id!).kill(signal ?? 'SIGTERM', { all: flag(values, 'all') });
       return 0;
     },
   },
@@ -90,9 +86,8 @@ export const lifecycleCommands: Command[] = [
     usage: 'delete [command options] <container-id>',
     options: { force: { type: 'boolean', short: 'f' } },
     args: 1,
-    async run(ctx, values, [id]) {
-      const { deleteContainer } = await import('../container/delete.js');
-      deleteContainer(ctx, id!, flag(values, 'force'));
+    async run(env, values, [id]) {
+      await (await env.runtime()).container(id!).delete({ force: flag(values, 'force') });
       return 0;
     },
   },
@@ -102,11 +97,10 @@ export const lifecycleCommands: Command[] = [
     usage: 'list [command options]',
     options: { format: { type: 'string', short: 'f' }, quiet: { type: 'boolean', short: 'q' } },
     args: 0,
-    async run(ctx, values) {
+    async run(env, values) {
       const format = str(values, 'format') ?? 'table';
       if (format !== 'table' && format !== 'json') throw new Error(`invalid format option: ${format}`);
-      const { formatTable, listContainers } = await import('../container/list.js');
-      const states = listContainers(ctx);
+      const states = (await env.runtime()).list();
       if (flag(values, 'quiet')) process.stdout.write(states.map((s) => s.id + '\n').join(''));
       else if (format === 'json') process.stdout.write(JSON.stringify(states) + '\n');
       else process.stdout.write(formatTable(states));

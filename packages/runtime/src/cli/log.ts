@@ -47,6 +47,3 @@ export class Logger {
     if (!this.toStderr) process.stderr.write(msg + '\n');
   }
 }
-
-/** The logger used before the global flags are known, and by stages without flags. */
-export const stderrLogger = (): Logger => new Logger({ format: 'text', debug: false });

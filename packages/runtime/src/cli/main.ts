@@ -1,7 +1,6 @@
 // tsrunc: an OCI runtime with runc's command line.
 import { parseArgs } from 'node:util';
-import type { RuntimeContext } from '../container/context.js';
-import { splitAtFirstPositional, UsageError, type Command } from './command.js';
+import { splitAtFirstPositional, UsageError, type Command, type CommandEnv } from './command.js';
 import { execCommand } from './exec-command.js';
 import { manageCommands } from './manage-commands.js';
 import { lifecycleCommands } from './lifecycle-commands.js';
@@ -82,15 +81,16 @@ async function main(argv: string[]): Promise<number> {
     }
     parsed.positionals.push(...verbatim);
     checkArgCount(command, parsed.positionals);
-    // Loaded here, not at the top: the store's lock binds libc (koffi, ~15 ms of start-up), which
+    // Loaded on use, not at the top: the state store binds libc (koffi, ~15 ms of start-up), which
     // --version, --help and usage errors do without.
-    const { StateStore } = await import('../state/store.js');
-    const ctx: RuntimeContext = {
-      store: new StateStore(g.root ?? '/run/tsrunc'),
-      log,
-      systemdCgroup: g['systemd-cgroup'] === true,
+    const runtimeLog = log;
+    const env: CommandEnv = {
+      async runtime() {
+        const { Runtime } = await import('../index.js');
+        return new Runtime({ root: g.root ?? '/run/tsrunc', systemdCgroup: g['systemd-cgroup'] === true, log: runtimeLog });
+      },
     };
-    return await command.run(ctx, parsed.values, parsed.positionals);
+    return await command.run(env, parsed.values, parsed.positionals);
   } catch (err) {
     log.error((err as Error).message);
     return 1;

@@ -2,14 +2,8 @@
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { LinuxResources } from '@tsrunc/spec-schemas';
-import { resourcesFromFlags, updateFlagOptions } from '../container/update.js';
 import { flag, str, type Command } from './command.js';
-
-/** The cgroup code, loaded by the commands that use it only (see lifecycle-commands.ts). */
-const cgroupModules = async () => ({
-  ...(await import('../container/cgroup.js')),
-  ...(await import('../container/status.js')),
-});
+import { resourcesFromFlags, updateFlagOptions } from './update-flags.js';
 
 export const manageCommands: Command[] = [
   {
@@ -18,12 +12,8 @@ export const manageCommands: Command[] = [
     usage: 'pause <container-id>',
     options: {},
     args: 1,
-    async run(ctx, _values, [id]) {
-      const { requireCgroup, statusOf } = await cgroupModules();
-      const record = ctx.store.load(id!);
-      const status = statusOf(ctx, record);
-      if (status !== 'running' && status !== 'created') throw new Error(`container not running or created: ${status}`);
-      requireCgroup(record).freeze();
+    async run(env, _values, [id]) {
+      await (await env.runtime()).load(id!).pause();
       return 0;
     },
   },
@@ -33,11 +23,8 @@ export const manageCommands: Command[] = [
     usage: 'resume <container-id>',
     options: {},
     args: 1,
-    async run(ctx, _values, [id]) {
-      const { requireCgroup, statusOf } = await cgroupModules();
-      const record = ctx.store.load(id!);
-      if (statusOf(ctx, record) !== 'paused') throw new Error('container not paused');
-      requireCgroup(record).thaw();
+    async run(env, _values, [id]) {
+      await (await env.runtime()).load(id!).resume();
       return 0;
     },
   },
@@ -48,10 +35,8 @@ export const manageCommands: Command[] = [
     options: { format: { type: 'string', short: 'f' } },
     args: [1, Number.MAX_SAFE_INTEGER],
     flagsBeforeArgsOnly: true,
-    async run(ctx, values, [id, ...psArgs]) {
-      const { requireCgroup } = await cgroupModules();
-      const record = ctx.store.load(id!);
-      const pids = requireCgroup(record).pids();
+    async run(env, values, [id, ...psArgs]) {
+      const pids = await (await env.runtime()).load(id!).pids();
       const format = str(values, 'format') ?? 'table';
       if (format === 'json') {
         process.stdout.write(JSON.stringify(pids) + '\n');
@@ -75,17 +60,13 @@ export const manageCommands: Command[] = [
     usage: 'update [command options] <container-id>',
     options: { resources: { type: 'string', short: 'r' }, ...updateFlagOptions },
     args: 1,
-    async run(ctx, values, [id]) {
-      const { requireCgroup, statusOf } = await cgroupModules();
-      const record = ctx.store.load(id!);
-      if (statusOf(ctx, record) === 'stopped') throw new Error('cannot update a stopped container');
+    async run(env, values, [id]) {
+      const container = (await env.runtime()).load(id!);
       const file = str(values, 'resources');
       const resources: LinuxResources = file
         ? (JSON.parse(fs.readFileSync(file === '-' ? 0 : file, 'utf8')) as LinuxResources)
         : resourcesFromFlags(values);
-      requireCgroup(record).set(resources);
-      record.config.linux = { ...record.config.linux, resources: { ...record.config.linux?.resources, ...resources } };
-      ctx.store.save(record);
+      await container.update(resources);
       return 0;
     },
   },
@@ -95,10 +76,13 @@ export const manageCommands: Command[] = [
     usage: 'events [command options] <container-id>',
     options: { interval: { type: 'string' }, stats: { type: 'boolean' } },
     args: 1,
-    async run(ctx, values, [id]) {
+    async run(env, values, [id]) {
       const interval = str(values, 'interval') ?? '5s';
-      const { streamEvents } = await import('../container/events.js');
-      return streamEvents(ctx, id!, { stats: flag(values, 'stats'), intervalMs: parseDuration(interval) });
+      const container = (await env.runtime()).load(id!);
+      await container.events({ stats: flag(values, 'stats'), intervalMs: parseDuration(interval) }, (event) => {
+        process.stdout.write(JSON.stringify(event) + '\n');
+      });
+      return 0;
     },
   },
 ];

@@ -1,6 +1,6 @@
 // `tsrunc update` flags -> linux.resources, with runc's flag names and units.
 import type { LinuxResources } from '@tsrunc/spec-schemas';
-import { str, type Options, type Values } from '../cli/command.js';
+import { str, type Options, type Values } from './command.js';
 
 export const updateFlagOptions: Options = Object.fromEntries(
   ['blkio-weight', 'cpu-period', 'cpu-quota', 'cpu-share', 'cpu-rt-period', 'cpu-rt-runtime', 'cpuset-cpus',

@@ -1,9 +1,14 @@
-// What every command gets from the global flags.
-import type { Logger } from '../cli/log.js';
+// What every operation gets from whoever drives the runtime (the CLI's global flags, or a
+// library caller's options).
 import type { StateStore } from '../state/store.js';
+
+/** Where the runtime reports what went wrong but did not fail the operation (a hook, a cleanup). */
+export interface RuntimeLog {
+  warn(message: string): void;
+}
 
 export interface RuntimeContext {
   store: StateStore;
-  log: Logger;
+  log: RuntimeLog;
   systemdCgroup: boolean;
 }

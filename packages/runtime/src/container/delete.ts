@@ -3,9 +3,11 @@
 // record naming what it made; delete removes all of it, as it removes a stopped container.
 import { runHooks } from '../hooks/run.js';
 import { stateDocument } from '../state/status.js';
-import { ContainerNotFound, type ContainerRecord } from '../state/store.js';
+import { ContainerNotFoundError } from '../errors.js';
+import type { ContainerRecord } from '../state/store.js';
 import { reopenCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
+import { requireStatus } from '../state/status.js';
 import { statusOf } from './status.js';
 import { killProcesses } from './teardown.js';
 
@@ -14,7 +16,7 @@ export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean)
   // while this one waited for the lock) is already deleted, as runc says; so are the leftovers
   // of a create killed before it could claim the ID.
   const absent = (err: unknown): boolean => {
-    if (!force || !(err instanceof ContainerNotFound)) return false;
+    if (!force || !(err instanceof ContainerNotFoundError)) return false;
     ctx.store.removeLeftovers(id);
     return true;
   };
@@ -34,9 +36,7 @@ export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean)
       throw err;
     }
     const status = statusOf(ctx, record);
-    if ((status === 'running' || status === 'paused') && !force) {
-      throw new Error(`cannot delete container ${id} that is not stopped: ${status}`);
-    }
+    if (!force) requireStatus('delete', status, id);
     // A killed create's init may live on (waiting on its fifo) although the container is "stopped".
     if (status !== 'stopped' || record.creating) {
       killProcesses(reopenCgroup(record), record.pid > 0 ? { pid: record.pid, startTime: record.pidStartTime } : undefined);

@@ -1,26 +1,31 @@
-// `tsrunc events`: runc's JSON event stream, one object a line: {"type":"stats","id":...,"data":...}
-// every interval and {"type":"oom","id":...} when the kernel OOM-kills in the container.
+// A container's events as runc reports them: {"type":"stats","id":...,"data":...} every interval
+// (or once) and {"type":"oom","id":...} when the kernel OOM-kills in the container.
 import { requireCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
+import { requireStatus } from '../state/status.js';
 import { statusOf } from './status.js';
 
+export interface ContainerEvent {
+  type: 'stats' | 'oom';
+  id: string;
+  data?: unknown;
+}
+
 export interface EventOptions {
+  /** One stats event, then done. */
   stats: boolean;
   intervalMs: number;
 }
 
-function emit(event: { type: string; id: string; data?: unknown }): void {
-  process.stdout.write(JSON.stringify(event) + '\n');
-}
-
-export function streamEvents(ctx: RuntimeContext, id: string, options: EventOptions): Promise<number> | number {
+/** Calls `emit` for each event until the container stops (or once, with `stats`). */
+export async function streamEvents(ctx: RuntimeContext, id: string, options: EventOptions, emit: (event: ContainerEvent) => void): Promise<void> {
   const record = ctx.store.load(id);
-  if (statusOf(ctx, record) === 'stopped') throw new Error(`container with id ${id} is not running`);
+  requireStatus('events', statusOf(ctx, record), id);
   const cgroup = requireCgroup(record);
   const statsEvent = () => emit({ type: 'stats', id, data: cgroup.stats() });
   if (options.stats) {
     statsEvent();
-    return 0;
+    return;
   }
   return new Promise((resolve) => {
     const stopOom = cgroup.watchOom(() => emit({ type: 'oom', id }));
@@ -28,7 +33,7 @@ export function streamEvents(ctx: RuntimeContext, id: string, options: EventOpti
       if (statusOf(ctx, record) === 'stopped') {
         clearInterval(timer);
         stopOom();
-        resolve(0);
+        resolve();
         return;
       }
       statsEvent();

@@ -13,6 +13,7 @@ import { waitForeground } from './foreground.js';
 import { reopenCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { writePidFile } from './pid-file.js';
+import { requireStatus } from '../state/status.js';
 import { statusOf } from './status.js';
 
 export interface ExecOptions {
@@ -28,8 +29,7 @@ export interface ExecOptions {
 export async function execInContainer(ctx: RuntimeContext, options: ExecOptions): Promise<number> {
   const record = ctx.store.load(options.id);
   const status = statusOf(ctx, record);
-  if (status === 'stopped') throw new Error('cannot exec in a stopped container');
-  if (status === 'paused' && !options.ignorePaused) throw new Error('cannot exec in a paused container');
+  if (!(status === 'paused' && options.ignorePaused)) requireStatus('exec', status, options.id);
   const terminal = options.process.terminal === true;
   if (terminal && !options.consoleSocket && options.detach) throw new Error('cannot allocate tty if runc will detach without setting console socket');
   if (!terminal && options.consoleSocket) throw new Error('cannot use console socket if runc will not detach or allocate tty');

@@ -2,12 +2,13 @@
 import type { RuntimeContext } from './context.js';
 import { reopenCgroup } from './cgroup.js';
 import { parseSignal } from './signals.js';
+import { requireStatus } from '../state/status.js';
 import { statusOf } from './status.js';
 
 export function killContainer(ctx: RuntimeContext, id: string, signalText: string, all: boolean): void {
   const signal = parseSignal(signalText);
   const record = ctx.store.load(id);
-  if (statusOf(ctx, record) === 'stopped') throw new Error('container not running');
+  requireStatus('kill', statusOf(ctx, record), id);
   if (all) {
     const cgroup = reopenCgroup(record);
     if (!cgroup) throw new Error('kill --all: the container has no cgroup to find its processes in');

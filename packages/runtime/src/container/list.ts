@@ -1,6 +1,7 @@
-// `tsrunc list` and `tsrunc state`, as runc prints them.
+// The state of one container, or of every container under the state root, as runc reports them.
 import fs from 'node:fs';
 import os from 'node:os';
+import { ContainerNotFoundError } from '../errors.js';
 import { stateDocument, type RuncState } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
 import { statusOf } from './status.js';
@@ -21,17 +22,10 @@ export function listContainers(ctx: RuntimeContext): RuncState[] {
   for (const id of ctx.store.ids()) {
     try {
       states.push({ ...containerState(ctx, id), owner: ownerName(ctx.store.dir(id)) });
-    } catch {
+    } catch (err) {
       // Removed by a concurrent delete between readdir and load: not listed, as runc.
+      if (!(err instanceof ContainerNotFoundError)) throw err;
     }
   }
   return states;
-}
-
-/** runc's tabwriter table: each column as wide as its widest cell plus three spaces, twelve at least. */
-export function formatTable(states: RuncState[]): string {
-  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
-    ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
-  const widths = rows[0]!.map((_, col) => Math.max(12, ...rows.map((r) => r[col]!.length + 3)));
-  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('')).join('\n') + '\n';
 }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { runHooks } from '../hooks/run.js';
 import { isRunning } from '../state/proc.js';
-import { stateDocument } from '../state/status.js';
+import { requireStatus, stateDocument } from '../state/status.js';
 import type { ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
 import { statusOf } from './status.js';
@@ -41,9 +41,7 @@ export function startContainer(ctx: RuntimeContext, id: string): void {
   const lock = ctx.store.lock(id);
   try {
     const record = ctx.store.load(id);
-    const status = statusOf(ctx, record);
-    if (status === 'stopped') throw new Error('cannot start a container that has stopped');
-    if (status !== 'created') throw new Error('cannot start an already running container');
+    requireStatus('start', statusOf(ctx, record), id);
     const fifo = ctx.store.fifoPath(id);
     releaseInit(fifo, record);
     fs.unlinkSync(fifo);

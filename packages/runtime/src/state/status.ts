@@ -2,6 +2,7 @@
 // that it stays true whatever happened between two tsrunc calls.
 import fs from 'node:fs';
 import type { State } from '@tsrunc/spec-schemas';
+import { InvalidStatusError } from '../errors.js';
 import { isRunning } from './proc.js';
 import type { ContainerRecord, StateStore } from './store.js';
 
@@ -39,4 +40,41 @@ export function stateDocument(record: ContainerRecord, status: Status): RuncStat
     doc.annotations = record.config.annotations;
   }
   return doc;
+}
+
+/** What can be done to a container, each allowed in some statuses only. */
+export type Operation = 'start' | 'pause' | 'resume' | 'kill' | 'exec' | 'update' | 'events' | 'delete';
+
+interface Transition {
+  /** The statuses the operation may act in. */
+  from: readonly Status[];
+  /** The status it leads to, when it changes one. */
+  to?: Status;
+  /** runc's words for a refusal. */
+  refusal(status: Status, id: string): string;
+}
+
+/** The one table of which operation a status allows, and where it leads (delete --force and exec
+ * --ignore-paused widen it, as runc does: see their callers). */
+export const TRANSITIONS: Record<Operation, Transition> = {
+  start: {
+    from: ['created'],
+    to: 'running',
+    refusal: (status) => (status === 'stopped' ? 'cannot start a container that has stopped' : 'cannot start an already running container'),
+  },
+  pause: { from: ['created', 'running'], to: 'paused', refusal: (status) => `container not running or created: ${status}` },
+  resume: { from: ['paused'], to: 'running', refusal: () => 'container not paused' },
+  kill: { from: ['created', 'running', 'paused'], refusal: () => 'container not running' },
+  exec: {
+    from: ['created', 'running'],
+    refusal: (status) => (status === 'paused' ? 'cannot exec in a paused container' : 'cannot exec in a stopped container'),
+  },
+  update: { from: ['created', 'running', 'paused'], refusal: () => 'cannot update a stopped container' },
+  events: { from: ['created', 'running', 'paused'], refusal: (_status, id) => `container with id ${id} is not running` },
+  delete: { from: ['creating', 'created', 'stopped'], refusal: (status, id) => `cannot delete container ${id} that is not stopped: ${status}` },
+};
+
+export function requireStatus(operation: Operation, status: Status, id: string): void {
+  const transition = TRANSITIONS[operation];
+  if (!transition.from.includes(status)) throw new InvalidStatusError(operation, status, transition.refusal(status, id));
 }

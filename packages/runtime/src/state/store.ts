@@ -15,6 +15,7 @@ import { fsError, makeDirs } from '../sys/make-dirs.js';
 import { isValidId, validateId } from './ids.js';
 import { DirLock } from './lock.js';
 import { isRunning, selfId, type ProcessId } from './proc.js';
+import { ContainerExistsError, ContainerNotFoundError } from '../errors.js';
 
 /** What tsrunc keeps of a container between calls. */
 export interface ContainerRecord {
@@ -40,11 +41,6 @@ export interface ContainerRecord {
 }
 
 /** The one error for an ID with no container, so that callers can tell it from the others. */
-export class ContainerNotFound extends Error {
-  constructor() {
-    super('container does not exist');
-  }
-}
 
 const STATE_FILE = 'state.json';
 export const EXEC_FIFO = 'exec.fifo';
@@ -102,7 +98,7 @@ export class StateStore {
     } catch (err) {
       lock?.release();
       fs.rmSync(staging, { recursive: true, force: true });
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error('container with given ID already exists');
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(record.id, { cause: err });
       throw err;
     }
   }
@@ -131,7 +127,7 @@ export class StateStore {
     try {
       return DirLock.acquire(this.dir(id));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerNotFound();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerNotFoundError(id, { cause: err });
       throw err;
     }
   }
@@ -152,7 +148,7 @@ export class StateStore {
     try {
       return JSON.parse(fs.readFileSync(path.join(this.dir(id), STATE_FILE), 'utf8')) as ContainerRecord;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerNotFound();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerNotFoundError(id, { cause: err });
       throw err;
     }
   }

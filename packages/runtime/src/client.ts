@@ -1,0 +1,45 @@
+// A client for the tsrunc binary, for callers that must run containers in a process of their own
+// (the builder's RUN steps: a step's container must not share the builder's signal handling, its
+// subreaper status or its crash), as go-runc serves BuildKit for runc.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Features } from '@tsrunc/spec-schemas';
+
+/** dist/src/client.js -> packages/runtime/bin/tsrunc, the launcher. */
+export const TSRUNC_BINARY = fileURLToPath(new URL('../../bin/tsrunc', import.meta.url));
+
+const execFileAsync = promisify(execFile);
+
+export interface TsruncRunOptions {
+  /** Where the process' stdout and stderr go: piped to the caller (default) or to fds it gives. */
+  stdio?: ['ignore' | 'pipe', 'pipe' | number, 'pipe' | number];
+}
+
+export class TsruncClient {
+  constructor(readonly root: string, readonly binary: string = TSRUNC_BINARY) {}
+
+  /** `tsrunc run`: the child is the foreground runtime; its exit code is the container process'. */
+  run(id: string, bundle: string, options: TsruncRunOptions = {}): ChildProcess {
+    return spawn(this.binary, ['--root', this.root, 'run', '--bundle', bundle, id], { stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'] });
+  }
+
+  async kill(id: string, signal = 'KILL'): Promise<void> {
+    await execFileAsync(this.binary, ['--root', this.root, 'kill', id, signal]);
+  }
+
+  /** delete --force: whatever the container's status; one that is gone already is fine. */
+  async forceDelete(id: string): Promise<void> {
+    await execFileAsync(this.binary, ['--root', this.root, 'delete', '--force', id]);
+  }
+
+  async list(): Promise<string[]> {
+    const { stdout } = await execFileAsync(this.binary, ['--root', this.root, 'list', '-q'], { encoding: 'utf8' });
+    return stdout.split('\n').filter(Boolean);
+  }
+
+  static async features(binary: string = TSRUNC_BINARY): Promise<Features> {
+    const { stdout } = await execFileAsync(binary, ['features'], { encoding: 'utf8' });
+    return JSON.parse(stdout) as Features;
+  }
+}

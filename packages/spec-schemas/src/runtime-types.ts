@@ -200,7 +200,8 @@ export interface LinuxCPU {
 }
 
 export interface LinuxPids {
-  limit: number;
+  /** > 0 a limit, < 0 no limit, 0 or missing: not set (runc's reading). */
+  limit?: number;
 }
 
 export interface LinuxWeightDevice {

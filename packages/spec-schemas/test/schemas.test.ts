@@ -103,6 +103,23 @@ t.test('a full linux section with resources and seccomp is valid', async (t) => 
   t.equal(configError(config), undefined);
 });
 
+// dockerd sends these for every container whose options leave them out; runc reads them as unset.
+t.test('the zero values clients send for "not set" are valid; a weight outside the kernel range is not', async (t) => {
+  const withResources = (resources: unknown) => {
+    const config = defaultConfig();
+    config['linux'].resources = resources;
+    return configError(config);
+  };
+  t.equal(withResources({ memory: { disableOOMKiller: false }, cpu: { shares: 0 }, blockIO: { weight: 0 } }), undefined);
+  t.equal(withResources({ blockIO: { leafWeight: 0, weightDevice: [{ major: 8, minor: 0, weight: 0, leafWeight: 0 }] } }), undefined);
+  t.equal(withResources({ blockIO: {}, pids: {}, memory: {}, cpu: {} }), undefined);
+  t.equal(withResources({ blockIO: { weight: 5 } }), 'config.json: /linux/resources/blockIO/weight: must be >= 10');
+  t.equal(withResources({ blockIO: { weight: 1001 } }), 'config.json: /linux/resources/blockIO/weight: must be <= 1000');
+  t.equal(withResources({ blockIO: { weightDevice: [{ major: 8, minor: 0, weight: 1 }] } }),
+    'config.json: /linux/resources/blockIO/weightDevice/0/weight: must be >= 10');
+  t.equal(withResources({ pids: { limit: 'max' } }), 'config.json: /linux/resources/pids/limit: must be integer');
+});
+
 t.test('invalid configs name the offending JSON pointer', async (t) => {
   const argsNotArray = defaultConfig();
   argsNotArray['process'].args = 'sh';

@@ -10,6 +10,12 @@ const LOCK_EX = 2;
 const LOCK_NB = 4;
 const LOCK_UN = 8;
 const EWOULDBLOCK = 11;
+const EINTR = 4;
+
+/** flock(fd, op) on koffi's worker thread: whether it succeeded (its errno stays on that thread). */
+function flockOnWorker(fd: number, op: number): Promise<boolean> {
+  return new Promise((resolve, reject) => flock.async(fd, op, (err: unknown, ret: number) => (err ? reject(err as Error) : resolve(ret === 0))));
+}
 
 export type LockMode = 'shared' | 'exclusive';
 
@@ -21,14 +27,13 @@ export class DirLock {
     const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     try {
       const op = mode === 'shared' ? LOCK_SH : LOCK_EX;
-      await new Promise<void>((resolve, reject) => {
-        // errno is read on the worker thread that made the call, inside koffi's callback.
-        flock.async(fd, op, (err: unknown, ret: number) => {
-          if (err) reject(err as Error);
-          else if (ret === -1) reject(new SysError(`lock ${dir}`, lastErrno()));
-          else resolve();
-        });
-      });
+      // A failed wait is asked again here, without waiting, so that its cause is read on this
+      // thread; an EINTR (or a lock taken meanwhile by another) just waits again.
+      while (!await flockOnWorker(fd, op)) {
+        if (flock(fd, op | LOCK_NB) === 0) break;
+        const errno = lastErrno();
+        if (errno !== EWOULDBLOCK && errno !== EINTR) throw new SysError(`lock ${dir}`, errno);
+      }
     } catch (err) {
       fs.closeSync(fd);
       throw err;

@@ -210,22 +210,23 @@ function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership,
 /** Lays the plan out in `tree` (the future layer). */
 export function stageCopy(source: SourceRoot, plan: CopyPlan, tree: StagingTree, owner: Ownership, chmod?: number): void {
   for (const entry of plan.entries) {
-    copyNode(tree, path.join(source.dir, entry.from), stagedDestination(tree, entry), owner, chmod, skipper(source, plan, entry), entry.from, true);
+    const to = stagedDestination(tree, entry.to, entry.nameInDirectory);
+    copyNode(tree, path.join(source.dir, entry.from), to, owner, chmod, skipper(source, plan, entry), entry.from, true);
   }
 }
 
-/** Where an entry goes: a file onto an existing directory goes into it, as BuildKit copies it. */
-function stagedDestination(tree: StagingTree, entry: CopyEntry): string {
-  if (entry.nameInDirectory === undefined) return entry.to;
-  const dir = tree.existingDirectory(entry.to);
-  return dir === undefined ? entry.to : path.posix.join(dir, entry.nameInDirectory);
+/** Where a file goes: onto an existing directory, into it under `name`, as BuildKit copies it. */
+function stagedDestination(tree: StagingTree, to: string, name: string | undefined): string {
+  if (name === undefined) return to;
+  const dir = tree.existingDirectory(to);
+  return dir === undefined ? to : path.posix.join(dir, name);
 }
 
 /** COPY <<EOF /dest: each heredoc becomes a file named after its delimiter, or the destination itself. */
 export function stageHeredocs(heredocs: { name: string; content: string }[], dest: string, tree: StagingTree, owner: Ownership, chmod?: number): void {
   const destIsDir = dest.endsWith('/') || heredocs.length > 1;
   for (const doc of heredocs) {
-    const to = destIsDir ? path.posix.join(dest, doc.name) : stagedDestination(tree, { from: '', to: dest, base: '', nameInDirectory: doc.name });
+    const to = destIsDir ? path.posix.join(dest, doc.name) : stagedDestination(tree, dest, doc.name);
     tree.writeFile(to, doc.content, { ...owner, mode: chmod ?? 0o644 });
   }
 }

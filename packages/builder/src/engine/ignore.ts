@@ -50,6 +50,9 @@ function checkSyntax(pattern: string): void {
   }
 }
 
+/** A pattern relative to the root, without "." or ".." parts or a trailing "/". */
+const cleanPattern = (pattern: string) => path.posix.normalize(pattern.replace(/^\/+/, '')).replace(/\/+$/, '');
+
 /**
  * A pattern as a regex over slash-separated paths: `*` and `?` never cross "/", `[...]` as in
  * Go, `\` escapes. `**` matches any run of directories, itself inside a segment too (`a**\/b`
@@ -57,7 +60,7 @@ function checkSyntax(pattern: string): void {
  * special is a suffix match (`**foo` matches "barfoo").
  */
 export function compilePattern(pattern: string): RegExp {
-  const clean = path.posix.normalize(pattern.replace(/^\/+/, '')).replace(/\/+$/, '');
+  const clean = cleanPattern(pattern);
   checkSyntax(clean);
   const chars = [...clean];
   let body = '';
@@ -103,7 +106,7 @@ export class IgnoreMatcher {
       const pattern = exclude ? p : p.slice(1);
       try {
         if (pattern === '') throw new Error('illegal exclusion pattern: "!"');
-        return { regex: compilePattern(pattern), exclude, pattern: path.posix.normalize(pattern.replace(/^\/+/, '')).replace(/\/+$/, '') };
+        return { regex: compilePattern(pattern), exclude, pattern: cleanPattern(pattern) };
       } catch (err) {
         throw new Error(`${where(index)}: ${(err as Error).message}`);
       }

@@ -2,6 +2,8 @@
 # Runs every compiled tap suite of the monorepo and ends with a plain "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The import rules (scripts/check-layering.mjs) first: a deep import across packages fails the run.
+node scripts/check-layering.mjs || exit 1
 mapfile -t suites < <(find packages/*/dist/test conformance/dist/test -name '*.test.js' 2>/dev/null | sort)
 if [ ${#suites[@]} -eq 0 ]; then echo "no compiled test suites: run 'npm run build' first" >&2; exit 1; fi
 # tap ships prebuilt with its TypeScript plugin, which cannot load TypeScript 7; rebuild its plugin

@@ -15,7 +15,7 @@ export {
   type RuntimeLog,
   type RuntimeOptions,
 } from './runtime.js';
-export { RuntimeError, ContainerNotFoundError, ContainerExistsError, InvalidStatusError } from './errors.js';
+export { RuntimeError, ContainerNotFoundError, ContainerExistsError, InvalidStatusError } from './state/errors.js';
 export { TRANSITIONS, type Operation, type Status } from './state/status.js';
 export { defaultSpec } from './container/spec-template.js';
 export { CAPABILITIES, boundingCapabilities } from './process/capability-names.js';

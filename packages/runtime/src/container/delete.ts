@@ -3,7 +3,7 @@
 // record naming what it made; delete removes all of it, as it removes a stopped container.
 import { runHooks } from '../hooks/run.js';
 import { stateDocument } from '../state/status.js';
-import { ContainerNotFoundError } from '../errors.js';
+import { ContainerNotFoundError } from '../state/errors.js';
 import type { ContainerRecord } from '../state/store.js';
 import { reopenCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';

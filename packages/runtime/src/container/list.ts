@@ -1,7 +1,7 @@
 // The state of one container, or of every container under the state root, as runc reports them.
 import fs from 'node:fs';
 import os from 'node:os';
-import { ContainerNotFoundError } from '../errors.js';
+import { ContainerNotFoundError } from '../state/errors.js';
 import { stateDocument, type RuncState } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
 import { statusOf } from './status.js';

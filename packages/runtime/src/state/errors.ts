@@ -1,7 +1,5 @@
 // The runtime's errors, by kind, so that callers (the CLI, the builder, a shim) tell them apart by
 // class, never by message text. Each keeps what it wraps as `cause`.
-import type { Status } from './state/status.js';
-
 export class RuntimeError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -24,7 +22,7 @@ export class ContainerExistsError extends RuntimeError {
 
 /** An operation that the container's status does not allow (see TRANSITIONS in state/status.ts). */
 export class InvalidStatusError extends RuntimeError {
-  constructor(readonly operation: string, readonly status: Status, message: string) {
+  constructor(readonly operation: string, readonly status: string, message: string) {
     super(message);
   }
 }

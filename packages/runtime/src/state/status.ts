@@ -2,7 +2,7 @@
 // that it stays true whatever happened between two tsrunc calls.
 import fs from 'node:fs';
 import type { State } from '@tsrunc/spec-schemas';
-import { InvalidStatusError } from '../errors.js';
+import { InvalidStatusError } from './errors.js';
 import { isRunning } from './proc.js';
 import type { ContainerRecord, StateStore } from './store.js';
 

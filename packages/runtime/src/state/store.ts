@@ -15,7 +15,7 @@ import { fsError, makeDirs } from '../sys/make-dirs.js';
 import { isValidId, validateId } from './ids.js';
 import { DirLock } from './lock.js';
 import { isRunning, selfId, type ProcessId } from './proc.js';
-import { ContainerExistsError, ContainerNotFoundError } from '../errors.js';
+import { ContainerExistsError, ContainerNotFoundError } from './errors.js';
 
 /** What tsrunc keeps of a container between calls. */
 export interface ContainerRecord {

@@ -2,7 +2,7 @@
 // dies, so a killed build never leaves the store locked. Waiting happens on koffi's worker thread,
 // not the event loop, so a build waiting on another keeps its running steps' output flowing.
 import fs from 'node:fs';
-import { lastErrno, libc, SysError } from '@tsrunc/runtime/sys/libc';
+import { lastErrno, libc, SysError } from '@tsrunc/runtime/platform';
 
 const flock = libc.func('int flock(int fd, int operation)');
 const LOCK_SH = 1;

@@ -42,14 +42,21 @@ export function innerCgroupPath(id: string, cgroupsPath: string | undefined, sys
   return inner;
 }
 
+/**
+ * Where a cgroup path of /proc/self/cgroup is found under a mount of its hierarchy. Those paths
+ * are relative to the hierarchy root, which is not the mount's root when only a sub-tree is
+ * mounted (as inside a container).
+ */
+export function mountedCgroupDir(mount: V1Mount, cgroupPath: string): string {
+  const under = mount.root !== '/' && (cgroupPath === mount.root || cgroupPath.startsWith(`${mount.root}/`));
+  const underMount = under ? cgroupPath.slice(mount.root.length) : cgroupPath;
+  return path.join(mount.mountpoint, underMount);
+}
+
 /** The directory of `inner` in one v1 hierarchy; `own` is the caller's path in it. */
 export function v1Dir(mount: V1Mount, inner: string, own: string | undefined): string {
   if (inner.startsWith('/')) return path.join(mount.mountpoint, inner);
-  // /proc/self/cgroup paths are relative to the hierarchy root, which is not the mount's
-  // root when only a sub-tree is mounted (as inside a container).
-  const ownPath = own ?? '/';
-  const underMount = mount.root !== '/' && ownPath.startsWith(mount.root) ? ownPath.slice(mount.root.length) : ownPath;
-  return path.join(mount.mountpoint, underMount, inner);
+  return path.join(mountedCgroupDir(mount, own ?? '/'), inner);
 }
 
 /** The directory of `inner` in the unified hierarchy mounted at `root`. */

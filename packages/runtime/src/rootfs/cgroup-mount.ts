@@ -1,33 +1,77 @@
-// A "cgroup" mount of config.json. On a cgroup v2 host it is one cgroup2 filesystem. On v1 it
-// is a tmpfs holding one cgroup filesystem per hierarchy of the host, as /sys/fs/cgroup looks on
-// the host; with a cgroup namespace of its own the container sees only its subtree.
+// A "cgroup" mount of config.json: the container sees its own cgroups, as runc shows them, never
+// the host's tree (other containers' cgroups, release_agent). On a cgroup v2 host, or for a
+// "cgroup2" mount, it is the unified hierarchy; on v1 it is a tmpfs holding one directory per v1
+// hierarchy of the host, named as on the host (runc leaves a hybrid host's cgroup2 out, and so do we).
+// In a cgroup namespace of its own each is a new cgroup filesystem, whose root the kernel shows
+// as the namespace's, the container's cgroup. Without one a new filesystem would show the
+// hierarchy's root, so the container's own cgroup directory is bound there instead.
 import fs from 'node:fs';
+import { mountedCgroupDir } from '../cgroups/paths.js';
+import { ownCgroups, parseMountinfo } from '../cgroups/mode.js';
 import { MS, mount, remountBind } from '../sys/mount.js';
 import { mkdirAllInRoot, procFdPath } from '../sys/openat2.js';
 import type { MountPlan } from './plan.js';
 
+const HOST_CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** Superblock options that do not name a hierarchy's controllers. */
+const NOT_CONTROLLERS = new Set(['rw', 'ro', 'clone_children', 'xattr', 'noprefix', 'cpuset_v2_mode', 'favordynmods']);
+
 interface Hierarchy {
-  /** Directory name under /sys/fs/cgroup: "cpu,cpuacct", "memory", "unified"... */
+  /** Directory under /sys/fs/cgroup: "cpu,cpuacct", "memory", "systemd"; "" for the v2 root. */
   name: string;
   fstype: 'cgroup' | 'cgroup2';
-  /** Superblock options naming the controllers ("cpu,cpuacct", "name=systemd"). */
-  options: string;
+  /** The controllers, as mount data and as /proc/self/cgroup names them ("cpu,cpuacct", "name=systemd"). */
+  controllers: string;
+  /** The host's mount of the hierarchy: where it is and which cgroup is its root. */
+  mountpoint: string;
+  root: string;
 }
 
 function hostHierarchies(): Hierarchy[] {
   const result: Hierarchy[] = [];
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [before, after] = line.split(' - ');
-    if (!before || !after) continue;
-    const mountPoint = before.split(' ')[4] ?? '';
-    const [fstype, , superOptions = ''] = after.split(' ');
-    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
-    if (!mountPoint.startsWith('/sys/fs/cgroup')) continue;
-    const name = mountPoint === '/sys/fs/cgroup' ? '' : mountPoint.slice('/sys/fs/cgroup/'.length);
-    const controllers = superOptions.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'xattr');
-    result.push({ name, fstype, options: controllers.join(',') });
+  for (const m of parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
+    if (m.fstype !== 'cgroup' && m.fstype !== 'cgroup2') continue;
+    if (m.mountpoint !== HOST_CGROUP_ROOT && !m.mountpoint.startsWith(`${HOST_CGROUP_ROOT}/`)) continue;
+    const name = m.mountpoint.slice(HOST_CGROUP_ROOT.length + 1);
+    if (name.includes('/')) continue;
+    const controllers = m.superOptions.filter((o) => !NOT_CONTROLLERS.has(o) && !o.startsWith('release_agent=')).join(',');
+    result.push({ name, fstype: m.fstype, controllers, mountpoint: m.mountpoint, root: m.root });
   }
   return result;
+}
+
+/**
+ * The host directory of the container's cgroup in `h`. The init stage was placed in the cgroup
+ * before it entered any namespace, so /proc/self/cgroup names it; "" is v2's entry.
+ */
+function ownDir(h: Hierarchy, own: Record<string, string>): string {
+  const key = h.fstype === 'cgroup2' ? '' : h.controllers.split(',')[0] ?? '';
+  const cgroupPath = own[key];
+  if (cgroupPath === undefined) throw new Error(`cgroup mount: this process has no cgroup in the ${h.controllers || 'unified'} hierarchy`);
+  return mountedCgroupDir({ mountpoint: h.mountpoint, root: h.root }, cgroupPath);
+}
+
+/** One hierarchy on `destination`: a new filesystem in a cgroup namespace, else the own cgroup bound. */
+function mountHierarchy(rootFd: number, h: Hierarchy, destination: string, flags: number, cgroupNamespace: boolean): void {
+  const dir = mkdirAllInRoot(rootFd, destination);
+  try {
+    if (cgroupNamespace) {
+      mount(h.fstype, procFdPath(dir), h.fstype, flags, h.fstype === 'cgroup' ? h.controllers : '', `mount ${h.fstype} ${h.name || 'cgroup2'} on ${destination}`);
+      return;
+    }
+    const source = ownDir(h, ownCgroups());
+    mount(source, procFdPath(dir), '', MS.BIND | MS.REC, '', `bind ${source} on ${destination}`);
+  } finally {
+    fs.closeSync(dir);
+  }
+  // The fd named the directory under the new mount: the flags go on through a fresh one.
+  const bound = mkdirAllInRoot(rootFd, destination);
+  try {
+    remountBind(procFdPath(bound), flags);
+  } finally {
+    fs.closeSync(bound);
+  }
 }
 
 /** "cpu,cpuacct" gets the symlinks "cpu" and "cpuacct" next to it, as on the host. */
@@ -47,31 +91,25 @@ function linkCoMountedControllers(rootFd: number, destination: string, name: str
   }
 }
 
-export function mountCgroups(rootFd: number, m: MountPlan): void {
+export function mountCgroups(rootFd: number, m: MountPlan, cgroupNamespace: boolean): void {
   const hierarchies = hostHierarchies();
-  const flags = (m.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC) & ~MS.BIND;
-  const unifiedOnly = hierarchies.length === 1 && hierarchies[0]!.fstype === 'cgroup2' && hierarchies[0]!.name === '';
+  const flags = (m.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC) & ~(MS.BIND | MS.REC);
+  // A v2 host's only hierarchy, or a hybrid host's cgroup2 when the mount asks for it by type.
+  const unified = hierarchies.find((h) => h.fstype === 'cgroup2' && (h.name === '' || m.type === 'cgroup2'));
+  if (unified !== undefined) {
+    mountHierarchy(rootFd, unified, m.destination, flags, cgroupNamespace);
+    return;
+  }
+  if (m.type === 'cgroup2') throw new Error(`mount cgroup2 on ${m.destination}: this host has no cgroup2 hierarchy under ${HOST_CGROUP_ROOT}`);
   const top = mkdirAllInRoot(rootFd, m.destination);
   try {
-    if (unifiedOnly || m.type === 'cgroup2') {
-      mount('cgroup2', procFdPath(top), 'cgroup2', flags, '', `mount cgroup2 on ${m.destination}`);
-      return;
-    }
-    mount('tmpfs', procFdPath(top), 'tmpfs', (flags & ~MS.RDONLY), 'mode=755', `mount tmpfs on ${m.destination}`);
+    mount('tmpfs', procFdPath(top), 'tmpfs', flags & ~MS.RDONLY, 'mode=755', `mount tmpfs on ${m.destination}`);
   } finally {
     fs.closeSync(top);
   }
   for (const h of hierarchies) {
-    if (h.name === '' || h.name.includes('/')) continue;
-    const dir = mkdirAllInRoot(rootFd, `${m.destination}/${h.name}`);
-    try {
-      const data = h.fstype === 'cgroup' ? h.options : '';
-      // In a cgroup namespace of its own the container sees its subtree as the root of each
-      // hierarchy; without one it sees the host's tree, as with runc's cgroupns-less mounts.
-      mount(h.fstype, procFdPath(dir), h.fstype, flags, data, `mount ${h.fstype} ${h.name} on ${m.destination}`);
-    } finally {
-      fs.closeSync(dir);
-    }
+    if (h.fstype !== 'cgroup' || h.name === '') continue;
+    mountHierarchy(rootFd, h, `${m.destination}/${h.name}`, flags, cgroupNamespace);
     linkCoMountedControllers(rootFd, m.destination, h.name);
   }
   if (flags & MS.RDONLY) {

@@ -30,7 +30,7 @@ export function setupRootfs(plan: RootfsPlan, hooks: RootfsHooks): void {
   mount(plan.rootfs, plan.rootfs, '', MS.BIND | MS.REC, '', `bind the rootfs ${plan.rootfs} on itself`);
   const rootFd = fs.openSync(plan.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
   try {
-    for (const m of plan.mounts) mountOne(rootFd, m);
+    for (const m of plan.mounts) mountOne(rootFd, m, plan.cgroupNamespace);
     if (plan.setupDev) setupDev(rootFd, plan.devices);
     fs.closeSync(mkdirAllInRoot(rootFd, plan.cwd));
   } finally {

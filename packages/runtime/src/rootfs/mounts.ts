@@ -52,13 +52,14 @@ function filesystemMount(rootFd: number, m: MountPlan, target: string): void {
   }
 }
 
-export function mountOne(rootFd: number, m: MountPlan): void {
+/** `cgroupNamespace`: the container has a cgroup namespace of its own (see cgroup-mount.ts). */
+export function mountOne(rootFd: number, m: MountPlan, cgroupNamespace: boolean): void {
   checkMountDestination(rootFd, m);
   const fd = destinationFd(rootFd, m);
   try {
     const target = procFdPath(fd);
     if (m.bind) bindMount(rootFd, m, target);
-    else if (m.type === 'cgroup' || m.type === 'cgroup2') mountCgroups(rootFd, m);
+    else if (m.type === 'cgroup' || m.type === 'cgroup2') mountCgroups(rootFd, m, cgroupNamespace);
     else filesystemMount(rootFd, m, target);
   } finally {
     fs.closeSync(fd);

@@ -36,6 +36,8 @@ export interface RootfsPlan {
   /** rootfsPropagation was given: applied again to the new "/" after pivot_root. */
   explicitPropagation: boolean;
   mounts: MountPlan[];
+  /** A cgroup namespace of the container's own (new, or joined and not the host's): what its cgroup mounts show. */
+  cgroupNamespace: boolean;
   /** /dev is not bind-mounted from the host: create default devices and /dev symlinks. */
   setupDev: boolean;
   devices: DevicePlan[];
@@ -156,6 +158,7 @@ export function planRootfs(spec: Spec, options: { bundle: string; rootfs: string
     rootPropagation: propagation ? PROPAGATION[propagation]! : MS.SLAVE | MS.REC,
     explicitPropagation: propagation !== undefined && propagation !== '',
     mounts,
+    cgroupNamespace: namespaces.has('cgroup'),
     setupDev: !devBound,
     devices: devBound ? [] : withDefaultDevices((linux.devices ?? []).map(planDevice)),
     maskedPaths: (linux.maskedPaths ?? []).map(cleanContainerPath),

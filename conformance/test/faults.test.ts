@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { Spec } from '@tsrunc/spec-schemas';
 import { cgroupV2 } from '../src/cgroup-files.js';
 import { baseSpec, makeBundle, RUNC, runtime, TSRUNC, uniqueId, type Runtime } from '../src/harness.js';
@@ -217,4 +217,70 @@ t.test('a read-only --root is reported as such, naming the path, as runc does', 
     }
   }
   t.same(cgroupDirsOf(id), [], 'no cgroup made');
+});
+
+/** A tmpfs of `kib` KiB and 4096 inodes at a new temp dir, unmounted in teardown; `fill` leaves it no
+ * free byte and, with `inodes`, no free inode either (a directory needs only the latter). */
+function smallTmpfs(t: Test, kib: number): { dir: string; fill(inodes: boolean): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-full-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k,nr_inodes=4096`, 'tmpfs', dir], { encoding: 'utf8' });
+  if (mounted.status !== 0) throw new Error(`mount tmpfs: ${mounted.stderr}`);
+  t.teardown(() => {
+    spawnSync('umount', ['-l', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const fill = (inodes: boolean) => {
+    // dd stops at ENOSPC: no block is left; then empty files until no inode is left.
+    spawnSync('dd', ['if=/dev/zero', `of=${path.join(dir, 'filler')}`, 'bs=4k']);
+    if (!inodes) return;
+    fs.mkdirSync(path.join(dir, 'inodes'));
+    for (let i = 0; ; i++) {
+      try {
+        fs.writeFileSync(path.join(dir, 'inodes', String(i)), '');
+      } catch {
+        return;
+      }
+    }
+  };
+  return { dir, fill };
+}
+
+const mountedUnder = (dir: string) => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.split(' ')[4]?.startsWith(`${dir}/`));
+
+t.test('a full disk under the state root fails create by name and leaves nothing', async (t) => {
+  const disk = smallTmpfs(t, 64);
+  const root = path.join(disk.dir, 'state');
+  fs.mkdirSync(root);
+  disk.fill(false);
+  const bundle = makeBundle(t, baseSpec(['true']));
+  const id = uniqueId('full');
+  const r = spawnSync(TSRUNC, ['--root', root, 'run', '--bundle', bundle.dir, id], { encoding: 'utf8' });
+  t.not(r.status, 0, 'run fails');
+  t.match(r.stderr, new RegExp(`write ${root}/${id}\\S*/state.json: no space left on device`), `the error names the file and the cause: ${r.stderr.trim()}`);
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  t.same(fs.readdirSync(root), [], 'no state dir or temporary dir is left');
+  t.same(cgroupDirsOf(id), [], 'no cgroup is left');
+});
+
+t.test('a full disk under the rootfs fails create by name and leaves nothing', async (t) => {
+  const disk = smallTmpfs(t, 8192);
+  const spec = baseSpec(['true']);
+  spec.mounts!.push({ destination: '/new-mount-point', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+  const bundle = makeBundle(t, spec);
+  // The bundle's rootfs, moved onto the small disk, which is then filled.
+  const rootfs = path.join(disk.dir, 'rootfs');
+  const copy = spawnSync('cp', ['-a', bundle.rootfs, rootfs], { encoding: 'utf8' });
+  t.equal(copy.status, 0, `the rootfs fits: ${copy.stderr}`);
+  spec.root!.path = rootfs;
+  bundle.writeConfig(spec);
+  disk.fill(true);
+  const rt = runtime(t);
+  const id = uniqueId('fullfs');
+  const r = rt.call(['run', '--bundle', bundle.dir, id]);
+  t.not(r.status, 0, 'run fails');
+  t.match(r.stderr, /new-mount-point.*no space left on device|no space left on device.*new-mount-point/i, `the error names the mount point and the cause: ${r.stderr.trim()}`);
+  t.same(fs.readdirSync(rt.root), [], 'no state dir is left');
+  t.same(cgroupDirsOf(id), [], 'no cgroup is left');
+  t.same(mountedUnder(rootfs), [], 'nothing is left mounted in the rootfs');
+  t.notOk(fs.existsSync(path.join(rootfs, 'new-mount-point')), 'no mount point was made');
 });

@@ -57,8 +57,13 @@ const RENAME_NOREPLACE = 1;
 function writeRecord(dir: string, record: ContainerRecord): void {
   // Written to a temporary name and renamed, so that a reader (or a crash) never leaves half a record.
   const file = path.join(dir, STATE_FILE);
-  fs.writeFileSync(file + '.tmp', JSON.stringify(record), { mode: 0o600 });
-  fs.renameSync(file + '.tmp', file);
+  try {
+    fs.writeFileSync(file + '.tmp', JSON.stringify(record), { mode: 0o600 });
+    fs.renameSync(file + '.tmp', file);
+  } catch (err) {
+    fs.rmSync(file + '.tmp', { force: true });
+    throw fsError('write', file, err);
+  }
 }
 
 export class StateStore {

@@ -10,7 +10,7 @@ export function fsError(op: string, target: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code;
   const errno = code === undefined ? undefined : (os.constants.errno as Record<string, number>)[code];
   if (errno === undefined) return err as Error;
-  return Object.assign(new Error(`${op} ${target}: ${strerror(errno)}`), { code });
+  return Object.assign(new Error(`${op} ${target}: ${strerror(errno)}`, { cause: err }), { code });
 }
 
 /** Makes `dir` and its missing parents; one that exists already is fine. */

@@ -10,11 +10,11 @@ import type { Progress } from './engine/progress.js';
 import { PlainProgress } from './engine/progress-plain.js';
 import { TtyProgress } from './engine/progress-tty.js';
 import { parseSize, prune } from './engine/prune.js';
+import { STORE_COMMANDS, storeCommand } from './cli/store-commands.js';
 import { parseImageOutput, pushImage, type ImageOutput } from './engine/push.js';
 import { parseNetworkMode, type NetworkPolicy } from './engine/run-step.js';
 import { parseSshAgents } from './engine/ssh-agent.js';
-import { beginBuild, lockStoreExclusive, normalizeReference, openStore, readConfig, storeRoot, type BuildSession } from './engine/store-root.js';
-import { unpackImage } from './engine/unpack.js';
+import { beginBuild, normalizeReference, openStore, readConfig, storeRoot, type BuildSession } from './engine/store-root.js';
 import { canonicalJson } from './image/layout.js';
 import { sha256Digest } from './image/store.js';
 import { login, loginDomain, logout } from './registry/login.js';
@@ -32,9 +32,14 @@ const USAGE = `Usage:
           [--push] [-o type=image,name=NAME[,push=true]|type=registry,name=NAME]... [--print ast] CONTEXT
   tsbuild login [-u USER] [-p PASSWORD | --password-stdin] [REGISTRY]
   tsbuild logout [REGISTRY]
-  tsbuild unpack NAME[:TAG] BUNDLE_DIR
   tsbuild images
+  tsbuild tag SOURCE TARGET
+  tsbuild rmi NAME...
+  tsbuild inspect NAME...
+  tsbuild history [--no-trunc] NAME
+  tsbuild unpack NAME[:TAG] BUNDLE_DIR
   tsbuild prune [--all] [--keep-storage SIZE]
+  (every store command takes --root DIR)
   tsbuild --version
 `;
 
@@ -256,25 +261,14 @@ async function main(argv: string[]): Promise<number> {
     return first === undefined ? 1 : 0;
   }
   if (first === 'login' || first === 'logout') return first === 'login' ? loginCommand(rest) : logoutCommand(rest);
-  if (first === 'unpack' || first === 'images' || first === 'prune') {
-    const { values, positionals } = parseArgs({ args: rest, options: { root: { type: 'string' }, all: { type: 'boolean' }, 'keep-storage': { type: 'string' } }, allowPositionals: true, strict: true });
-    const store = await openStore(storeRoot(values.root));
-    if (first === 'unpack') {
-      if (positionals.length !== 2) throw new Error('unpack requires exactly 2 arguments: NAME[:TAG] BUNDLE_DIR');
-      await unpackImage(store, positionals[0]!, path.resolve(positionals[1]!));
-    } else if (first === 'images') {
-      for (const d of store.layout.readIndex().manifests) {
-        process.stdout.write(`${d.annotations?.['org.opencontainers.image.ref.name'] ?? '<none>'}\t${d.digest}\t${d.size}\n`);
-      }
-    } else {
-      const limit = values['keep-storage'] ?? readConfig().cache?.max_size;
-      const lock = await lockStoreExclusive(store, () => process.stderr.write('tsbuild: waiting for the builds running on this store to finish\n'));
-      const { removed, bytes } = await prune(store, { all: values.all === true, ...(limit !== undefined ? { keepBytes: parseSize(limit) } : {}) }).finally(() => lock.release());
-      process.stdout.write(`removed ${removed} blobs, ${bytes} bytes\n`);
-    }
-    return 0;
+  if (STORE_COMMANDS.includes(first)) return storeCommand(first, rest);
+  if (first === 'build') return build(rest);
+  // `tsbuild [flags] CONTEXT` builds too; a first word that is neither a flag nor a context is a mistyped command.
+  if (!first.startsWith('-') && !fs.statSync(first, { throwIfNoEntry: false })?.isDirectory()) {
+    process.stderr.write(`tsbuild: unknown command "${first}" (tsbuild --help lists the commands)\n`);
+    return 1;
   }
-  return build(first === 'build' ? rest : argv);
+  return build(argv);
 }
 
 /**

@@ -1,10 +1,11 @@
 // `tsbuild prune`: blobs that no tagged image and no cache entry refers to are removed. With
-// --all the cache goes too; with a size limit (--keep-storage, or cache.max_size in the config
+// --all the cache goes too, and the RUN --mount=type=cache directories; with a size limit (--keep-storage, or cache.max_size in the config
 // file) the least recently used cache entries go until the store fits. The caller holds the store
 // locked exclusively (store-root.ts), so no running build has blobs not yet tagged or cached.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageManifest } from '@tsrunc/spec-schemas';
+import { CACHE_MOUNTS_DIR } from './run-mounts.js';
 import type { BuilderStore } from './store-root.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
@@ -34,8 +35,27 @@ function keptBlobs(store: BuilderStore, tagged: Set<string>): Set<string> {
   return keep;
 }
 
-export async function prune(store: BuilderStore, options: { all: boolean; keepBytes?: number }): Promise<{ removed: number; bytes: number }> {
-  if (options.all) for (const key of Object.keys(store.cache.all())) store.cache.delete(key);
+/** Removes every cache mount directory; how many there were. */
+function removeCacheMounts(store: BuilderStore): number {
+  const dir = path.join(store.root, CACHE_MOUNTS_DIR);
+  const count = fs.readdirSync(dir).length;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return count;
+}
+
+export interface PruneResult {
+  removed: number;
+  bytes: number;
+  /** RUN --mount=type=cache directories removed (by --all). */
+  cacheMounts: number;
+}
+
+export async function prune(store: BuilderStore, options: { all: boolean; keepBytes?: number }): Promise<PruneResult> {
+  let cacheMounts = 0;
+  if (options.all) {
+    for (const key of Object.keys(store.cache.all())) store.cache.delete(key);
+    if (fs.existsSync(path.join(store.root, CACHE_MOUNTS_DIR))) cacheMounts = removeCacheMounts(store);
+  }
   const dir = path.join(store.layout.dir, 'blobs', 'sha256');
   const sizes = new Map<string, number>(fs.readdirSync(dir).map((hex) => [`sha256:${hex}`, fs.statSync(path.join(dir, hex)).size]));
   const tagged = taggedBlobs(store);
@@ -56,5 +76,5 @@ export async function prune(store: BuilderStore, options: { all: boolean; keepBy
     bytes += size;
   }
   await store.cache.save();
-  return { removed, bytes };
+  return { removed, bytes, cacheMounts };
 }

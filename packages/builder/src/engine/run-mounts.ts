@@ -88,6 +88,9 @@ export async function resolveRunMounts(specs: RunMountSpec[], sources: MountSour
   return { mounts, release };
 }
 
+/** Where RUN --mount=type=cache directories live, under the store root; `prune --all` empties it. */
+export const CACHE_MOUNTS_DIR = 'cache-mounts';
+
 async function addMounts(specs: RunMountSpec[], sources: MountSources, mounts: Mount[], releases: (() => void)[]): Promise<void> {
   for (const m of specs) {
     const o = m.options;
@@ -96,7 +99,7 @@ async function addMounts(specs: RunMountSpec[], sources: MountSources, mounts: M
     } else if (m.type === 'cache') {
       // A cache seeded from a stage is another cache than an empty one of the same id.
       const identity = JSON.stringify([o.id ?? m.target, o.from ?? null, o.source ?? o.src ?? null]);
-      const dir = path.join(sources.storeRoot, 'cache-mounts', createHash('sha256').update(identity).digest('hex').slice(0, 32));
+      const dir = path.join(sources.storeRoot, CACHE_MOUNTS_DIR, createHash('sha256').update(identity).digest('hex').slice(0, 32));
       if (!fs.existsSync(dir)) await createCacheDir(dir, m, sources);
       mounts.push({ destination: m.target, type: 'bind', source: dir, options: ['rbind', truthy(o.ro ?? o.readonly) ? 'ro' : 'rw'] });
     } else if (m.type === 'ssh') {

@@ -139,6 +139,20 @@ export class OciLayout {
     return descriptor;
   }
 
+  /**
+   * Removes the tag `refName` from index.json (under the same lock as addManifest); its blobs stay
+   * until a prune finds nothing else refers to them. False when nothing was tagged so.
+   */
+  async untag(refName: string): Promise<boolean> {
+    return withDirLock(this.dir, () => {
+      const index = this.readIndex();
+      const others = index.manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== refName);
+      if (others.length === index.manifests.length) return false;
+      writeFileAtomic(join(this.dir, INDEX_FILE), canonicalJson({ ...index, manifests: others }));
+      return true;
+    });
+  }
+
   /** Finds the manifest tagged `ref`, or the only manifest when no ref is given. */
   resolve(ref?: string): ResolvedImage {
     const { manifests } = this.readIndex();

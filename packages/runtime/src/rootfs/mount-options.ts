@@ -13,6 +13,8 @@ export interface MountOptions {
   /** MOUNT_ATTR_* to set and clear recursively ("rro", "rnosuid"...). */
   attrSet: number;
   attrClear: number;
+  /** runc's "tmpcopyup": a tmpfs starts with the image's content at its destination. */
+  copyUp: boolean;
 }
 
 const FLAGS: Record<string, { set?: number; clear?: number }> = {
@@ -45,7 +47,7 @@ const RECURSIVE: Record<string, { set?: number; clear?: number }> = {
 };
 
 export function parseMountOptions(options: string[] = []): MountOptions {
-  const result: MountOptions = { flags: 0, data: '', propagation: [], attrSet: 0, attrClear: 0 };
+  const result: MountOptions = { flags: 0, data: '', propagation: [], attrSet: 0, attrClear: 0, copyUp: false };
   const data: string[] = [];
   for (const option of options) {
     const flag = FLAGS[option];
@@ -57,6 +59,8 @@ export function parseMountOptions(options: string[] = []): MountOptions {
     } else if (recursive) {
       result.attrSet = (result.attrSet | (recursive.set ?? 0)) & ~(recursive.clear ?? 0);
       result.attrClear |= recursive.clear ?? 0;
+    } else if (option === 'tmpcopyup') {
+      result.copyUp = true;
     } else if (option === 'idmap' || option === 'ridmap') {
       throw new Error(`mount option "${option}" (id-mapped mounts) is not supported`);
     } else {

@@ -6,6 +6,7 @@ import { MS, mount, setMountAttrRecursive, remountBind } from '../sys/mount.js';
 import { createFileInRoot, mkdirAllInRoot, O, openInRoot, procFdPath } from '../sys/openat2.js';
 import type { SysError } from '../sys/libc.js';
 import { mountCgroups } from './cgroup-mount.js';
+import { copyTree } from './copy-up.js';
 import { checkMountDestination } from './destination.js';
 import type { MountPlan } from './plan.js';
 
@@ -40,7 +41,40 @@ function bindMount(rootFd: number, m: MountPlan, target: string): void {
   if (m.flags & REMOUNT_ONLY) remountDestination(rootFd, m, m.flags & REMOUNT_ONLY);
 }
 
-function filesystemMount(rootFd: number, m: MountPlan, target: string): void {
+/** The mode of the image's directory at `destination`, if the image has one. */
+function existingDirMode(rootFd: number, destination: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openInRoot(rootFd, destination, O.PATH | O.DIRECTORY);
+  } catch {
+    return undefined;
+  }
+  try {
+    return fs.fstatSync(fd).mode & 0o7777;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A tmpfs as runc makes one: on a directory the image has, it takes that directory's mode (and,
+ * with "tmpcopyup", its content); it is made read-only only after that, if it is to be.
+ * `fd` names the destination directory, and still names the image's one once the tmpfs covers it.
+ */
+function tmpfsMount(rootFd: number, m: MountPlan, fd: number, imageMode: number | undefined): void {
+  mount(m.source, procFdPath(fd), 'tmpfs', m.flags & ~MS.RDONLY, m.data, `mount tmpfs on ${m.destination}`);
+  const tmpfs = openInRoot(rootFd, m.destination, O.DIRECTORY | O.RDONLY);
+  try {
+    if (m.copyUp) copyTree(fd, tmpfs, m.destination);
+    if (imageMode !== undefined) fs.fchmodSync(tmpfs, imageMode);
+  } finally {
+    fs.closeSync(tmpfs);
+  }
+  if (m.flags & MS.RDONLY) remountDestination(rootFd, m, m.flags & REMOUNT_ONLY);
+}
+
+function filesystemMount(rootFd: number, m: MountPlan, fd: number): void {
+  const target = procFdPath(fd);
   try {
     mount(m.source, target, m.type, m.flags, m.data, `mount ${m.type} on ${m.destination}`);
   } catch (err) {
@@ -55,12 +89,14 @@ function filesystemMount(rootFd: number, m: MountPlan, target: string): void {
 /** `cgroupNamespace`: the container has a cgroup namespace of its own (see cgroup-mount.ts). */
 export function mountOne(rootFd: number, m: MountPlan, cgroupNamespace: boolean): void {
   checkMountDestination(rootFd, m);
+  const imageMode = !m.bind && m.type === 'tmpfs' ? existingDirMode(rootFd, m.destination) : undefined;
   const fd = destinationFd(rootFd, m);
   try {
     const target = procFdPath(fd);
     if (m.bind) bindMount(rootFd, m, target);
     else if (m.type === 'cgroup' || m.type === 'cgroup2') mountCgroups(rootFd, m, cgroupNamespace);
-    else filesystemMount(rootFd, m, target);
+    else if (m.type === 'tmpfs') tmpfsMount(rootFd, m, fd, imageMode);
+    else filesystemMount(rootFd, m, fd);
   } finally {
     fs.closeSync(fd);
   }

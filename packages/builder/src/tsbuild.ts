@@ -4,12 +4,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDockerfile, toAst } from './dockerfile/index.js';
 import { Build } from './engine/build.js';
-import { exportImage, finalizeImage, parseOutput } from './engine/export.js';
+import { exportImage, finalizeImage, parseOutput, type FinalImage } from './engine/export.js';
+import { exportFilesystem, parseFilesystemOutput, type FilesystemOutput } from './engine/export-local.js';
 import { loadIgnore } from './engine/ignore.js';
 import type { Progress } from './engine/progress.js';
 import { PlainProgress } from './engine/progress-plain.js';
 import { TtyProgress } from './engine/progress-tty.js';
 import { parseSize, prune } from './engine/prune.js';
+import { openBuildInput, type BuildInput } from './cli/build-input.js';
+import { imageIdOf, parseLabels, QuietProgress, writeMetadataFile } from './cli/build-report.js';
 import { STORE_COMMANDS, storeCommand } from './cli/store-commands.js';
 import { parseImageOutput, pushImage, type ImageOutput } from './engine/push.js';
 import { parseNetworkMode, type NetworkPolicy } from './engine/run-step.js';
@@ -25,11 +28,13 @@ import { parseSnapshotChoice, type SnapshotChoice } from './run/snapshot.js';
 const VERSION = 'tsbuild version 0.1.0';
 
 const USAGE = `Usage:
-  tsbuild [build] [-f Dockerfile] [-t name:tag]... [--build-arg K=V]... [--target STAGE] [--no-cache]
-          [--progress auto|plain|tty] [-o type=oci|oci-archive|docker-archive,dest=PATH[,compression=zstd]]... [--root DIR]
+  tsbuild [build] [-f Dockerfile|-] [-t name:tag]... [--build-arg K=V|K]... [--target STAGE] [--no-cache]
+          [--progress auto|plain|tty] [-q] [--iidfile FILE] [--metadata-file FILE] [--label K=V]...
+          [-o type=oci|oci-archive|docker-archive,dest=PATH[,compression=zstd]]... [--root DIR]
+          [-o type=local,dest=DIR|type=tar,dest=FILE|-]...
           [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--network default|none|host]
           [--allow network.host|security.insecure]... [--pull] [--platform OS/ARCH[/VARIANT]]
-          [--push] [-o type=image,name=NAME[,push=true]|type=registry,name=NAME]... [--print ast] CONTEXT
+          [--push] [-o type=image,name=NAME[,push=true]|type=registry,name=NAME]... [--print ast] CONTEXT|-
   tsbuild login [-u USER] [-p PASSWORD | --password-stdin] [REGISTRY]
   tsbuild logout [REGISTRY]
   tsbuild images
@@ -60,6 +65,10 @@ const buildOptions = {
   push: { type: 'boolean' },
   pull: { type: 'boolean' },
   platform: { type: 'string' },
+  label: { type: 'string', multiple: true },
+  iidfile: { type: 'string' },
+  'metadata-file': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
 } as const;
 
 function buildArgs(list: string[] = []): Record<string, string> {
@@ -137,24 +146,35 @@ function openProgress(flag: string | undefined): Progress {
 
 async function build(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: buildOptions, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) throw new Error('build requires exactly 1 argument: the build context');
-  const contextDir = path.resolve(positionals[0]!);
-  if (!fs.statSync(contextDir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`build context ${contextDir} is not a directory`);
-  const dockerfilePath = path.resolve(contextDir, values.file ?? 'Dockerfile');
-  if (!fs.existsSync(dockerfilePath)) throw new Error(`failed to read dockerfile: open ${dockerfilePath}: no such file or directory`);
+  if (positionals.length !== 1) throw new Error('build requires exactly 1 argument: the build context (a directory, or - for stdin)');
+  const input = await openBuildInput(positionals[0]!, values.file);
+  try {
+    return await buildInput(values, input);
+  } finally {
+    input.release();
+  }
+}
+
+type BuildValues = ReturnType<typeof parseArgs<{ options: typeof buildOptions; allowPositionals: true; strict: true }>>['values'];
+
+async function buildInput(values: BuildValues, input: BuildInput): Promise<number> {
+  const { contextDir, dockerfilePath } = input;
   const dockerfileName = path.basename(dockerfilePath);
-  const dockerfile = parseDockerfile(fs.readFileSync(dockerfilePath, 'utf8'), dockerfileName);
+  const dockerfile = parseDockerfile(input.dockerfileText, dockerfileName);
   if (values.print !== undefined) {
     if (values.print !== 'ast') throw new Error(`--print ${values.print}: only "ast" is known`);
     process.stdout.write(JSON.stringify(toAst(dockerfile), null, 2) + '\n');
     return 0;
   }
-  // -o type=image|registry names images (pushed or not); the other types write files.
+  // -o type=image|registry names images (pushed or not); local and tar write the filesystem; the other types write images.
   const imageOutputs: ImageOutput[] = [];
+  const filesystemOutputs: FilesystemOutput[] = [];
   const outputs = (values.output ?? []).flatMap((text) => {
     const image = parseImageOutput(text);
     if (image) imageOutputs.push(image);
-    return image ? [] : [parseOutput(text)];
+    const filesystem = image ? undefined : parseFilesystemOutput(text);
+    if (filesystem) filesystemOutputs.push(filesystem);
+    return image || filesystem ? [] : [parseOutput(text)];
   });
   if (values.push && !values.tag) throw new Error('--push needs a name to push to: add -t NAME');
   // -t name is name:latest, as docker names it: the name unpack and FROM look for.
@@ -164,13 +184,16 @@ async function build(argv: string[]): Promise<number> {
   const allowed = entitlements(values.allow);
   const network = networkPolicy(values.network, allowed);
   const args = buildArgs(values['build-arg']);
-  const progress = openProgress(values.progress);
+  const labels = parseLabels(values.label);
+  const quiet = values.quiet === true;
+  const progress = quiet ? new QuietProgress() : openProgress(values.progress);
   // Ctrl-C (or a TERM) stops the running step's container and unwinds: no mount, container or
   // half-built tag is left behind. The build gives the event loop, where these handlers run, a
   // turn between steps, so that even thousands of metadata-only steps stop promptly.
   const interrupt = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
   let summary: string;
+  let image: FinalImage;
   let session: BuildSession | undefined;
   let registry: Puller | undefined;
   try {
@@ -194,9 +217,12 @@ async function build(argv: string[]): Promise<number> {
       registry,
     });
     const state = await run.run();
+    // --label: on the image the build exports, over the Dockerfile's LABELs, as BuildKit sets them.
+    if (Object.keys(labels).length > 0) state.config.config = { ...state.config.config, Labels: { ...state.config.config?.Labels, ...labels } };
     const exporting = progress.step('exporting to image');
-    const image = finalizeImage(state, run.created());
+    image = finalizeImage(state, run.created());
     await exportImage(store, image, tags, outputs);
+    for (const output of filesystemOutputs) await exportFilesystem(store, image, output, epoch);
     await store.cache.save();
     exporting.done();
     const pushed: string[] = [];
@@ -215,13 +241,20 @@ async function build(argv: string[]): Promise<number> {
     summary = `built ${digest}${tags.length > 0 ? ` as ${tags.join(', ')}` : ''} in ${seconds.toFixed(1)}s`
       + (snapshots.length > 0 ? ` (RUN snapshots: ${snapshots.join(', ')})` : '')
       + pushed.map((line) => `\n${line}`).join('');
+  } catch (err) {
+    // -q kept the log to itself: a failed build shows it, as docker build -q does.
+    if (progress instanceof QuietProgress) process.stderr.write(progress.log());
+    throw err;
   } finally {
     session?.end();
     registry?.close();
     // The final frame comes before the summary, or before the error main() prints.
     progress.close();
   }
-  process.stderr.write(summary + '\n');
+  if (values.iidfile !== undefined) fs.writeFileSync(values.iidfile, imageIdOf(image));
+  if (values['metadata-file'] !== undefined) writeMetadataFile(values['metadata-file'], image, tags);
+  if (quiet) process.stdout.write(`${imageIdOf(image)}\n`);
+  else process.stderr.write(summary + '\n');
   return 0;
 }
 

@@ -24,6 +24,7 @@ import { login, loginDomain, logout } from './registry/login.js';
 import { hostPlatform, parsePlatform } from './registry/platform.js';
 import { Puller } from './registry/pull.js';
 import { parseSnapshotChoice, type SnapshotChoice } from './run/snapshot.js';
+import { parseAddHost, parseUlimit, type StepOptions } from './run/step-options.js';
 
 const VERSION = 'tsbuild version 0.1.0';
 
@@ -31,7 +32,8 @@ const USAGE = `Usage:
   tsbuild [build] [-f Dockerfile|-] [-t name:tag]... [--build-arg K=V|K]... [--target STAGE] [--no-cache]
           [--progress auto|plain|tty] [-q] [--iidfile FILE] [--metadata-file FILE] [--label K=V]...
           [-o type=oci|oci-archive|docker-archive,dest=PATH[,compression=zstd]]... [--root DIR]
-          [-o type=local,dest=DIR|type=tar,dest=FILE|-]...
+          [-o type=local,dest=DIR|type=tar,dest=FILE|-]... [--add-host HOST:IP]... [--ulimit NAME=SOFT[:HARD]]...
+          [--shm-size SIZE]
           [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--network default|none|host]
           [--allow network.host|security.insecure]... [--pull] [--platform OS/ARCH[/VARIANT]]
           [--push] [-o type=image,name=NAME[,push=true]|type=registry,name=NAME]... [--print ast] CONTEXT|-
@@ -69,6 +71,9 @@ const buildOptions = {
   iidfile: { type: 'string' },
   'metadata-file': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  'add-host': { type: 'string', multiple: true },
+  ulimit: { type: 'string', multiple: true },
+  'shm-size': { type: 'string' },
 } as const;
 
 function buildArgs(list: string[] = []): Record<string, string> {
@@ -115,6 +120,14 @@ function networkPolicy(flag: string | undefined, allowed: Set<string>): NetworkP
   const policy: NetworkPolicy = { default: flag === undefined ? 'default' : parseNetworkMode(flag, '--network'), allowHost: allowed.has('network.host') };
   if (policy.default === 'host' && !policy.allowHost) throw new Error('--network=host is not allowed: add --allow network.host');
   return policy;
+}
+
+/** --add-host, --ulimit (the last of a type wins) and --shm-size, for every RUN step. */
+function stepOptions(values: BuildValues): StepOptions {
+  const rlimits = new Map((values.ulimit ?? []).map(parseUlimit).map((r) => [r.type, r]));
+  const shmSize = values['shm-size'] === undefined ? undefined : parseSize(values['shm-size']);
+  if (shmSize === 0) throw new Error('--shm-size 0: the size must be above zero');
+  return { extraHosts: (values['add-host'] ?? []).map(parseAddHost), rlimits: [...rlimits.values()], ...(shmSize !== undefined ? { shmSize } : {}) };
 }
 
 function snapshotter(): SnapshotChoice {
@@ -185,6 +198,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   const network = networkPolicy(values.network, allowed);
   const args = buildArgs(values['build-arg']);
   const labels = parseLabels(values.label);
+  const options = stepOptions(values);
   const quiet = values.quiet === true;
   const progress = quiet ? new QuietProgress() : openProgress(values.progress);
   // Ctrl-C (or a TERM) stops the running step's container and unwinds: no mount, container or
@@ -214,6 +228,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
       network,
       sshAgents: parseSshAgents(values.ssh),
       snapshotter: snapshotter(),
+      stepOptions: options,
       registry,
     });
     const state = await run.run();

@@ -11,6 +11,7 @@ import {
 import { storeDirectoryAsLayer } from '../image/layer-writer.js';
 import type { Puller } from '../registry/pull.js';
 import type { SnapshotChoice, SnapshotKind } from '../run/snapshot.js';
+import type { StepOptions } from '../run/step-options.js';
 import { stageAdd } from './add-archive.js';
 import { stepKey, type CacheEntry } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type SourceRoot } from './copy.js';
@@ -53,6 +54,8 @@ export interface BuildRequest {
   network?: NetworkPolicy;
   store: BuilderStore;
   progress: Progress;
+  /** --add-host, --ulimit and --shm-size: what every RUN step's container gets. */
+  stepOptions?: StepOptions;
   /** Pulls FROM and COPY --from images that are not in the local store. */
   registry?: Puller;
 }
@@ -100,7 +103,7 @@ export class Build {
 
   constructor(private readonly req: BuildRequest) {
     this.yieldPoint = new YieldPoint(req.signal);
-    this.runner = new RunExecutor(req.store, req.snapshotter ?? 'auto', req.sourceDateEpoch, req.signal);
+    this.runner = new RunExecutor(req.store, req.snapshotter ?? 'auto', req.sourceDateEpoch, req.signal, req.stepOptions);
     this.ssh = new SshForwarder(req.sshAgents ?? {});
     const lookup = (name: string) => this.globalArgs[name];
     for (const arg of req.dockerfile.globalArgs.flatMap((a) => a.args)) {

@@ -9,6 +9,7 @@ import { extractLayers } from '../image/layer-reader.js';
 import { storeDirectoryAsLayer, type StoredLayer } from '../image/layer-writer.js';
 import { runInContainer } from '../run/container.js';
 import { NETWORK_FILES, type NetworkMode } from '../run/network.js';
+import { DEFAULT_STEP_OPTIONS, type StepOptions } from '../run/step-options.js';
 import { openSnapshot, type SnapshotChoice, type SnapshotKind } from '../run/snapshot.js';
 import type { ImageState } from './image-state.js';
 import type { BuilderStore } from './store-root.js';
@@ -107,7 +108,8 @@ export class RunExecutor {
   readonly snapshotsUsed = new Set<SnapshotKind>();
 
   constructor(private readonly store: BuilderStore, private readonly snapshotter: SnapshotChoice,
-    private readonly sourceDateEpoch?: number, private readonly signal?: AbortSignal) {}
+    private readonly sourceDateEpoch?: number, private readonly signal?: AbortSignal,
+    private readonly options: StepOptions = DEFAULT_STEP_OPTIONS) {}
 
   /**
    * The image's filesystem at this step, flattened once per build and only ever read: RUN's
@@ -139,7 +141,7 @@ export class RunExecutor {
       const tail: Buffer[] = [];
       const code = await runInContainer({
         rootfs: snapshot.rootfs, args: step.args, env: step.env, cwd: step.cwd, uid, gid, additionalGids: [],
-        network: step.network, insecure: step.insecure, mounts,
+        network: step.network, insecure: step.insecure, mounts, options: this.options,
         onOutput: (chunk) => { tail.push(chunk); if (tail.length > 20) tail.shift(); onOutput(chunk); },
         ...(this.signal ? { signal: this.signal } : {}),
       });

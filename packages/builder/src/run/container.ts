@@ -9,6 +9,7 @@ import type { LinuxSeccomp, Mount, Spec } from '@tsrunc/spec-schemas';
 import { boundingCapabilities, defaultSpec, TsruncClient } from '@tsrunc/runtime';
 import { openStepNetwork, type NetworkMode, type StepNetwork } from './network.js';
 import { runSeccompProfile } from './seccomp-profile.js';
+import { applyStepOptions, type StepOptions } from './step-options.js';
 
 export interface RunContainerRequest {
   /** The step's root filesystem, already assembled (an overlay mount or a copy). */
@@ -23,6 +24,8 @@ export interface RunContainerRequest {
   /** --security=insecure: all capabilities, no seccomp, no masked paths. */
   insecure: boolean;
   mounts: Mount[];
+  /** --add-host, --ulimit and --shm-size of the build. */
+  options?: StepOptions;
   /** The step's output, stdout and stderr interleaved, as it comes. */
   onOutput(chunk: Buffer): void;
   signal?: AbortSignal;
@@ -67,6 +70,7 @@ export function buildStepSpec(req: RunContainerRequest, sandbox: StepSandbox): S
     linux.readonlyPaths = [];
   }
   spec.mounts = [...spec.mounts!.filter((m) => m.type !== 'cgroup'), ...sandbox.networkFiles, ...req.mounts];
+  if (req.options) applyStepOptions(spec, req.options);
   return spec;
 }
 
@@ -96,7 +100,7 @@ export async function runInContainer(req: RunContainerRequest): Promise<number> 
   const tsrunc = new TsruncClient(stateRoot);
   let network: StepNetwork | undefined;
   try {
-    network = await openStepNetwork(req.network, bundle, (line) => req.onOutput(Buffer.from(`${line}\n`)));
+    network = await openStepNetwork(req.network, bundle, (line) => req.onOutput(Buffer.from(`${line}\n`)), req.options?.extraHosts);
     const sandbox: StepSandbox = { networkFiles: network.mounts, ...(network.namespace ? { netns: network.namespace } : {}), ...(seccomp ? { seccomp } : {}) };
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(buildStepSpec(req, sandbox)));
     return await new Promise<number>((resolve, reject) => {

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { Mount } from '@tsrunc/spec-schemas';
 import { unmount } from './mount.js';
+import { extraHostLines, type ExtraHost } from './step-options.js';
 
 export type NetworkMode = 'default' | 'none' | 'host';
 
@@ -92,11 +93,16 @@ let fallbackStated = false;
 
 /**
  * The network for a step of `mode`; `dir` is the step's own directory (its bundle), `note` puts a
- * line in the build's output. close() stops slirp4netns and releases the namespace.
+ * line in the build's output, `extraHosts` are --add-host's lines for /etc/hosts. close() stops slirp4netns and releases the namespace.
  */
-export async function openStepNetwork(mode: NetworkMode, dir: string, note: (line: string) => void): Promise<StepNetwork> {
+export async function openStepNetwork(mode: NetworkMode, dir: string, note: (line: string) => void, extraHosts: ExtraHost[] = []): Promise<StepNetwork> {
   if (mode === 'host') {
-    const mounts = NETWORK_FILES.filter((file) => fs.existsSync(file)).map((file) => readOnlyFile(file, file));
+    // The host's files; /etc/hosts a copy of the host's when --add-host adds to it.
+    const mounts = NETWORK_FILES.filter((file) => fs.existsSync(file)).map((file) => {
+      if (file !== '/etc/hosts' || extraHosts.length === 0) return readOnlyFile(file, file);
+      fs.writeFileSync(path.join(dir, 'hosts'), fs.readFileSync(file, 'utf8').replace(/([^\n])$/, '$1\n') + extraHostLines(extraHosts));
+      return readOnlyFile(file, path.join(dir, 'hosts'));
+    });
     return { mounts, close: async () => {} };
   }
   const namespace = path.join(dir, 'netns');
@@ -107,7 +113,7 @@ export async function openStepNetwork(mode: NetworkMode, dir: string, note: (lin
     unmount(namespace);
   };
   try {
-    fs.writeFileSync(path.join(dir, 'hosts'), HOSTS);
+    fs.writeFileSync(path.join(dir, 'hosts'), HOSTS + extraHostLines(extraHosts));
     const mounts = [readOnlyFile('/etc/hosts', path.join(dir, 'hosts'))];
     if (mode === 'default') {
       try {

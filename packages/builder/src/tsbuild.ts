@@ -11,6 +11,7 @@ import type { Progress } from './engine/progress.js';
 import { PlainProgress } from './engine/progress-plain.js';
 import { TtyProgress } from './engine/progress-tty.js';
 import { parseSize, prune } from './engine/prune.js';
+import { parseBuildContexts } from './cli/build-context.js';
 import { openBuildInput, type BuildInput } from './cli/build-input.js';
 import { imageIdOf, parseLabels, QuietProgress, writeMetadataFile } from './cli/build-report.js';
 import { STORE_COMMANDS, storeCommand } from './cli/store-commands.js';
@@ -33,7 +34,7 @@ const USAGE = `Usage:
           [--progress auto|plain|tty] [-q] [--iidfile FILE] [--metadata-file FILE] [--label K=V]...
           [-o type=oci|oci-archive|docker-archive,dest=PATH[,compression=zstd]]... [--root DIR]
           [-o type=local,dest=DIR|type=tar,dest=FILE|-]... [--add-host HOST:IP]... [--ulimit NAME=SOFT[:HARD]]...
-          [--shm-size SIZE]
+          [--shm-size SIZE] [--build-context NAME=docker-image://REF|oci-layout://DIR]...
           [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--network default|none|host]
           [--allow network.host|security.insecure]... [--pull] [--platform OS/ARCH[/VARIANT]]
           [--push] [-o type=image,name=NAME[,push=true]|type=registry,name=NAME]... [--print ast] CONTEXT|-
@@ -74,6 +75,7 @@ const buildOptions = {
   'add-host': { type: 'string', multiple: true },
   ulimit: { type: 'string', multiple: true },
   'shm-size': { type: 'string' },
+  'build-context': { type: 'string', multiple: true },
 } as const;
 
 function buildArgs(list: string[] = []): Record<string, string> {
@@ -199,6 +201,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   const args = buildArgs(values['build-arg']);
   const labels = parseLabels(values.label);
   const options = stepOptions(values);
+  const imageContexts = parseBuildContexts(values['build-context']);
   const quiet = values.quiet === true;
   const progress = quiet ? new QuietProgress() : openProgress(values.progress);
   // Ctrl-C (or a TERM) stops the running step's container and unwinds: no mount, container or
@@ -229,6 +232,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
       sshAgents: parseSshAgents(values.ssh),
       snapshotter: snapshotter(),
       stepOptions: options,
+      imageContexts,
       registry,
     });
     const state = await run.run();

@@ -72,3 +72,20 @@ t.test('build - takes a Dockerfile alone; --label and --build-arg NAME from the 
   const local = build(p, ['-o', 'type=local', '-'], dockerfile);
   t.equal(local.stderr.trim().split('\n').pop(), 'tsbuild: error: -o type=local: dest= is required');
 });
+
+t.test('--build-context NAME=docker-image://REF is what FROM NAME and COPY --from=NAME take', async (t) => {
+  const p = project(t, { Dockerfile: 'FROM scratch\nCOPY base.txt /base.txt\n', 'base.txt': 'from the base image\n' });
+  t.equal(p.build(['-t', 'made-here:1']).status, 0);
+  const out = path.join(p.dir, 'out');
+  const dockerfile = 'FROM runtime\nCOPY --from=tools /base.txt /copied.txt\n';
+  const r = build(p, ['--build-context', 'runtime=docker-image://made-here:1', '--build-context', 'tools=docker-image://made-here:1',
+    '-o', `type=local,dest=${out}`, '-'], dockerfile);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(fs.readFileSync(path.join(out, 'base.txt'), 'utf8'), 'from the base image\n', 'FROM runtime is the image');
+  t.equal(fs.readFileSync(path.join(out, 'copied.txt'), 'utf8'), 'from the base image\n', 'COPY --from=tools reads the image');
+
+  const without = build(p, ['-'], dockerfile);
+  t.equal(without.status, 1, 'without the flag, runtime is a name to pull');
+  const directory = build(p, ['--build-context', `runtime=${p.dir}`, '-'], dockerfile);
+  t.equal(directory.stderr, `tsbuild: error: --build-context runtime=${p.dir}: only docker-image:// and oci-layout:// contexts are supported, not a local directory\n`);
+});

@@ -56,6 +56,8 @@ export interface BuildRequest {
   progress: Progress;
   /** --add-host, --ulimit and --shm-size: what every RUN step's container gets. */
   stepOptions?: StepOptions;
+  /** --build-context NAME=docker-image://REF: the image FROM NAME and COPY --from=NAME take, where NAME is not a stage. */
+  imageContexts?: Record<string, string>;
   /** Pulls FROM and COPY --from images that are not in the local store. */
   registry?: Puller;
 }
@@ -164,7 +166,7 @@ export class Build {
       state = structuredClone(parent.state);
       key = parent.key;
     } else {
-      const base = await loadBase(this.req.store, baseName, this.req.registry);
+      const base = await loadBase(this.req.store, this.req.imageContexts?.[baseName] ?? baseName, this.req.registry);
       state = base.state;
       key = stepKey(['FROM', base.key]);
     }
@@ -317,7 +319,7 @@ export class Build {
   private async stageFilesystem(ref: string): Promise<{ dir: string; key: string }> {
     const stage = this.findStage(ref);
     // Not a stage: an image, from an OCI layout or the local store, as FROM would take it.
-    const result = stage ? await this.stage(stage.index) : await loadBase(this.req.store, ref, this.req.registry);
+    const result = stage ? await this.stage(stage.index) : await loadBase(this.req.store, this.req.imageContexts?.[ref] ?? ref, this.req.registry);
     return { dir: await this.runner.filesystem(result.state, result.key), key: result.key };
   }
 

@@ -169,7 +169,7 @@ async function createCacheDir(dir: string, m: RunMountSpec, sources: MountSource
  */
 function writableView(source: string, dir: string): { path: string; release(): void } {
   if (fs.statSync(source).isDirectory()) {
-    const snapshot = openSnapshot(source, dir, 'auto');
+    const snapshot = openSnapshot({ root: source, lowers: [source] }, dir, 'auto');
     return { path: snapshot.rootfs, release: () => snapshot.release() };
   }
   fs.mkdirSync(dir, { recursive: true });

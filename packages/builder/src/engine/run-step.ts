@@ -1,5 +1,5 @@
 // RUN: the step's command in a container run by tsrunc, on a snapshot of the parent image's
-// filesystem (an overlay, or a copy); what the step changed becomes its layer.
+// filesystem (an overlay on its layers' snapshots, or a copy); what the step changed becomes its layer.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,9 +8,11 @@ import type { RunInstruction } from '../dockerfile/index.js';
 import { extractLayers } from '../image/layer-reader.js';
 import { storeDirectoryAsLayer, type StoredLayer } from '../image/layer-writer.js';
 import { runInContainer } from '../run/container.js';
+import { debugSnapshots, LayerSnapshots, mountLayerStack, shortLowerDirs } from '../run/layer-snapshots.js';
+import { unmount } from '../run/mount.js';
 import { NETWORK_FILES, type NetworkMode } from '../run/network.js';
 import { DEFAULT_STEP_OPTIONS, type StepOptions } from '../run/step-options.js';
-import { openSnapshot, type SnapshotChoice, type SnapshotKind } from '../run/snapshot.js';
+import { openSnapshot, type SnapshotChoice, type SnapshotKind, type SnapshotParent } from '../run/snapshot.js';
 import type { ImageState } from './image-state.js';
 import type { BuilderStore } from './store-root.js';
 import { resolveUser } from './user.js';
@@ -100,8 +102,13 @@ function scriptMount(script: RunScript, work: string): Mount {
 }
 
 export class RunExecutor {
-  /** Parent filesystems, flattened once per build and reused by the steps on top of them. */
-  private readonly lowers = new Map<string, Promise<string>>();
+  /** Parent filesystems, made once per build and reused by the steps on top of them. */
+  private readonly parents = new Map<string, Promise<SnapshotParent>>();
+  /** The read-only overlays of parents, unmounted when the build ends. */
+  private readonly mounted: string[] = [];
+  /** Cleared when an overlay would not mount: the build's other parents are flattened without trying. */
+  private overlayMounts: boolean;
+  private readonly snapshots: LayerSnapshots;
   private readonly scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-run-'));
 
   /** The snapshot kinds the build's RUN steps ran on, for its summary. */
@@ -109,31 +116,59 @@ export class RunExecutor {
 
   constructor(private readonly store: BuilderStore, private readonly snapshotter: SnapshotChoice,
     private readonly sourceDateEpoch?: number, private readonly signal?: AbortSignal,
-    private readonly options: StepOptions = DEFAULT_STEP_OPTIONS) {}
+    private readonly options: StepOptions = DEFAULT_STEP_OPTIONS) {
+    this.overlayMounts = snapshotter !== 'copy';
+    this.snapshots = new LayerSnapshots(store.root, store.layout.blobs);
+  }
 
   /**
-   * The image's filesystem at this step, flattened once per build and only ever read: RUN's
-   * snapshot lower, --chown's passwd, COPY --from's and RUN --mount=from's source.
+   * The image's filesystem at this step, made once per build and only ever read: RUN's snapshot
+   * lower, WORKDIR's and --chown's lookups, COPY --from's and RUN --mount=from's source.
    */
-  filesystem(state: ImageState, key: string): Promise<string> {
-    let dir = this.lowers.get(key);
-    if (!dir) {
-      dir = (async () => {
-        const target = path.join(this.scratch, `lower-${this.lowers.size}`);
-        fs.mkdirSync(target, { mode: 0o755 });
-        await extractLayers(this.store.layout.blobs, state.layers.map((l) => l.descriptor.digest), target);
-        return target;
-      })();
-      this.lowers.set(key, dir);
+  async filesystem(state: ImageState, key: string): Promise<string> {
+    return (await this.parent(state, key)).root;
+  }
+
+  private parent(state: ImageState, key: string): Promise<SnapshotParent> {
+    let parent = this.parents.get(key);
+    if (!parent) {
+      parent = this.openParent(state, path.join(this.scratch, `lower-${this.parents.size}`));
+      this.parents.set(key, parent);
     }
-    return dir;
+    return parent;
+  }
+
+  /**
+   * A read-only overlay of the layers' snapshots at `root`; where overlayfs does not mount (or is
+   * not to be used), or the layers are too many for one mount, their flattened extraction.
+   */
+  private async openParent(state: ImageState, root: string): Promise<SnapshotParent> {
+    if (this.overlayMounts && state.layers.length > 0) {
+      const lowers = shortLowerDirs(await this.snapshots.prepare(state.layers), `${root}.layers`);
+      try {
+        if (lowers) {
+          mountLayerStack(lowers, root);
+          this.mounted.push(root);
+          return { root, lowers };
+        }
+      } catch (err) {
+        if (this.snapshotter === 'overlayfs') throw err;
+        this.overlayMounts = false;
+        fs.rmdirSync(root);
+      }
+    }
+    fs.mkdirSync(root, { mode: 0o755 });
+    await extractLayers(this.store.layout.blobs, state.layers.map((l) => l.descriptor.digest), root);
+    debugSnapshots(`flattened ${state.layers.length} layers into ${root}`);
+    return { root, lowers: [root] };
   }
 
   async run(step: RunStep, mounts: Mount[], state: ImageState, parentKey: string, onOutput: (chunk: Buffer) => void): Promise<StoredLayer> {
-    const lower = await this.filesystem(state, parentKey);
+    const parent = await this.parent(state, parentKey);
+    const lower = parent.root;
     const work = fs.mkdtempSync(path.join(this.scratch, 'step-'));
     fs.chmodSync(work, 0o755);
-    const snapshot = openSnapshot(lower, work, this.snapshotter);
+    const snapshot = openSnapshot(parent, work, this.snapshotter);
     this.snapshotsUsed.add(snapshot.kind);
     if (step.script) mounts = [...mounts, scriptMount(step.script, work)];
     try {
@@ -160,6 +195,7 @@ export class RunExecutor {
   }
 
   close(): void {
+    for (const root of this.mounted.splice(0)) unmount(root);
     fs.rmSync(this.scratch, { recursive: true, force: true });
   }
 }

@@ -14,7 +14,7 @@ export interface BaseImage {
 }
 
 /** A base's layers with the diff_ids its config gives them. */
-function baseState(manifest: ImageManifest, config: ImageConfig, label: string): ImageState {
+export function baseState(manifest: ImageManifest, config: ImageConfig, label: string): ImageState {
   const layers = manifest.layers.map((descriptor, i) => {
     const diffId = config.rootfs.diff_ids[i];
     if (!diffId) throw new Error(`${label}: the config has fewer diff_ids than the manifest has layers`);

@@ -8,15 +8,17 @@
 //  - symlink targets are stored verbatim; they are only ever resolved inside the container.
 // Any violation aborts the extraction with an error naming the offending entry.
 import { spawn } from 'node:child_process';
-import { closeSync, createWriteStream, openSync, utimesSync } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, createWriteStream, openSync, utimesSync } from 'node:fs';
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, pipeline as pipelineCb } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { SysError } from '@tsrunc/runtime/platform';
 import { O, openInRoot, procFdPath } from '@tsrunc/runtime/platform';
+import { findInLayers, OPAQUE_XATTR } from './layer-stack.js';
 import type { BlobStore } from './store.js';
 import { mknod, setXattr } from './xattr.js';
 
@@ -27,6 +29,8 @@ type EntryBody = tar.Extract extends AsyncIterable<infer S> ? S : never;
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
 const XATTR_PAX_PREFIX = 'SCHILY.xattr.';
+/** overlayfs' own attributes: a layer that sets them would steer the overlay its snapshot is part of. */
+const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
@@ -116,7 +120,14 @@ class LayerApplier {
   private readonly dirTimes: { rel: string; mtime: Date }[] = [];
   private readonly isRoot = process.getuid?.() === 0;
 
-  constructor(private readonly target: string) {}
+  /**
+   * Without `below`, the layer is applied: whiteouts remove what they name. With it, the layer is
+   * written as one layer of an overlay stack (`below`, top first, is the stack under it):
+   * whiteouts become 0/0 character devices, opaque markers the opaque xattr, a parent directory
+   * the layer lacks takes the metadata the stack gives it, and a hard link to a file of the stack
+   * copies that file up first, as overlayfs would.
+   */
+  constructor(private readonly target: string, private readonly below?: readonly string[]) {}
 
   /** The paths (relative to the target) the layer wrote. */
   get wrote(): ReadonlySet<string> {
@@ -136,6 +147,7 @@ class LayerApplier {
       if (st === null) {
         if (!create) return null;
         await mkdir(dir, { mode: 0o755 });
+        if (this.below) await this.copyDirMetadata(dir);
         continue;
       }
       if (st.isSymbolicLink()) throw new LayerEntryError(entry, `parent ${dir.slice(this.target.length + 1)} is a symlink`);
@@ -156,6 +168,11 @@ class LayerApplier {
     const base = parts[parts.length - 1] as string;
     const rel = parts.join('/');
 
+    if (this.below && base.startsWith(WHITEOUT_PREFIX)) {
+      body.resume();
+      await this.markWhiteout(entry, parts, base);
+      return;
+    }
     if (base === OPAQUE_MARKER) {
       body.resume();
       const dir = await this.parentDir(entry, parts, false);
@@ -213,12 +230,54 @@ class LayerApplier {
     body.resume();
   }
 
+  /** Overlay format: an opaque marker sets the xattr on its directory, a whiteout is a 0/0 character device. */
+  private async markWhiteout(entry: string, parts: string[], base: string): Promise<void> {
+    const dir = (await this.parentDir(entry, parts, true)) as string;
+    if (base === OPAQUE_MARKER) {
+      setXattr(dir, OPAQUE_XATTR, Buffer.from('y'));
+      return;
+    }
+    const hidden = base.slice(WHITEOUT_PREFIX.length);
+    if (hidden === '' || hidden === '.' || hidden === '..') throw new LayerEntryError(entry, 'malformed whiteout');
+    await rm(join(dir, hidden), { recursive: true, force: true });
+    mknod(join(dir, hidden), S_IFCHR, 0, 0);
+    this.written.add([...parts.slice(0, -1), hidden].join('/'));
+  }
+
+  /** A directory this layer lacks, made for an entry under it: the metadata the stack below gives it, if any. */
+  private async copyDirMetadata(dir: string): Promise<void> {
+    const rel = dir.slice(this.target.length + 1);
+    const found = findInLayers(this.below ?? [], rel.split('/'));
+    if (!found?.stat.isDirectory()) return;
+    if (this.isRoot) await lchown(dir, found.stat.uid, found.stat.gid);
+    await chmod(dir, found.stat.mode & 0o7777);
+    this.dirTimes.push({ rel, mtime: found.stat.mtime });
+  }
+
+  /** A hard link's target from the stack below, copied into this layer (content, owner, mode, times) so that the link can share it. */
+  private async copyUp(entry: string, linkname: string, parts: string[]): Promise<string | null> {
+    const found = findInLayers(this.below ?? [], parts);
+    if (found === null || found.stat.isDirectory()) return null;
+    const to = join((await this.parentDir(entry, parts, true)) as string, parts[parts.length - 1] as string);
+    if (found.stat.isSymbolicLink()) await symlink(await readlink(found.path), to);
+    else if (found.stat.isFile()) await copyFile(found.path, to, constants.COPYFILE_EXCL);
+    else throw new LayerEntryError(entry, `hard link target ${linkname} is neither a file nor a symlink`);
+    if (this.isRoot) await lchown(to, found.stat.uid, found.stat.gid);
+    if (!found.stat.isSymbolicLink()) await chmod(to, found.stat.mode & 0o7777);
+    await lutimes(to, found.stat.atime, found.stat.mtime);
+    return to;
+  }
+
   /** Hard link targets are layer paths: resolved like entry names and required to exist as non-directories. */
   private async linkSource(entry: string, linkname: string): Promise<string> {
     const parts = components(entry, linkname);
     const dir = await this.parentDir(entry, parts, false);
-    const source = dir === null ? null : join(dir, parts[parts.length - 1] as string);
-    const st = source === null ? null : await lstatOrNull(source);
+    let source = dir === null ? null : join(dir, parts[parts.length - 1] as string);
+    let st = source === null ? null : await lstatOrNull(source);
+    if (st === null && this.below) {
+      source = await this.copyUp(entry, linkname, parts);
+      st = source === null ? null : await lstatOrNull(source);
+    }
     if (source === null || st === null) throw new LayerEntryError(entry, `hard link target ${linkname} does not exist`);
     if (st.isDirectory()) throw new LayerEntryError(entry, `hard link target ${linkname} is a directory`);
     return source;
@@ -237,6 +296,7 @@ class LayerApplier {
     if (this.isRoot) await lchown(path, header.uid ?? 0, header.gid ?? 0);
     if (!isLink) await chmod(path, (header.mode ?? 0o644) & 0o7777);
     for (const [key, value] of Object.entries((header.pax ?? {}) as Record<string, string>)) {
+      if (this.below && key.startsWith(XATTR_PAX_PREFIX + OVERLAY_XATTR_PREFIX)) continue;
       if (key.startsWith(XATTR_PAX_PREFIX)) setXattr(path, key.slice(XATTR_PAX_PREFIX.length), Buffer.from(value, 'utf8'));
     }
     const mtime = header.mtime ?? new Date(0);
@@ -289,15 +349,33 @@ class LayerApplier {
  * Extracts a layer (uncompressed or gzip tar) onto `target`, which must already exist. Returns
  * the paths it wrote, relative to `target`.
  */
-export async function extractLayer(tarStream: NodeJS.ReadableStream, target: string): Promise<ReadonlySet<string>> {
+export function extractLayer(tarStream: NodeJS.ReadableStream, target: string): Promise<ReadonlySet<string>> {
+  return applyLayer(tarStream, new LayerApplier(target));
+}
+
+/**
+ * Extracts a layer onto `target` (an empty directory) as one layer of an overlay stack whose
+ * layers below are `below`, top first: whiteouts kept as overlayfs whiteouts, not applied. The
+ * uncompressed tar must hash to `diffId`, the name the extracted layer is kept under and shared by.
+ */
+export async function extractLayerSnapshot(tarStream: NodeJS.ReadableStream, target: string, below: readonly string[], diffId: string): Promise<void> {
+  const hash = createHash('sha256');
+  await applyLayer(tarStream, new LayerApplier(target, below), hash);
+  const actual = `sha256:${hash.digest('hex')}`;
+  if (actual !== diffId) throw new Error(`layer content ${actual} is not its diff_id ${diffId}`);
+}
+
+async function applyLayer(tarStream: NodeJS.ReadableStream, applier: LayerApplier, hash?: Hash): Promise<ReadonlySet<string>> {
   const bytes = await openTar(tarStream);
   const extract = tar.extract();
   bytes.on('error', (err) => extract.destroy(err));
+  if (hash) bytes.on('data', (chunk: Buffer) => hash.update(chunk));
   bytes.pipe(extract);
-  const applier = new LayerApplier(target);
   try {
     for await (const entry of extract) await applier.apply(entry.header, entry);
     applier.finish();
+    // The archive's end may come before the stream's (padding after the end blocks): all of it is hashed.
+    if (hash && !bytes.readableEnded) await finished(bytes.resume());
     return applier.wrote;
   } finally {
     // On success this is a no-op; on failure it stops reading the rest of the layer.

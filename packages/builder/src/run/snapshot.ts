@@ -1,7 +1,7 @@
-// The filesystem a RUN step writes to: an overlay of the parent's flattened filesystem with a
-// fresh upper directory, whose content becomes the step's layer; or, where overlayfs cannot be
-// mounted (or the configuration asks for it), a full copy of the parent whose differences are
-// found by comparing the two trees.
+// The filesystem a RUN step writes to: an overlay of the parent's layers (their snapshots, or the
+// parent's flattened filesystem) with a fresh upper directory, whose content becomes the step's
+// layer; or, where overlayfs cannot be mounted (or the configuration asks for it), a full copy of
+// the parent whose differences are found by comparing the two trees.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,7 +28,14 @@ export interface StepSnapshot {
   release(): void;
 }
 
-export function openSnapshot(lower: string, workDir: string, choice: SnapshotChoice): StepSnapshot {
+/** The parent's filesystem: `root` holds all of it, `lowers` (top first) are its layers as overlayfs lower directories. */
+export interface SnapshotParent {
+  root: string;
+  lowers: readonly string[];
+}
+
+export function openSnapshot(parent: SnapshotParent, workDir: string, choice: SnapshotChoice): StepSnapshot {
+  const lower = parent.root;
   fs.mkdirSync(workDir, { recursive: true });
   if (choice === 'copy') return copySnapshot(lower, workDir);
   const upper = path.join(workDir, 'upper');
@@ -36,7 +43,7 @@ export function openSnapshot(lower: string, workDir: string, choice: SnapshotCho
   const merged = path.join(workDir, 'merged');
   for (const dir of [upper, work, merged]) fs.mkdirSync(dir);
   try {
-    mountOverlay([lower], upper, work, merged);
+    mountOverlay([...parent.lowers], upper, work, merged);
   } catch (err) {
     if (choice === 'overlayfs') throw err;
     for (const dir of [upper, work, merged]) fs.rmSync(dir, { recursive: true, force: true });

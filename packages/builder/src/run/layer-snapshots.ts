@@ -1,0 +1,116 @@
+// The store's extracted layers, as containerd's overlayfs snapshotter keeps them: each layer
+// extracted once, in overlayfs' format (whiteouts as 0/0 devices, opaque directories by xattr),
+// into <store>/snapshots/<chain id>/fs, and kept. An image's filesystem is then an overlay whose
+// lower directories are its layers' snapshots, not a fresh extraction of all of it.
+// A snapshot is named by its chain id (the diff_ids of the layer and of all below it, as the
+// image spec defines it), not the layer's diff_id alone: how a layer is extracted depends on the
+// layers below (a parent directory it lacks takes their metadata, a hard link to one of their files
+// copies it up). It is extracted under a temp name and renamed when complete, so that a killed
+// extraction never leaves half a layer under a snapshot's name.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { extractLayerSnapshot } from '../image/layer-reader.js';
+import { processTag, sweepDead } from '../image/process-tag.js';
+import type { BlobStore } from '../image/store.js';
+import { mountReadOnlyOverlay } from './mount.js';
+
+/** What a snapshot is made from: a layer blob and the digest of its uncompressed tar. */
+export interface SnapshotLayer {
+  descriptor: { digest: string };
+  diffId: string;
+}
+
+const TEMP_PREFIX = '.tmp-';
+
+/** With TSBUILD_DEBUG=snapshots, each extraction is said on stderr: how tests and the bench see that a warm store extracts nothing. */
+export function debugSnapshots(line: string): void {
+  if (process.env.TSBUILD_DEBUG?.split(',').includes('snapshots')) process.stderr.write(`tsbuild: debug: ${line}\n`);
+}
+
+/** The chain ids of `layers` (bottom first): the first layer's diff_id, then sha256("<chain id below> <diff_id>"). */
+export function chainIds(layers: readonly SnapshotLayer[]): string[] {
+  const ids: string[] = [];
+  for (const layer of layers) {
+    const below = ids[ids.length - 1];
+    ids.push(below === undefined ? layer.diffId : `sha256:${crypto.createHash('sha256').update(`${below} ${layer.diffId}`).digest('hex')}`);
+  }
+  return ids;
+}
+
+export class LayerSnapshots {
+  private readonly dir: string;
+  /** Extractions under way in this process, by chain id: steps that need the same layer wait for one. */
+  private readonly pending = new Map<string, Promise<string>>();
+
+  constructor(storeRoot: string, private readonly blobs: BlobStore) {
+    this.dir = path.join(storeRoot, 'snapshots');
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    sweepDead(this.dir, TEMP_PREFIX);
+  }
+
+  /** The snapshot directories of `layers` (bottom first), extracted where missing; top first, as overlayfs takes lower directories. */
+  async prepare(layers: readonly SnapshotLayer[]): Promise<string[]> {
+    const ids = chainIds(layers);
+    const dirs: string[] = [];
+    for (const [i, layer] of layers.entries()) dirs.unshift(await this.snapshot(ids[i] as string, layer, dirs));
+    return dirs;
+  }
+
+  private snapshot(chainId: string, layer: SnapshotLayer, below: string[]): Promise<string> {
+    const target = path.join(this.dir, chainId.replace(/^sha256:/, ''), 'fs');
+    if (fs.existsSync(target)) return Promise.resolve(target);
+    let done = this.pending.get(chainId);
+    if (!done) {
+      done = this.extract(layer, path.dirname(target), [...below]).finally(() => this.pending.delete(chainId)).then(() => target);
+      this.pending.set(chainId, done);
+    }
+    return done;
+  }
+
+  private async extract(layer: SnapshotLayer, to: string, below: string[]): Promise<void> {
+    const temp = path.join(this.dir, `${TEMP_PREFIX}${processTag()}-${crypto.randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(path.join(temp, 'fs'), { recursive: true, mode: 0o755 });
+    fs.chmodSync(path.join(temp, 'fs'), 0o755);
+    try {
+      await extractLayerSnapshot(await this.blobs.open(layer.descriptor.digest), path.join(temp, 'fs'), below, layer.diffId);
+      debugSnapshots(`extracted layer ${layer.diffId} into snapshot ${path.basename(to)}`);
+      try {
+        fs.renameSync(temp, to);
+      } catch (err) {
+        // Another build extracted it first: theirs is as good, ours goes.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err;
+      }
+    } catch (err) {
+      throw new Error(`layer ${layer.descriptor.digest}: ${(err as Error).message}`);
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * The longest lowerdir option passed to overlayfs: the kernel takes mount options in one page,
+ * and a RUN's mount adds its upperdir and workdir to it.
+ */
+const MAX_LOWERDIR_OPTION = 3072;
+
+/**
+ * Short names for `lowers` (symlinks <linkDir>/<n>, which overlayfs follows when it mounts), so
+ * that a deep stack of layers fits in one mount's options; undefined when even those do not fit.
+ * An empty directory goes at the bottom: overlayfs mounts no fewer than two lower directories.
+ */
+export function shortLowerDirs(lowers: readonly string[], linkDir: string): string[] | undefined {
+  const names = [...lowers, path.join(linkDir, 'empty')].map((_, i) => path.join(linkDir, String(i)));
+  if (names.join(':').length > MAX_LOWERDIR_OPTION) return undefined;
+  fs.mkdirSync(path.join(linkDir, 'empty'), { recursive: true, mode: 0o755 });
+  [...lowers, path.join(linkDir, 'empty')].forEach((dir, i) => fs.symlinkSync(dir, names[i] as string));
+  return names;
+}
+
+/** A read-only overlay of `lowers` (short names from shortLowerDirs) at `target`, made here. */
+export function mountLayerStack(lowers: readonly string[], target: string): void {
+  fs.mkdirSync(target, { mode: 0o755 });
+  mountReadOnlyOverlay([...lowers], target);
+}

@@ -1,17 +1,16 @@
 // Unix sockets at the fd level: --console-socket is a path the caller listens on, and the pty
 // master travels over it as SCM_RIGHTS ancillary data, with the pty's name as the payload (runc's
 // protocol, which containerd and recvtty speak).
-import koffi from 'koffi';
-import { libc, check } from '../sys/libc.js';
+import { check, koffi, libc } from '../sys/libc.js';
 
 const socket = libc.func('int socket(int domain, int type, int protocol)');
 const connect = libc.func('int connect(int fd, const void *addr, uint32_t len)');
 const bind = libc.func('int bind(int fd, const void *addr, uint32_t len)');
 const listen = libc.func('int listen(int fd, int backlog)');
 const accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
-const iovec = koffi.struct('tsrunc_iovec', { base: 'void *', len: 'size_t' });
-koffi.struct('tsrunc_msghdr', {
-  name: 'void *', namelen: 'uint32_t', iov: koffi.pointer(iovec), iovlen: 'size_t',
+const iovec = koffi().struct('tsrunc_iovec', { base: 'void *', len: 'size_t' });
+koffi().struct('tsrunc_msghdr', {
+  name: 'void *', namelen: 'uint32_t', iov: koffi().pointer(iovec), iovlen: 'size_t',
   control: 'void *', controllen: 'size_t', flags: 'int',
 });
 const sendmsg = libc.func('long sendmsg(int fd, const tsrunc_msghdr *msg, int flags)');

@@ -2,8 +2,7 @@
 // BPF program here, on the host, and the native process executor loads it as it is (seccomp(2)),
 // so that no library of the host is ever needed inside the container.
 import fs from 'node:fs';
-import koffi from 'koffi';
-import { check, libc } from '../sys/libc.js';
+import { check, koffi, libc } from '../sys/libc.js';
 import type { LinuxSeccomp } from '@tsrunc/spec-schemas';
 
 export interface SeccompRule {
@@ -97,9 +96,9 @@ let lib: Libseccomp | undefined;
 
 function loadLibseccomp(): Libseccomp {
   if (lib) return lib;
-  let handle: ReturnType<typeof koffi.load>;
+  let handle: ReturnType<ReturnType<typeof koffi>['load']>;
   try {
-    handle = koffi.load('libseccomp.so.2');
+    handle = koffi().load('libseccomp.so.2');
   } catch (err) {
     throw new Error(`seccomp requested but libseccomp cannot be loaded: ${(err as Error).message}`);
   }

@@ -1,7 +1,6 @@
 // Waiting for a process that is not libuv's child: the container's init, which becomes ours once
 // we are a child subreaper and the native stage that forked it has exited.
-import koffi from 'koffi';
-import { libc, check } from './libc.js';
+import { check, koffi, libc } from './libc.js';
 
 const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
 const waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
@@ -30,7 +29,7 @@ export function waitForExit(pid: number): Promise<number> {
           // meant for the engine may land on that thread (EINTR): ask again, on this thread.
           const now = waitpid(pid, status, WNOHANG) as number;
           if (now === 0) return attempt();
-          if (now === -1) return reject(new Error(`waitpid ${pid}: errno ${koffi.errno()}`));
+          if (now === -1) return reject(new Error(`waitpid ${pid}: errno ${koffi().errno()}`));
         }
         resolve(exitCode(status[0]!));
       });

@@ -1,16 +1,15 @@
 // bpf(2) for the device filter: load a program, attach it to a cgroup, and replace what was there.
 import fs from 'node:fs';
-import koffi from 'koffi';
-import { libc, check, lastErrno, SysError } from '../../sys/libc.js';
+import { check, koffi, lastErrno, libc, SysError } from '../../sys/libc.js';
 import { syscallNumber } from '../../sys/syscalls.js';
 import { encode, type Insn } from './asm.js';
 
-koffi.struct('tsrunc_bpf_prog_load', {
+koffi().struct('tsrunc_bpf_prog_load', {
   prog_type: 'uint32_t', insn_cnt: 'uint32_t', insns: 'void *', license: 'const char *',
   log_level: 'uint32_t', log_size: 'uint32_t', log_buf: 'void *', kern_version: 'uint32_t', prog_flags: 'uint32_t',
   prog_name0: 'uint64_t', prog_name1: 'uint64_t', prog_ifindex: 'uint32_t', expected_attach_type: 'uint32_t',
 });
-koffi.struct('tsrunc_bpf_prog_query', {
+koffi().struct('tsrunc_bpf_prog_query', {
   target_fd: 'uint32_t', attach_type: 'uint32_t', query_flags: 'uint32_t', attach_flags: 'uint32_t',
   prog_ids: 'void *', prog_cnt: 'uint32_t', pad: 'uint32_t',
 });
@@ -30,7 +29,7 @@ function loadProgram(program: Insn[]): number {
     log_level: 1, log_size: log.length, log_buf: log, kern_version: 0, prog_flags: 0,
     prog_name0: 0n, prog_name1: 0n, prog_ifindex: 0, expected_attach_type: BPF_CGROUP_DEVICE,
   };
-  const fd = Number(bpfLoad(syscallNumber('bpf'), BPF_PROG_LOAD, attr, koffi.sizeof('tsrunc_bpf_prog_load')));
+  const fd = Number(bpfLoad(syscallNumber('bpf'), BPF_PROG_LOAD, attr, koffi().sizeof('tsrunc_bpf_prog_load')));
   if (fd < 0) {
     const errno = lastErrno();
     const verifier = log.toString('utf8', 0, Math.max(0, log.indexOf(0))).trim().split('\n').slice(-3).join('; ');
@@ -52,7 +51,7 @@ function attachAttr(cgroupFd: number, progFd: number, flags: number): Buffer {
 export function attachedPrograms(cgroupFd: number): number[] {
   const ids = Buffer.alloc(4 * 64);
   const attr = { target_fd: cgroupFd, attach_type: BPF_CGROUP_DEVICE, query_flags: 0, attach_flags: 0, prog_ids: ids, prog_cnt: 64, pad: 0 };
-  check(Number(bpfQuery(syscallNumber('bpf'), BPF_PROG_QUERY, attr, koffi.sizeof('tsrunc_bpf_prog_query'))), 'bpf(BPF_PROG_QUERY)');
+  check(Number(bpfQuery(syscallNumber('bpf'), BPF_PROG_QUERY, attr, koffi().sizeof('tsrunc_bpf_prog_query'))), 'bpf(BPF_PROG_QUERY)');
   return Array.from({ length: attr.prog_cnt }, (_, i) => ids.readUInt32LE(i * 4));
 }
 

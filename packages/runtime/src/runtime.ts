@@ -114,7 +114,7 @@ export class Container {
   /** `signal`: a name (TERM, SIGTERM) or a number; `all`: every process in the container's cgroup. */
   async kill(signal: string, options: { all?: boolean } = {}): Promise<void> {
     const { killContainer } = await import('./container/kill.js');
-    killContainer(this.ctx, this.id, signal, options.all === true);
+    await killContainer(this.ctx, this.id, signal, options.all === true);
   }
 
   async pause(): Promise<void> {

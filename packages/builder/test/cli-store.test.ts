@@ -100,14 +100,17 @@ t.test('a mistyped command is named, not taken for a build context', async (t) =
   t.equal(extra.stderr, 'tsbuild: error: images takes no arguments\n');
 });
 
-t.test('prune --all removes the RUN cache mounts too', async (t) => {
+t.test('prune removes extracted layers; prune --all removes the RUN cache mounts too', async (t) => {
   const p = busyboxProject(t, ['FROM base', 'RUN --mount=type=cache,target=/cache echo kept > /cache/file']);
   const built = p.build([]);
   t.equal(built.status, 0, built.stderr);
   const mounts = path.join(p.root, 'cache-mounts');
   t.equal(fs.readdirSync(mounts).length, 1, 'the build made a cache mount');
-  t.match(tsbuild(['prune', '--root', p.root]).stdout, /^removed \d+ blobs, \d+ bytes\n$/);
+  const snapshots = path.join(p.root, 'snapshots');
+  t.ok(fs.readdirSync(snapshots).length > 0, 'the RUN step extracted its base layer into a snapshot');
+  t.match(tsbuild(['prune', '--root', p.root]).stdout, /^removed \d+ blobs, \d+ bytes, [1-9]\d* layer snapshots\n$/);
   t.equal(fs.readdirSync(mounts).length, 1, 'a plain prune keeps it');
+  t.notOk(fs.existsSync(snapshots), 'a prune removes the extracted layers: they are made again on demand');
   const all = tsbuild(['prune', '--all', '--root', p.root]);
   t.equal(all.status, 0, all.stderr);
   t.match(all.stdout, /, 1 cache mounts\n$/);

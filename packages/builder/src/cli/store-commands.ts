@@ -126,7 +126,7 @@ async function pruneCommand(store: BuilderStore, all: boolean, keepStorage: stri
   const limit = keepStorage ?? readConfig().cache?.max_size;
   const lock = await lockStoreExclusive(store, () => process.stderr.write('tsbuild: waiting for the builds running on this store to finish\n'));
   const result = await prune(store, { all, ...(limit !== undefined ? { keepBytes: parseSize(limit) } : {}) }).finally(() => lock.release());
-  process.stdout.write(`removed ${result.removed} blobs, ${result.bytes} bytes${all ? `, ${result.cacheMounts} cache mounts` : ''}\n`);
+  process.stdout.write(`removed ${result.removed} blobs, ${result.bytes} bytes, ${result.snapshots} layer snapshots${all ? `, ${result.cacheMounts} cache mounts` : ''}\n`);
 }
 
 export const STORE_COMMANDS = ['images', 'tag', 'rmi', 'inspect', 'history', 'unpack', 'prune'];

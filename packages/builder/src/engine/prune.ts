@@ -1,10 +1,13 @@
-// `tsbuild prune`: blobs that no tagged image and no cache entry refers to are removed. With
+// `tsbuild prune`: blobs that no tagged image and no cache entry refers to are removed, and the
+// layers extracted for RUN steps (run/layer-snapshots.ts: derived from blobs, made again on demand,
+// and the largest use of disk a store has). With
 // --all the cache goes too, and the RUN --mount=type=cache directories; with a size limit (--keep-storage, or cache.max_size in the config
 // file) the least recently used cache entries go until the store fits. The caller holds the store
 // locked exclusively (store-root.ts), so no running build has blobs not yet tagged or cached.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageManifest } from '@tsrunc/spec-schemas';
+import { SNAPSHOTS_DIR } from '../run/layer-snapshots.js';
 import { CACHE_MOUNTS_DIR } from './run-mounts.js';
 import type { BuilderStore } from './store-root.js';
 
@@ -43,9 +46,20 @@ function removeCacheMounts(store: BuilderStore): number {
   return count;
 }
 
+/** Removes every extracted layer snapshot; how many there were. */
+function removeSnapshots(store: BuilderStore): number {
+  const dir = path.join(store.root, SNAPSHOTS_DIR);
+  if (!fs.existsSync(dir)) return 0;
+  const count = fs.readdirSync(dir).length;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return count;
+}
+
 export interface PruneResult {
   removed: number;
   bytes: number;
+  /** Extracted layer snapshots removed. */
+  snapshots: number;
   /** RUN --mount=type=cache directories removed (by --all). */
   cacheMounts: number;
 }
@@ -76,5 +90,5 @@ export async function prune(store: BuilderStore, options: { all: boolean; keepBy
     bytes += size;
   }
   await store.cache.save();
-  return { removed, bytes, cacheMounts };
+  return { removed, bytes, cacheMounts, snapshots: removeSnapshots(store) };
 }

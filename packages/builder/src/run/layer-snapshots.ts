@@ -38,13 +38,16 @@ export function chainIds(layers: readonly SnapshotLayer[]): string[] {
   return ids;
 }
 
+/** Where in the store the extracted layers live. */
+export const SNAPSHOTS_DIR = 'snapshots';
+
 export class LayerSnapshots {
   private readonly dir: string;
   /** Extractions under way in this process, by chain id: steps that need the same layer wait for one. */
   private readonly pending = new Map<string, Promise<string>>();
 
   constructor(storeRoot: string, private readonly blobs: BlobStore) {
-    this.dir = path.join(storeRoot, 'snapshots');
+    this.dir = path.join(storeRoot, SNAPSHOTS_DIR);
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     sweepDead(this.dir, TEMP_PREFIX);
   }

@@ -44,3 +44,29 @@ t.test('v1: zero values change nothing, -1 lifts the pids limit', { skip: mode.v
   cg.set({ pids: { limit: -1 } });
   t.equal(read(paths['pids'], 'pids.max'), 'max', 'a negative limit is "no limit"');
 });
+
+t.test('v2: zero values change nothing, -1 lifts the pids limit', { skip: mode.version !== 2 ? 'host is not cgroup v2' : false }, async (t) => {
+  const limits: LinuxResources = { memory: { limit: 64 * MiB }, pids: { limit: 20 }, cpu: { shares: 512, quota: 50000, period: 100000 } };
+  const cg = openCgroup({ id: `tsrunc-test-unset-${process.pid}`, systemd: false, resources: limits });
+  t.teardown(() => cleanup(cg, []));
+  cg.create();
+  const dir = cg.toJSON().paths['unified'];
+  const files = ['memory.max', 'memory.low', 'pids.max', 'cpu.weight', 'cpu.max'];
+  const snapshot = () => files.map((file) => `${file}=${read(dir, file)}`);
+  const before = snapshot();
+  t.match(before, ['memory.max=67108864', /./, 'pids.max=20', /./, 'cpu.max=50000 100000']);
+
+  cg.set({ memory: { disableOOMKiller: false }, cpu: { shares: 0 }, blockIO: { weight: 0 } });
+  cg.set({
+    memory: { limit: 0, reservation: 0, swap: 0, kernel: 0, kernelTCP: 0 },
+    cpu: { shares: 0, quota: 0, period: 0, realtimeRuntime: 0, realtimePeriod: 0, cpus: '', mems: '' },
+    blockIO: { weight: 0, leafWeight: 0, weightDevice: [{ major: 1, minor: 3, weight: 0, leafWeight: 0 }] },
+    pids: { limit: 0 },
+    network: { classID: 0 },
+  });
+  cg.set({ pids: {}, blockIO: {}, memory: {}, cpu: {} });
+  t.same(snapshot(), before, 'every file keeps its value (cpu.max is not reset to "max")');
+
+  cg.set({ pids: { limit: -1 } });
+  t.equal(read(dir, 'pids.max'), 'max', 'a negative limit is "no limit"');
+});

@@ -52,15 +52,18 @@ function ownDir(h: Hierarchy, own: Record<string, string>): string {
   return mountedCgroupDir({ mountpoint: h.mountpoint, root: h.root }, cgroupPath);
 }
 
-/** One hierarchy on `destination`: a new filesystem in a cgroup namespace, else the own cgroup bound. */
-function mountHierarchy(rootFd: number, h: Hierarchy, destination: string, flags: number, cgroupNamespace: boolean): void {
+/**
+ * One hierarchy on `destination`: a new filesystem in a cgroup namespace of the container's own,
+ * else (`own`: the process' cgroups) the container's cgroup directory bound.
+ */
+function mountHierarchy(rootFd: number, h: Hierarchy, destination: string, flags: number, own: Record<string, string> | undefined): void {
   const dir = mkdirAllInRoot(rootFd, destination);
   try {
-    if (cgroupNamespace) {
+    if (own === undefined) {
       mount(h.fstype, procFdPath(dir), h.fstype, flags, h.fstype === 'cgroup' ? h.controllers : '', `mount ${h.fstype} ${h.name || 'cgroup2'} on ${destination}`);
       return;
     }
-    const source = ownDir(h, ownCgroups());
+    const source = ownDir(h, own);
     mount(source, procFdPath(dir), '', MS.BIND | MS.REC, '', `bind ${source} on ${destination}`);
   } finally {
     fs.closeSync(dir);
@@ -93,11 +96,12 @@ function linkCoMountedControllers(rootFd: number, destination: string, name: str
 
 export function mountCgroups(rootFd: number, m: MountPlan, cgroupNamespace: boolean): void {
   const hierarchies = hostHierarchies();
+  const own = cgroupNamespace ? undefined : ownCgroups();
   const flags = (m.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC) & ~(MS.BIND | MS.REC);
   // A v2 host's only hierarchy, or a hybrid host's cgroup2 when the mount asks for it by type.
   const unified = hierarchies.find((h) => h.fstype === 'cgroup2' && (h.name === '' || m.type === 'cgroup2'));
   if (unified !== undefined) {
-    mountHierarchy(rootFd, unified, m.destination, flags, cgroupNamespace);
+    mountHierarchy(rootFd, unified, m.destination, flags, own);
     return;
   }
   if (m.type === 'cgroup2') throw new Error(`mount cgroup2 on ${m.destination}: this host has no cgroup2 hierarchy under ${HOST_CGROUP_ROOT}`);
@@ -109,7 +113,7 @@ export function mountCgroups(rootFd: number, m: MountPlan, cgroupNamespace: bool
   }
   for (const h of hierarchies) {
     if (h.fstype !== 'cgroup' || h.name === '') continue;
-    mountHierarchy(rootFd, h, `${m.destination}/${h.name}`, flags, cgroupNamespace);
+    mountHierarchy(rootFd, h, `${m.destination}/${h.name}`, flags, own);
     linkCoMountedControllers(rootFd, m.destination, h.name);
   }
   if (flags & MS.RDONLY) {

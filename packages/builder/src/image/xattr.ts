@@ -1,7 +1,7 @@
 // Extended attributes and device nodes, which node:fs cannot reach, through the runtime's
 // libc handle. All calls use the l* variants so a symlink is never followed; koffi has no
 // ssize_t, so intptr_t (same width) stands in for it.
-import { check, libc, lastErrno } from '@tsrunc/runtime/platform';
+import { check, libc, lastErrno, makedev } from '@tsrunc/runtime/platform';
 
 const llistxattrC = libc.func('intptr_t llistxattr(const char *path, void *list, size_t size)');
 const lgetxattrC = libc.func('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)');
@@ -45,12 +45,6 @@ export function setXattr(path: string, name: string, value: Buffer): void {
   check(Number(lsetxattrC(path, name, value, value.length, 0)), `lsetxattr ${path} ${name}`);
 }
 
-/** glibc's makedev(): 12-bit major and 20-bit minor split across the 64-bit dev_t. */
-export function makedev(major: number, minor: number): bigint {
-  const ma = BigInt(major);
-  const mi = BigInt(minor);
-  return ((ma & 0xfffn) << 8n) | ((ma & 0xfffff000n) << 32n) | (mi & 0xffn) | ((mi & 0xffffff00n) << 12n);
-}
 
 export function devMajor(rdev: bigint): number {
   return Number(((rdev & 0xfff00n) >> 8n) | ((rdev & 0xfffff00000000000n) >> 32n));

@@ -5,11 +5,21 @@
 import fs from 'node:fs';
 import { check, libc } from '../sys/libc.js';
 import { SYNC_FD } from '../launch/stage.js';
+import { prctl, PR_SET_DUMPABLE } from '../sys/process.js';
 
 const memfdCreate = libc.func('int memfd_create(const char *name, unsigned int flags)');
 const fexecve = libc.func('int fexecve(int fd, const char **argv, const char **envp)');
 const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
 const F_SETFD = 2;
+
+/**
+ * As runc's init: no process of a namespace we share (a joined pid namespace) may ptrace the init
+ * stage or open its /proc files while it holds the host's privileges and, before pivot_root, the
+ * host's root; execve of Node made it dumpable again. The executor keeps it so until its execve.
+ */
+export function becomeNonDumpable(): void {
+  prctl(PR_SET_DUMPABLE, 0, 'PR_SET_DUMPABLE');
+}
 
 /** The native stage's fd of its own sealed binary, which it leaves open for us. */
 export function executorFd(): number {

@@ -5,7 +5,7 @@ import { runHooks } from '../hooks/run.js';
 import { SYNC_FD } from '../launch/stage.js';
 import { mountConsole, setupRootfs } from '../rootfs/index.js';
 import { attachConsole } from './console.js';
-import { executorFd, handOverToExecutor } from './handover.js';
+import { becomeNonDumpable, executorFd, handOverToExecutor } from './handover.js';
 import type { FromStage, InitPlan, ToStage } from './protocol.js';
 import { SyncChannel } from './sync-channel.js';
 import { joinSessionKeyring } from '../sys/keyring.js';
@@ -13,6 +13,7 @@ import { joinSessionKeyring } from '../sys/keyring.js';
 function main(): void {
   const channel = new SyncChannel(SYNC_FD);
   try {
+    becomeNonDumpable();
     const message = channel.read<ToStage>();
     if (message.type !== 'plan') throw new Error(`init: expected a plan, got ${message.type}`);
     const plan = message.plan as InitPlan;

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { libc, check, lastErrno } from '../sys/libc.js';
+import { makedev } from '../sys/devices.js';
 import { MS, mount } from '../sys/mount.js';
 import { createFileInRoot, mkdirAllInRoot, procFdPath } from '../sys/openat2.js';
 import type { DevicePlan } from './plan.js';
@@ -13,11 +14,6 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const EEXIST = 17, EPERM = 1;
 const FILE_TYPE: Record<DevicePlan['type'], number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
 
-/** glibc's makedev: 12 bits of major and 20 of minor, split across the 64-bit dev_t. */
-function makedev(major: number, minor: number): bigint {
-  const ma = BigInt(major), mi = BigInt(minor);
-  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
-}
 
 function createDevice(rootFd: number, device: DevicePlan): void {
   const parent = mkdirAllInRoot(rootFd, path.posix.dirname(device.path));

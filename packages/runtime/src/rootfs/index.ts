@@ -1,8 +1,8 @@
 // The container's root filesystem, built by the init stage inside its new mount namespace.
 import fs from 'node:fs';
-import { libc } from '../sys/libc.js';
 import { MS, mount } from '../sys/mount.js';
 import { mkdirAllInRoot, O } from '../sys/openat2.js';
+import { umask } from '../sys/process.js';
 import { setupDev } from './devices.js';
 import { finalizeRootfs } from './finalize.js';
 import { mountOne } from './mounts.js';
@@ -12,7 +12,6 @@ import type { RootfsPlan } from './plan.js';
 export { mountConsole } from './console.js';
 export { planRootfs, type RootfsPlan } from './plan.js';
 
-const umask = libc.func('uint32_t umask(uint32_t mask)');
 
 export interface RootfsHooks {
   /** Mounts are made, "/" is still the host's: the createContainer hooks' moment. */

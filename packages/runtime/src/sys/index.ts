@@ -5,3 +5,4 @@ export { libc, check, SysError, lastErrno } from './libc.js';
 export * from './openat2.js';
 export * from './mount.js';
 export * from './make-dirs.js';
+export { makedev } from './devices.js';

@@ -1,14 +1,13 @@
 // Waiting for a process that is not libuv's child: the container's init, which becomes ours once
 // we are a child subreaper and the native stage that forked it has exited.
-import { check, koffi, libc } from './libc.js';
+import { koffi, libc } from './libc.js';
+import { prctl, PR_SET_CHILD_SUBREAPER } from './process.js';
 
-const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
 const waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
-const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
 
 export function becomeSubreaper(): void {
-  check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) as number, 'prctl(PR_SET_CHILD_SUBREAPER)');
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 'PR_SET_CHILD_SUBREAPER');
 }
 
 /** Shell-style exit code of a wait status: the exit status, or 128 + the signal number. */

@@ -19,9 +19,15 @@ export interface TsruncRunOptions {
 export class TsruncClient {
   constructor(readonly root: string, readonly binary: string = TSRUNC_BINARY) {}
 
-  /** `tsrunc run`: the child is the foreground runtime; its exit code is the container process'. */
+  /**
+   * `tsrunc run`: the child is the foreground runtime; its exit code is the container process'.
+   * The container is killed if this process dies, even by SIGKILL (TSRUNC_KILL_WITH_PARENT).
+   */
   run(id: string, bundle: string, options: TsruncRunOptions = {}): ChildProcess {
-    return spawn(this.binary, ['--root', this.root, 'run', '--bundle', bundle, id], { stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'] });
+    return spawn(this.binary, ['--root', this.root, 'run', '--bundle', bundle, id], {
+      stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TSRUNC_KILL_WITH_PARENT: String(process.pid) },
+    });
   }
 
   async kill(id: string, signal = 'KILL'): Promise<void> {

@@ -39,6 +39,8 @@ export interface RunOptions extends CreateOptions {
   detach?: boolean;
   /** Wait, but keep the stopped container. */
   keep?: boolean;
+  /** While waiting: when the process of this pid (the caller) dies, the container is killed. */
+  killWithParent?: number;
 }
 
 export interface ExecOptions {
@@ -74,7 +76,13 @@ export class Runtime {
   /** create, start and, unless detached, wait: the process' exit code (0 when detached). */
   async run(id: string, options: RunOptions): Promise<number> {
     const { runContainer } = await import('./container/run.js');
-    return runContainer(this.ctx, { id, ...createDefaults(options), detach: options.detach === true, keep: options.keep === true });
+    return runContainer(this.ctx, {
+      id,
+      ...createDefaults(options),
+      detach: options.detach === true,
+      keep: options.keep === true,
+      ...(options.killWithParent !== undefined ? { killWithParent: options.killWithParent } : {}),
+    });
   }
 
   /** A container that exists under the root; ContainerNotFoundError if none. */

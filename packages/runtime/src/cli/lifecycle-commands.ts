@@ -2,7 +2,7 @@
 // Each command asks the library for what it needs when it runs (the Runtime loads each operation
 // on first use): containerd calls tsrunc several times per container, and `state` should not pay
 // for what `create` needs (libc bindings, schemas, cgroups).
-import { flag, int, str, type Command, type Options, type Values } from './command.js';
+import { flag, int, str, UsageError, type Command, type Options, type Values } from './command.js';
 import { formatTable } from './table.js';
 
 const createOptions: Options = {
@@ -23,6 +23,17 @@ function createArgs(values: Values) {
     noNewKeyring: flag(values, 'no-new-keyring'),
     preserveFds: int(values, 'preserve-fds', 0),
   };
+}
+
+/**
+ * TSRUNC_KILL_WITH_PARENT=PID (tsrunc's own, for clients such as the builder): a foreground run whose
+ * parent PID dies kills its container rather than leaving it running (runc has no such option).
+ */
+function killWithParent(): { killWithParent?: number } {
+  const text = process.env.TSRUNC_KILL_WITH_PARENT;
+  if (text === undefined) return {};
+  if (!/^\d+$/.test(text)) throw new UsageError(`TSRUNC_KILL_WITH_PARENT="${text}": not a pid`);
+  return { killWithParent: Number(text) };
 }
 
 export const lifecycleCommands: Command[] = [
@@ -55,7 +66,7 @@ export const lifecycleCommands: Command[] = [
     options: { ...createOptions, detach: { type: 'boolean', short: 'd' }, 'keep': { type: 'boolean' } },
     args: 1,
     async run(env, values, [id]) {
-      return (await env.runtime()).run(id!, { ...createArgs(values), detach: flag(values, 'detach'), keep: flag(values, 'keep') });
+      return (await env.runtime()).run(id!, { ...createArgs(values), detach: flag(values, 'detach'), keep: flag(values, 'keep'), ...killWithParent() });
     },
   },
   {

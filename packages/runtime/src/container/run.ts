@@ -1,5 +1,7 @@
 // `tsrunc run`: create and start, then (unless --detach) wait for the container's process,
 // forwarding signals to it, delete it, and exit with its status.
+import os from 'node:os';
+import { prctl, PR_SET_PDEATHSIG } from '../sys/process.js';
 import { becomeSubreaper } from '../sys/reap.js';
 import { createContainer, type CreateOptions } from './create.js';
 import type { RuntimeContext } from './context.js';
@@ -10,6 +12,26 @@ import { startContainer } from './start.js';
 export interface RunOptions extends CreateOptions {
   detach: boolean;
   keep: boolean;
+  /** Foreground only: when the process of this pid (tsrunc's parent) dies, SIGKILL the container. */
+  killWithParent?: number;
+}
+
+/** Not one of the signals a foreground run forwards to the container (container/foreground.ts),
+ * and one that both Node and Bun let a process handle (Bun ignores SIGPWR). */
+const PARENT_DIED = 'SIGALRM';
+
+/**
+ * A builder's RUN step must not outlive the builder, even when it is SIGKILLed: the kernel signals
+ * us when our parent dies (PR_SET_PDEATHSIG), and we kill the container, which ends the wait.
+ */
+function killWithParent(parentPid: number, containerPid: number): void {
+  const kill = () => {
+    try { process.kill(containerPid, 'SIGKILL'); } catch { /* gone already */ }
+  };
+  process.on(PARENT_DIED, kill);
+  prctl(PR_SET_PDEATHSIG, os.constants.signals[PARENT_DIED], 'PR_SET_PDEATHSIG');
+  // A parent that died before the request above signals nothing; it left us to another parent.
+  if (process.ppid !== parentPid) kill();
 }
 
 export async function runContainer(ctx: RuntimeContext, options: RunOptions): Promise<number> {
@@ -22,6 +44,7 @@ export async function runContainer(ctx: RuntimeContext, options: RunOptions): Pr
     throw err;
   }
   if (options.detach) return 0;
+  if (options.killWithParent !== undefined) killWithParent(options.killWithParent, record.pid);
   const code = await waitForeground(record.pid);
   if (!options.keep) deleteContainer(ctx, options.id, true);
   return code;

@@ -5,6 +5,7 @@ import { check, libc } from './libc.js';
 const prctlC = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
 const umaskC = libc.func('uint32_t umask(uint32_t mask)');
 
+export const PR_SET_PDEATHSIG = 1;
 export const PR_SET_DUMPABLE = 4;
 export const PR_SET_CHILD_SUBREAPER = 36;
 

@@ -1,7 +1,8 @@
 // The cgroup v2 paths, end to end, where the host cannot give them every controller: on a hybrid
 // host (as this machine is) the cgroup2 mount has almost none, so the v2 manager's unit suite,
-// the limits enforced by the kernel, the CLI's exec/pause/update/events/kill, and containerd and
-// podman driving tsrunc are run again in a guest whose only hierarchy is cgroup2 (conformance/vm/run.sh).
+// the limits enforced by the kernel, the container's view of its cgroup, the CLI's
+// exec/pause/update/events/kill, and containerd and podman driving tsrunc are run again in a guest
+// whose only hierarchy is cgroup2 (conformance/vm/run.sh).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,8 @@ import { cgroupV2 } from '../src/cgroup-files.js';
 const RUN_IN_VM = fileURLToPath(new URL('../../vm/run.sh', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const SUITES = ['packages/runtime/dist/test/cgroups-v2.test.js', 'packages/runtime/dist/test/cgroups-behaviour.test.js',
-  'conformance/dist/test/manage.test.js', 'conformance/dist/test/containerd.test.js', 'conformance/dist/test/podman.test.js'];
+  'conformance/dist/test/manage.test.js', 'conformance/dist/test/containerd.test.js', 'conformance/dist/test/podman.test.js',
+  'conformance/dist/test/cgroup-view.test.js'];
 
 function whyNot(): string | false {
   if (cgroupV2) return 'the host is cgroup v2 itself: the other suites already run on it';

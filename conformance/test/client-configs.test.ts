@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { parseRuntimeConfig, type Mount, type Spec } from '@tsrunc/spec-schemas';
 import { makeBundle, RUNC, runtime, TSRUNC, uniqueId, type Teardown } from '../src/harness.js';
 import { removeCgroup } from '../src/cleanup.js';
@@ -22,7 +22,7 @@ const FILE_SOURCES = new Set(['hosts', 'hostname', 'resolv.conf', '.containerenv
 /**
  * The fixture, runnable here: the rootfs of the bundle, bind sources and namespace paths of the
  * capturing run replaced (by a stand-in file or directory, by a new namespace), a cgroup of
- * this test's own, and no terminal (which would need a console socket, and says nothing of the config).
+ * no terminal (which would need a console socket, and says nothing of the config).
  */
 function runnable(t: Teardown, spec: Spec, standIns: string): Spec {
   const copy = structuredClone(spec);
@@ -38,18 +38,32 @@ function runnable(t: Teardown, spec: Spec, standIns: string): Spec {
   });
   const linux = copy.linux!;
   linux.namespaces = (linux.namespaces ?? []).map((ns) => (ns.path !== undefined && !fs.existsSync(ns.path) ? { type: ns.type } : ns));
-  linux.cgroupsPath = `/${CGROUP_PARENT}/${uniqueId()}`;
   t.teardown(() => fs.rmSync(standIns, { recursive: true, force: true }));
   return copy;
 }
 
-/** create, then delete: the status and stderr of create. */
-function createAndDelete(t: Teardown, binary: string, spec: Spec): { status: number | null; stderr: string } {
-  const bundle = makeBundle(t, spec);
+/** The cgroup directories of the container, on every hierarchy that has one. */
+function cgroupDirs(cgroupsPath: string): string[] {
+  const roots = ['/sys/fs/cgroup', ...fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h))];
+  return roots.map((root) => path.join(root, cgroupsPath)).filter((dir) => fs.existsSync(dir));
+}
+
+/**
+ * create in a cgroup of its own, then delete --force: the status and stderr of create. tsrunc's
+ * delete must leave no cgroup (runc's may, when a killed task is slow to leave it under load;
+ * the test's teardown removes those).
+ */
+function createAndDelete(t: Test, binary: string, spec: Spec): { status: number | null; stderr: string } {
+  const cgroupsPath = `/${CGROUP_PARENT}/${uniqueId()}`;
+  const bundle = makeBundle(t, { ...spec, linux: { ...spec.linux, cgroupsPath } });
   const rt = runtime(t, binary);
   const id = uniqueId();
   const r = rt.call(['create', '--bundle', bundle.dir, id]);
-  rt.call(['delete', '--force', id]);
+  const deleted = rt.call(['delete', '--force', id]);
+  if (binary === TSRUNC) {
+    if (r.status === 0) t.equal(deleted.status, 0, `tsrunc delete --force ${deleted.stderr.trim()}`);
+    t.same(cgroupDirs(cgroupsPath), [], 'tsrunc left no cgroup');
+  }
   return { status: r.status, stderr: r.stderr.trim() };
 }
 

@@ -9,12 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultSpec } from '@tsrunc/runtime';
+import { makeBusyboxRootfs } from '@tsrunc/runtime/testing';
 
 const sizeMb = Number(process.argv[2] ?? 16);
 const iterations = Number(process.argv[3] ?? 3);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { makeBusyboxRootfs } = await import(path.join(repo, 'packages/runtime/dist/src/testing/busybox-rootfs.js'));
-const { defaultSpec } = await import(path.join(repo, 'packages/runtime/dist/src/container/spec-template.js'));
 
 const runtimes = [
   ['tsrunc', path.join(repo, 'packages/runtime/bin/tsrunc')],

@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultSpec } from '@tsrunc/runtime';
+import { makeBusyboxRootfs } from '@tsrunc/runtime/testing';
 
 const iterations = Number(process.argv[2] ?? 20);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { makeBusyboxRootfs } = await import(path.join(repo, 'packages/runtime/dist/src/testing/busybox-rootfs.js'));
-const { defaultSpec } = await import(path.join(repo, 'packages/runtime/dist/src/container/spec-template.js'));
 
 const tsrunc = path.join(repo, 'packages/runtime/bin/tsrunc');
 const bun = path.join(repo, 'node_modules/@oven/bun-linux-x64/bin/bun');

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -471,6 +472,28 @@ static void run_hook(const struct hook *h)
 	}
 }
 
+/* Marks every fd from `first` on close-on-exec: close_range(2) where the kernel has it and the
+ * container's seccomp profile (loaded first when no_new_privs is off) allows it, else fd by fd
+ * from /proc/self/fd with fcntl, which every profile allows, as runc does. */
+static void close_on_exec_from(int first)
+{
+	if (syscall(SYS_close_range, first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0)
+		return;
+	DIR *fds = opendir("/proc/self/fd");
+	if (!fds)
+		die("mark fds close-on-exec: open /proc/self/fd");
+	int own = dirfd(fds);
+	for (struct dirent *entry; (entry = readdir(fds));) {
+		int fd = atoi(entry->d_name);
+		if (entry->d_name[0] == '.' || fd < first || fd == own)
+			continue;
+		int flags = fcntl(fd, F_GETFD);
+		if (flags >= 0 && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+			die("mark fd %d close-on-exec", fd);
+	}
+	closedir(fds);
+}
+
 /* --preserve-fds: the caller's fds become 3, 4, ...; everything else above is closed at execve,
  * and stdio is made blocking and inheritable whatever the stage before us did with it. */
 static void arrange_fds(const struct plan *plan)
@@ -481,9 +504,7 @@ static void arrange_fds(const struct plan *plan)
 			die("move preserved fd %d to %d", from, to);
 		fcntl(to, F_SETFD, 0);
 	}
-	int first_closed = 3 + (int)plan->preserve_fds;
-	if (syscall(SYS_close_range, first_closed, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
-		die("mark fds close-on-exec");
+	close_on_exec_from(3 + (int)plan->preserve_fds);
 	for (int fd = 0; fd < 3; fd++) {
 		int flags = fcntl(fd, F_GETFL);
 		if (flags >= 0) {
@@ -551,10 +572,10 @@ void run_process_plan(const unsigned char *data, size_t len)
 		for (size_t i = 0; i < plan.nhooks; i++)
 			run_hook(&plan.hooks[i]);
 	}
+	arrange_fds(&plan);
 	/* Last, so that as few system calls as possible run under the container's filter. */
 	if (plan.seccomp_bpf && plan.no_new_privs)
 		load_seccomp(&plan);
-	arrange_fds(&plan);
 	execve(executable, plan.argv, plan.envp);
 	die("exec %s", plan.argv[0]);
 }

@@ -13,6 +13,8 @@ export interface Command {
   options: Options;
   /** Flags end at the first positional argument (exec: the command's own flags follow). */
   flagsBeforeArgsOnly?: boolean;
+  /** The exit code of a failure (runc's exec exits 255); 1 by default. */
+  failureCode?: number;
   /** Exactly this many positional arguments, or [min, max]. */
   args: number | [number, number];
   /** Resolves to the process exit code. */
@@ -38,15 +40,34 @@ export function int(v: Values, key: string, fallback: number): number {
   return Number(text);
 }
 
-/** Splits argv where the first positional argument stands, skipping the values of string flags. */
-export function splitAtFirstPositional(args: string[], options: Options): [string[], string[]] {
+/** urfave/cli, which runc uses, takes `-bundle` as well as `--bundle`; so do we. */
+export function normalizeFlag(arg: string): string {
+  return /^-[a-z][a-z-]+(=|$)/.test(arg) ? `-${arg}` : arg;
+}
+
+/**
+ * A command's arguments as runc's command line reads them: its flags (each string flag joined
+ * with its value, so that a value such as "-1" is not read as a flag) and, for a command whose
+ * flags end at its first positional argument (exec), everything from there on untouched: the
+ * container's own arguments (`ls -la`, `rm -rf`) are never rewritten.
+ */
+export function splitCommandArgs(args: string[], command: Pick<Command, 'options' | 'flagsBeforeArgsOnly'>): [string[], string[]] {
+  const flags: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--') return [args.slice(0, i), args.slice(i + 1)];
-    if (!arg.startsWith('-') || arg === '-') return [args.slice(0, i), args.slice(i)];
-    if (arg.includes('=')) continue;
-    const name = arg.startsWith('--') ? arg.slice(2) : Object.keys(options).find((k) => options[k]!.short === arg.slice(1));
-    if (name !== undefined && options[name]?.type === 'string') i++;
+    if (arg === '--') return [flags, args.slice(i + 1)];
+    if (!arg.startsWith('-') || arg === '-') {
+      if (command.flagsBeforeArgsOnly) return [flags, args.slice(i)];
+      flags.push(arg);
+      continue;
+    }
+    const flag = normalizeFlag(arg);
+    const name = flag.startsWith('--') ? flag.slice(2) : Object.keys(command.options).find((k) => command.options[k]!.short === flag.slice(1));
+    if (!flag.includes('=') && name !== undefined && command.options[name]?.type === 'string' && i + 1 < args.length) {
+      flags.push(`--${name}=${args[++i]!}`);
+    } else {
+      flags.push(flag);
+    }
   }
-  return [args, []];
+  return [flags, []];
 }

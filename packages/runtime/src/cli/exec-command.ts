@@ -79,6 +79,7 @@ export const execCommand: Command = {
     cgroup: { type: 'string', multiple: true },
   },
   flagsBeforeArgsOnly: true,
+  failureCode: 255,
   args: [1, Number.MAX_SAFE_INTEGER],
   async run(env, values, [id, ...args]) {
     const file = str(values, 'process');

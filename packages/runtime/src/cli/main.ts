@@ -1,6 +1,6 @@
 // tsrunc: an OCI runtime with runc's command line.
 import { parseArgs } from 'node:util';
-import { splitAtFirstPositional, UsageError, type Command, type CommandEnv } from './command.js';
+import { normalizeFlag, splitCommandArgs, UsageError, type Command, type CommandEnv } from './command.js';
 import { execCommand } from './exec-command.js';
 import { manageCommands } from './manage-commands.js';
 import { lifecycleCommands } from './lifecycle-commands.js';
@@ -21,11 +21,6 @@ const globalOptions = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
-
-/** urfave/cli, which runc uses, takes `-bundle` as well as `--bundle`; so do we. */
-function normalizeFlag(arg: string): string {
-  return /^-[a-z][a-z-]+(=|$)/.test(arg) ? `-${arg}` : arg;
-}
 
 function usage(): string {
   const rows = [...commands.values()].map((c) => `   ${c.name.padEnd(10)} ${c.summary}`);
@@ -48,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
   const commandAt = argv.findIndex((arg, i) => !arg.startsWith('-') && !isGlobalFlagValue(argv, i));
   const globalArgs = (commandAt < 0 ? argv : argv.slice(0, commandAt)).map(normalizeFlag);
   let log = new Logger({ format: 'text', debug: false });
+  let failureCode = 1;
   try {
     const { values: g } = parseArgs({ args: globalArgs, options: globalOptions, strict: true });
     const format = (g['log-format'] ?? 'text') as LogFormat;
@@ -67,12 +63,12 @@ async function main(argv: string[]): Promise<number> {
       log.error(`No help topic for '${name}'`);
       return 3;
     }
-    const rest = argv.slice(commandAt + 1).map(normalizeFlag);
-    if (rest.includes('--help') || rest.includes('-h')) {
+    failureCode = command.failureCode ?? 1;
+    const [flagArgs, verbatim] = splitCommandArgs(argv.slice(commandAt + 1), command);
+    if (flagArgs.includes('--help') || flagArgs.includes('-h')) {
       process.stdout.write(commandUsage(command));
       return 0;
     }
-    const [flagArgs, verbatim] = command.flagsBeforeArgsOnly ? splitAtFirstPositional(rest, command.options) : [rest, []];
     let parsed;
     try {
       parsed = parseArgs({ args: flagArgs, options: command.options, allowPositionals: true, strict: true });
@@ -93,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(env, parsed.values, parsed.positionals);
   } catch (err) {
     log.error((err as Error).message);
-    return 1;
+    return failureCode;
   }
 }
 

@@ -2,6 +2,7 @@
 // pivot_root is refused) moving it over "/" and chroot'ing, as runc does.
 import fs from 'node:fs';
 import { libc, check } from '../sys/libc.js';
+import { parseMountinfo } from '../cgroups/mode.js';
 import { MNT_DETACH, MS, mount, pivotRoot, umount } from '../sys/mount.js';
 
 const fchdir = libc.func('int fchdir(int fd)');
@@ -25,7 +26,27 @@ export function pivotInto(rootfs: string): void {
   process.chdir('/');
 }
 
+/**
+ * With --no-pivot the host's mounts stay in the container's mount namespace, out of sight but
+ * there: a fully visible proc or sysfs among them lets the container mount a fresh one (the kernel
+ * allows that only while one is visible somewhere in the namespace), so they are detached, or
+ * covered with an empty tmpfs where the kernel keeps them locked, as runc does.
+ */
+function hideHostProcAndSys(rootfs: string): void {
+  const mounts = parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+  for (const m of mounts.reverse()) {
+    if (m.fstype !== 'proc' && m.fstype !== 'sysfs') continue;
+    if (m.mountpoint === rootfs || m.mountpoint.startsWith(`${rootfs}/`)) continue;
+    try {
+      umount(m.mountpoint, MNT_DETACH);
+    } catch {
+      mount('tmpfs', m.mountpoint, 'tmpfs', MS.RDONLY, 'size=0', `cover ${m.mountpoint}`);
+    }
+  }
+}
+
 export function moveInto(rootfs: string): void {
+  hideHostProcAndSys(rootfs);
   process.chdir(rootfs);
   mount(rootfs, '/', '', MS.MOVE, '', `move ${rootfs} to /`);
   check(chroot('.') as number, `chroot ${rootfs}`);

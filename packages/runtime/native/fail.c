@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,17 @@ void die(const char *fmt, ...)
 	if (sync_fd < 0 || write(sync_fd, line, len) < 0)
 		fprintf(stderr, "tsrunc: %s\n", msg);
 	_exit(1);
+}
+
+void write_file(const char *path, const char *content)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s", path);
+	size_t len = strlen(content);
+	if (write(fd, content, len) != (ssize_t)len)
+		die("write %s", path);
+	close(fd);
 }
 
 void send_all(const char *buf, unsigned long len)

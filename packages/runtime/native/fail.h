@@ -1,4 +1,5 @@
-/* How the native stage reports a failure to tsrunc: one line on the sync socket, then exit 1. */
+/* How the native stage fails (one line on the sync socket to tsrunc, then exit 1), and the writes
+ * that die that way when they fail. */
 #ifndef TSRUNC_FAIL_H
 #define TSRUNC_FAIL_H
 
@@ -14,5 +15,8 @@ void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* Writes all of buf to the sync socket, or dies. */
 void send_all(const char *buf, unsigned long len);
+
+/* Writes content to the (proc) file at path in one write, or dies naming it. */
+void write_file(const char *path, const char *content);
 
 #endif

@@ -123,17 +123,6 @@ static void join_namespaces(struct join *joins, int count)
 	}
 }
 
-static void write_file(const char *path, const char *content)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("open %s", path);
-	size_t len = strlen(content);
-	if (write(fd, content, len) != (ssize_t)len)
-		die("write %s", path);
-	close(fd);
-}
-
 /* "monotonic 5 0,boottime 7 0" -> one offset per line, as /proc/self/timens_offsets wants. */
 static void set_time_offsets(const char *spec)
 {

@@ -258,26 +258,15 @@ unsigned char *read_plan(int fd, size_t *len)
 	return buf;
 }
 
-static void write_proc_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("open %s", path);
-	size_t len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len)
-		die("write %s", path);
-	close(fd);
-}
-
 static void apply_security_modules(const struct plan *plan)
 {
 	char text[4200];
 	if (plan->apparmor) {
 		snprintf(text, sizeof(text), "exec %s", plan->apparmor);
-		write_proc_file(access("/proc/self/attr/apparmor/exec", F_OK) == 0 ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec", text);
+		write_file(access("/proc/self/attr/apparmor/exec", F_OK) == 0 ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec", text);
 	}
 	if (plan->selinux)
-		write_proc_file("/proc/self/attr/exec", plan->selinux);
+		write_file("/proc/self/attr/exec", plan->selinux);
 }
 
 static void load_seccomp(const struct plan *plan)
@@ -530,7 +519,7 @@ void run_process_plan(const unsigned char *data, size_t len)
 	if (plan.console_fd >= 0)
 		attach_console(&plan);
 	if (plan.oom_score_adj)
-		write_proc_file("/proc/self/oom_score_adj", plan.oom_score_adj);
+		write_file("/proc/self/oom_score_adj", plan.oom_score_adj);
 	for (size_t i = 0; i < plan.nrlimits; i++) {
 		struct rlimit limit = { .rlim_cur = plan.rlimits[i].soft, .rlim_max = plan.rlimits[i].hard };
 		if (prlimit(0, plan.rlimits[i].resource, &limit, NULL) < 0)

@@ -72,11 +72,13 @@ export class LayerSnapshots {
   }
 
   private async extract(layer: SnapshotLayer, to: string, below: string[]): Promise<void> {
+    // Opened (and checked) first: a corrupt blob is reported by the store, naming it and its file.
+    const blob = await this.blobs.open(layer.descriptor.digest);
     const temp = path.join(this.dir, `${TEMP_PREFIX}${processTag()}-${crypto.randomBytes(6).toString('hex')}`);
-    fs.mkdirSync(path.join(temp, 'fs'), { recursive: true, mode: 0o755 });
-    fs.chmodSync(path.join(temp, 'fs'), 0o755);
     try {
-      await extractLayerSnapshot(await this.blobs.open(layer.descriptor.digest), path.join(temp, 'fs'), below, layer.diffId);
+      fs.mkdirSync(path.join(temp, 'fs'), { recursive: true, mode: 0o755 });
+      fs.chmodSync(path.join(temp, 'fs'), 0o755);
+      await extractLayerSnapshot(blob, path.join(temp, 'fs'), below, layer.diffId);
       debugSnapshots(`extracted layer ${layer.diffId} into snapshot ${path.basename(to)}`);
       try {
         fs.renameSync(temp, to);
@@ -86,7 +88,8 @@ export class LayerSnapshots {
         if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err;
       }
     } catch (err) {
-      throw new Error(`layer ${layer.descriptor.digest}: ${(err as Error).message}`);
+      blob.destroy();
+      throw new Error(`layer ${layer.descriptor.digest}: ${(err as Error).message}`, { cause: err });
     } finally {
       fs.rmSync(temp, { recursive: true, force: true });
     }

@@ -1,11 +1,9 @@
 // process.terminal: the pty master arrives over --console-socket (SCM_RIGHTS), the process has the
 // slave as its controlling terminal, with process.consoleSize applied.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { acceptConnection, listenUnixSocket, recvFd } from '@tsrunc/runtime/testing';
-import { baseSpec, makeBundle, runtime, uniqueId, type Teardown } from '../src/harness.js';
+import { consoleSocket, receiveMaster } from '../src/console-socket.js';
+import { baseSpec, makeBundle, runtime, uniqueId } from '../src/harness.js';
 
 /** Everything the container writes to its terminal, until the slave side is closed (EIO). */
 function drain(masterFd: number): string {
@@ -24,25 +22,6 @@ function drain(masterFd: number): string {
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A listening --console-socket in a temp dir, both removed at the test's end. */
-function consoleSocket(t: Teardown): { socketPath: string; listenFd: number } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-console-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const socketPath = path.join(dir, 'console.sock');
-  const listenFd = listenUnixSocket(socketPath);
-  t.teardown(() => fs.closeSync(listenFd));
-  return { socketPath, listenFd };
-}
-
-/** The pty master the runtime sent (and the name it sent with it), closed at the test's end. */
-function receiveMaster(t: Teardown, listenFd: number): { masterFd: number; name: string } {
-  const connection = acceptConnection(listenFd);
-  const { fd: masterFd, name } = recvFd(connection);
-  fs.closeSync(connection);
-  t.teardown(() => fs.closeSync(masterFd));
-  return { masterFd, name };
 }
 
 t.test('a terminal container sends its pty master over --console-socket', async (t) => {

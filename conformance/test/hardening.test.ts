@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { Spec } from '@tsrunc/spec-schemas';
-import { acceptConnection, listenUnixSocket, recvFd } from '@tsrunc/runtime/testing';
+import { consoleSocket, receiveMaster } from '../src/console-socket.js';
 import { baseSpec, makeBundle, RUNC, runtime, uniqueId, type Bundle, type Runtime, type Teardown } from '../src/harness.js';
 
 type Asserts = Pick<typeof t, 'equal' | 'not' | 'notOk' | 'match' | 'same'>;
@@ -216,16 +216,6 @@ function waitStopped(rt: Runtime, id: string): void {
   throw new Error(`${rt.name}: ${id} did not stop`);
 }
 
-/** A listening --console-socket in a temp dir, both removed at the test's end. */
-function consoleSocket(t: Teardown): { socketPath: string; listenFd: number } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conf-console-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const socketPath = path.join(dir, 'console.sock');
-  const listenFd = listenUnixSocket(socketPath);
-  t.teardown(() => fs.closeSync(listenFd));
-  return { socketPath, listenFd };
-}
-
 t.test('/dev/console of a terminal container', async (t) => {
   const variants: [string, (s: Spec) => void][] = [
     ['', () => {}],
@@ -247,10 +237,7 @@ t.test('/dev/console of a terminal container', async (t) => {
       const id = uniqueId();
       const created = rt.call(['create', '--bundle', bundle.dir, '--console-socket', socketPath, id]);
       t.equal(created.status, 0, `${rt.name} create: ${created.stderr}`);
-      const connection = acceptConnection(listenFd);
-      const { fd: masterFd } = recvFd(connection);
-      fs.closeSync(connection);
-      t.teardown(() => fs.closeSync(masterFd));
+      const { masterFd } = receiveMaster(t, listenFd);
       t.equal(rt.call(['start', id]).status, 0, `${rt.name} start`);
       waitStopped(rt, id);
       const output = Buffer.alloc(64);

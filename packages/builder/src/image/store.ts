@@ -11,7 +11,7 @@ import {
   readFileSync, renameSync, rmSync, writeSync, type BigIntStats, type ReadStream,
 } from 'node:fs';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { withPath } from './fs-error.js';
 import { processTag, sweepDead } from './process-tag.js';
@@ -199,6 +199,15 @@ export class BlobStore {
       closeSync(fd);
       throw mismatch(`the file has ${statSize} bytes`);
     }
+    await this.importStream(createReadStream('', { fd }), expected, mismatch);
+  }
+
+  /**
+   * Stores what `source` yields under `expected.digest`, hashed and counted as it streams into a
+   * temp file and committed only if it has exactly that digest and size; a source longer than the
+   * descriptor says is cut off there, so it cannot fill the disk. `mismatch` words the refusal.
+   */
+  async importStream(source: Readable, expected: BlobRef, mismatch: (what: string) => Error): Promise<void> {
     const tmp = this.tempPath();
     try {
       const hash = createHash('sha256');
@@ -211,7 +220,7 @@ export class BlobStore {
           done(null, chunk);
         },
       });
-      await pipeline(createReadStream('', { fd }), counter, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+      await pipeline(source, counter, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
       const actual = `sha256:${hash.digest('hex')}`;
       if (actual !== expected.digest || size !== expected.size) throw mismatch(`the content is ${actual} (${size} bytes)`);
       this.commit(tmp, actual);

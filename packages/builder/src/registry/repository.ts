@@ -1,11 +1,7 @@
 // The distribution-spec's endpoints for one repository: manifests by tag or digest (checked
 // against the digest asked for or announced), blobs streamed into the content store (digest and
 // size checked as they arrive, nothing left on a mismatch), and pushes (HEAD, POST then PUT).
-import { createHash } from 'node:crypto';
-import { createWriteStream, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Descriptor } from '@tsrunc/spec-schemas';
 import { sha256Digest, type BlobStore } from '../image/store.js';
 import { ACCEPT } from './media-types.js';
@@ -73,27 +69,7 @@ export class RemoteRepository {
     const res = await this.session.send({ method: 'GET', url: `/v2/${this.name}/blobs/${descriptor.digest}` }, this.scope);
     await this.expect(res, [200], `blob ${descriptor.digest} of ${this.name}`);
     const mismatch = (what: string) => new Error(`${this.session.domain}: blob ${descriptor.digest} of ${this.name}: ${what}, not what its descriptor says (${descriptor.size} bytes)`);
-    const tmp = blobs.tempPath();
-    try {
-      const hash = createHash('sha256');
-      let size = 0;
-      // Cut off at the descriptor's size: a registry cannot fill the disk with a blob that never ends.
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          size += chunk.length;
-          if (size > descriptor.size) return done(mismatch(`more than ${descriptor.size} bytes`));
-          hash.update(chunk);
-          done(null, chunk);
-        },
-      });
-      await pipeline(res, counter, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
-      const actual = `sha256:${hash.digest('hex')}`;
-      if (actual !== descriptor.digest || size !== descriptor.size) throw mismatch(`the content is ${actual} (${size} bytes)`);
-      await blobs.putFile(tmp, descriptor.digest);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
+    await blobs.importStream(res, descriptor, mismatch);
   }
 
   async hasBlob(digest: string): Promise<boolean> {

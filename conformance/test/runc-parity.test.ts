@@ -1,0 +1,85 @@
+// Configs and calls runc 1.1.5 accepts, and what it then does, side by side with runc on the same
+// bundle: the cases its own integration suite and runtime-tools' validation found tsrunc refusing
+// or doing differently.
+import fs from 'node:fs';
+import t, { type Test } from 'tap';
+import type { Spec } from '@tsrunc/spec-schemas';
+import { baseSpec, makeBundle, RUNC, runtime, TSRUNC, uniqueId, type Runtime } from '../src/harness.js';
+
+const BOTH = [TSRUNC, RUNC];
+const v1Devices = fs.existsSync('/sys/fs/cgroup/devices/devices.list');
+
+/** The container's v1 devices.list, read on the host through its init's cgroup. */
+function devicesList(pid: number): string {
+  const line = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1] === 'devices');
+  if (!line) throw new Error(`process ${pid} has no devices cgroup`);
+  return fs.readFileSync(`/sys/fs/cgroup/devices${line.split(':')[2]}/devices.list`, 'utf8');
+}
+
+/** `run --detach` of `spec` with each runtime; `check` sees the running container, which is then deleted. */
+function eachRuntime(t: Test, spec: Spec, check: (rt: Runtime, id: string, pid: number) => void): void {
+  const bundle = makeBundle(t, spec);
+  for (const binary of BOTH) {
+    const rt = runtime(t, binary);
+    const id = uniqueId('parity');
+    const run = rt.call(['run', '--detach', '--bundle', bundle.dir, id]);
+    t.equal(run.status, 0, `${rt.name} run: ${run.stderr}`);
+    if (run.status !== 0) continue;
+    const state = JSON.parse(rt.call(['state', id]).stdout) as { pid: number };
+    check(rt, id, state.pid);
+    t.equal(rt.call(['delete', '--force', id]).status, 0, `${rt.name} delete`);
+  }
+}
+
+/** What `sh -c script` prints in a container of `spec`, for each runtime. */
+function shellOutput(t: Test, spec: Spec, script: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  eachRuntime(t, spec, (rt, id) => {
+    const r = rt.call(['exec', id, 'sh', '-c', script]);
+    out[rt.name] = r.stdout + r.stderr;
+  });
+  return out;
+}
+
+t.test('a FIFO in linux.devices is created and needs no device cgroup rule', async (t) => {
+  const spec = baseSpec(['sleep', '300']);
+  spec.linux!.devices = [{ path: '/dev/myfifo', type: 'p', fileMode: 0o620, uid: 0, gid: 0 }];
+  const out = shellOutput(t, spec, 'ls -l /dev/myfifo | cut -c1-10; test -p /dev/myfifo && echo fifo');
+  t.equal(out['tsrunc'], 'prw--w----\nfifo\n', 'a named pipe with the mode asked for');
+  t.equal(out['tsrunc'], out['runc'], 'as with runc');
+});
+
+t.test('linux.devices nodes are reachable only as linux.resources.devices allows', { skip: !v1Devices && 'no v1 devices controller' }, async (t) => {
+  const spec = baseSpec(['sleep', '300']);
+  // Deny-all (runc's default spec) and a node of linux.devices that no rule allows.
+  spec.linux!.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 11 }];
+  const lists: Record<string, string> = {};
+  const reads: Record<string, string> = {};
+  eachRuntime(t, spec, (rt, id, pid) => {
+    lists[rt.name] = devicesList(pid).split('\n').sort().join('\n');
+    const r = rt.call(['exec', id, 'sh', '-c', 'head -c1 /dev/kmsg >/dev/null && echo readable || echo refused']);
+    reads[rt.name] = r.stdout;
+  });
+  t.equal(reads['tsrunc'], 'refused\n', '/dev/kmsg exists but cannot be opened');
+  t.notMatch(lists['tsrunc'], /c 1:11 /, 'devices.list has no rule for it');
+  t.same(lists['tsrunc'], lists['runc'], 'devices.list is runc\'s, rule for rule');
+  t.same(reads['tsrunc'], reads['runc']);
+});
+
+t.test('device rule access is read as a set of r, w and m, as runc reads it', { skip: !v1Devices && 'no v1 devices controller' }, async (t) => {
+  const spec = baseSpec(['sleep', '300']);
+  spec.linux!.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 11 }];
+  spec.linux!.resources!.devices = [
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 1, minor: 11, access: 'rwa' },
+    { allow: true, type: 'c', major: 10, minor: 229, access: 'mrwwr' },
+    { allow: false, type: 'c', major: 10, minor: 229, access: 'mx' },
+  ];
+  const lists: Record<string, string> = {};
+  eachRuntime(t, spec, (rt, _id, pid) => {
+    lists[rt.name] = devicesList(pid).split('\n').sort().join('\n');
+  });
+  t.match(lists['tsrunc'], /^c 1:11 rw$/m, '"rwa" allows read and write');
+  t.match(lists['tsrunc'], /^c 10:229 rw$/m, '"mrwwr" then a deny of "mx" leaves read and write');
+  t.same(lists['tsrunc'], lists['runc'], 'devices.list is runc\'s');
+});

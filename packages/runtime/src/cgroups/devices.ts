@@ -2,6 +2,7 @@
 // program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the cgroup, built from the rules.
 import type { LinuxDeviceCgroup } from '@tsrunc/spec-schemas';
 import { deviceProgram } from './bpf/device-program.js';
+import { deviceAccess } from './device-access.js';
 import { replaceDeviceProgram } from './bpf/syscall.js';
 import { CgroupError, writeCgroupFile } from './files.js';
 
@@ -13,8 +14,7 @@ function deviceNumber(n: number | undefined): string {
 export function deviceRuleText(rule: LinuxDeviceCgroup): string {
   const type = rule.type === undefined || rule.type === '' ? 'a' : rule.type;
   if (!['a', 'b', 'c'].includes(type)) throw new CgroupError(`invalid device rule type "${type}" (expected a, b or c)`);
-  const access = rule.access === undefined || rule.access === '' ? 'rwm' : rule.access;
-  if (!/^[rwm]+$/.test(access)) throw new CgroupError(`invalid device rule access "${access}" (expected letters from rwm)`);
+  const access = deviceAccess(rule.access);
   if (type === 'a') return `a *:* ${access}`;
   return `${type} ${deviceNumber(rule.major)}:${deviceNumber(rule.minor)} ${access}`;
 }
@@ -26,7 +26,10 @@ export function deviceRuleText(rule: LinuxDeviceCgroup): string {
 export function applyV1Devices(dir: string, rules: LinuxDeviceCgroup[]): void {
   const texts = rules.map(deviceRuleText);
   writeCgroupFile(dir, 'devices.deny', 'a');
-  rules.forEach((rule, i) => writeCgroupFile(dir, rule.allow ? 'devices.allow' : 'devices.deny', texts[i] ?? ''));
+  rules.forEach((rule, i) => {
+    // A rule naming none of r, w, m changes nothing (the kernel would refuse its empty access).
+    if (deviceAccess(rule.access) !== '') writeCgroupFile(dir, rule.allow ? 'devices.allow' : 'devices.deny', texts[i] ?? '');
+  });
 }
 
 function isWildcard(rule: LinuxDeviceCgroup): boolean {

@@ -4,6 +4,7 @@
 // first match deciding, so a later rule overrides an earlier one as with v1's devices files;
 // nothing matching means deny.
 import type { LinuxDeviceCgroup } from '@tsrunc/spec-schemas';
+import { deviceAccess } from '../device-access.js';
 import { andImm, exit, jumpIfEqual, jumpIfNot, loadWord, movImm, movReg, rshImm, type Insn } from './asm.js';
 
 const DEVICE_TYPE: Record<string, number> = { b: 1, c: 2 };
@@ -19,7 +20,7 @@ const prologue: Insn[] = [
 ];
 
 function accessBits(access: string | undefined): number {
-  return [...(access || 'rwm')].reduce((bits, letter) => bits | (ACCESS[letter] ?? 0), 0);
+  return [...deviceAccess(access)].reduce((bits, letter) => bits | ACCESS[letter]!, 0);
 }
 
 /** One rule: tests that fall through to its verdict, or jump past it to the next rule. */

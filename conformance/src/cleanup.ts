@@ -3,14 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { mountPointsUnder } from '@tsrunc/runtime/platform';
 
-/** Lazily unmounts every mount below `dir`, deepest first. */
+/** Lazily unmounts every mount at or below `dir`, the last mounted first. */
 export function unmountUnder(dir: string): void {
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((m): m is string => !!m && m.startsWith(dir))
-    .reverse();
-  for (const m of mounts) spawnSync('umount', ['-l', m]);
+  for (const point of mountPointsUnder(dir)) spawnSync('umount', ['-l', point]);
 }
 
 /** rmdir of a cgroup and the cgroups below it, deepest first; one still in use stays. */

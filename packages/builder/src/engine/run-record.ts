@@ -10,6 +10,7 @@ import path from 'node:path';
 import { processTag, tagIsLive } from '../image/process-tag.js';
 import { unmount } from '../run/mount.js';
 import { TsruncClient } from '@tsrunc/runtime';
+import { mountPointsUnder } from '@tsrunc/runtime/platform';
 import { CONTAINER_STATE_DIR } from '../run/container.js';
 
 const SCRATCH_PREFIX = 'tsbuild-';
@@ -41,15 +42,6 @@ export function beginRun(storeRoot: string): () => void {
   };
 }
 
-/** Mount points at or under `dir`, deepest first (mountinfo escapes spaces and such as \ooo). */
-function mountsUnder(dir: string): string[] {
-  const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((field): field is string => field !== undefined)
-    .map((field) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
-  return [...new Set(points.filter((p) => p === dir || p.startsWith(`${dir}/`)))].sort((a, b) => b.length - a.length);
-}
-
 /** Deletes (killing them first) the containers left in a tsrunc state root; returns their ids. */
 async function deleteContainers(stateRoot: string): Promise<string[]> {
   if (!fs.existsSync(stateRoot)) return [];
@@ -66,11 +58,11 @@ async function sweepRun(tag: string, record: string, report: (line: string) => v
   // A record names a scratch directory that a build made; anything else is not this sweep's to remove.
   if (path.isAbsolute(scratch) && path.basename(scratch).startsWith(`${SCRATCH_PREFIX}${tag}-`) && fs.existsSync(scratch)) {
     for (const id of await deleteContainers(path.join(scratch, CONTAINER_STATE_DIR))) report(`deleted container ${id} of ${who}`);
-    for (const point of mountsUnder(scratch)) {
+    for (const point of mountPointsUnder(scratch)) {
       unmount(point);
       report(`unmounted ${point} of ${who}`);
     }
-    const left = mountsUnder(scratch);
+    const left = mountPointsUnder(scratch);
     // Removing a tree with a mount still in it would remove what is mounted (a bind of the context).
     if (left.length > 0) throw new Error(`cannot clean up after ${who}: ${left.join(', ')} still mounted`);
     fs.rmSync(scratch, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 // pure v2 when /sys/fs/cgroup itself is cgroup2, otherwise v1 (possibly hybrid, with a
 // cgroup2 tree mounted next to the v1 controllers, which we only record).
 import * as fs from 'node:fs';
+import { parseMountinfo } from '../sys/mountinfo.js';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -17,36 +18,6 @@ export interface CgroupMode {
   unifiedRoot?: string;
   /** v1 only: controller (or "name=xxx" for named hierarchies) -> mount. */
   v1Mounts: Record<string, V1Mount>;
-}
-
-/** mountinfo escapes spaces and friends as octal (\040). */
-function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-interface MountEntry {
-  root: string;
-  mountpoint: string;
-  fstype: string;
-  superOptions: string[];
-}
-
-export function parseMountinfo(text: string): MountEntry[] {
-  const entries: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const fields = line.split(' ');
-    // Optional fields end with a lone "-", after which come fstype, source and super options.
-    const sep = fields.indexOf('-', 6);
-    if (sep < 0) continue;
-    entries.push({
-      root: unescapeMountField(fields[3] ?? '/'),
-      mountpoint: unescapeMountField(fields[4] ?? ''),
-      fstype: fields[sep + 1] ?? '',
-      superOptions: (fields[sep + 3] ?? '').split(','),
-    });
-  }
-  return entries;
 }
 
 /** Super options of a v1 cgroup mount that are not controller names. */

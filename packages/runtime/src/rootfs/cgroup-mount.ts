@@ -7,7 +7,8 @@
 // hierarchy's root, so the container's own cgroup directory is bound there instead.
 import fs from 'node:fs';
 import { mountedCgroupDir } from '../cgroups/paths.js';
-import { ownCgroups, parseMountinfo } from '../cgroups/mode.js';
+import { ownCgroups } from '../cgroups/mode.js';
+import { parseMountinfo } from '../sys/mountinfo.js';
 import { MS, mount, remountBind } from '../sys/mount.js';
 import { mkdirAllInRoot, procFdPath } from '../sys/openat2.js';
 import type { MountPlan } from './plan.js';

@@ -2,7 +2,7 @@
 // pivot_root is refused) moving it over "/" and chroot'ing, as runc does.
 import fs from 'node:fs';
 import { libc, check } from '../sys/libc.js';
-import { parseMountinfo } from '../cgroups/mode.js';
+import { parseMountinfo } from '../sys/mountinfo.js';
 import { MNT_DETACH, MS, mount, pivotRoot, umount } from '../sys/mount.js';
 
 const fchdir = libc.func('int fchdir(int fd)');

@@ -1,8 +1,9 @@
 // @tsrunc/runtime/platform: the Linux calls the runtime and the builder share, once each: libc
 // and errno errors, openat2 resolution inside a root, mounts and overlays, directories made with
-// the real cause of a failure.
+// the real cause of a failure, the mount table.
 export { libc, check, SysError, lastErrno } from './libc.js';
 export * from './openat2.js';
 export * from './mount.js';
 export * from './make-dirs.js';
 export { makedev } from './devices.js';
+export * from './mountinfo.js';

@@ -5,12 +5,18 @@
 // schemas, the cgroup code). Entries and chunks sit two levels below dist/, as the compiled
 // modules do, so that launch/paths.ts finds the stages and the native binary from either.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 // Chunk names carry content hashes: the last build's must not linger beside this one's.
 fs.rmSync(`${dist}bundle`, { recursive: true, force: true });
+
+// The source the bundle was made from, for `tsrunc --version`'s "commit:" line, as runc's build
+// stamps `git describe --dirty --long --always` into its binary.
+const describe = spawnSync('git', ['describe', '--dirty', '--long', '--always'], { cwd: dist, encoding: 'utf8' });
+const commit = describe.status === 0 ? describe.stdout.trim() : 'unknown';
 
 await build({
   absWorkingDir: dist,
@@ -25,5 +31,6 @@ await build({
   target: 'node20',
   // A native addon, loaded from node_modules as it is.
   external: ['koffi'],
+  define: { TSRUNC_COMMIT: JSON.stringify(commit) },
   logLevel: 'warning',
 });

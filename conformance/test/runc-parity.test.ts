@@ -2,8 +2,9 @@
 // bundle: the cases its own integration suite and runtime-tools' validation found tsrunc refusing
 // or doing differently.
 import fs from 'node:fs';
+import os from 'node:os';
 import t, { type Test } from 'tap';
-import type { Spec } from '@tsrunc/spec-schemas';
+import type { LinuxNamespace, Spec } from '@tsrunc/spec-schemas';
 import { baseSpec, makeBundle, RUNC, runtime, TSRUNC, uniqueId, type Runtime } from '../src/harness.js';
 
 const BOTH = [TSRUNC, RUNC];
@@ -82,4 +83,39 @@ t.test('device rule access is read as a set of r, w and m, as runc reads it', { 
   t.match(lists['tsrunc'], /^c 1:11 rw$/m, '"rwa" allows read and write');
   t.match(lists['tsrunc'], /^c 10:229 rw$/m, '"mrwwr" then a deny of "mx" leaves read and write');
   t.same(lists['tsrunc'], lists['runc'], 'devices.list is runc\'s');
+});
+
+t.test('--version prints runc\'s three lines: version, commit, spec', async (t) => {
+  for (const binary of BOTH) {
+    const rt = runtime(t, binary);
+    const lines = rt.call(['--version']).stdout.split('\n');
+    t.match(lines[0], /^t?s?runc version \d+\.\d+\.\d+/, `${rt.name}: version`);
+    t.match(lines[1], /^commit: \S+/, `${rt.name}: commit`);
+    t.match(lines[2], /^spec: \d+\.\d+\.\d+/, `${rt.name}: spec`);
+  }
+});
+
+t.test('`spec` lists the namespaces runc lists, so a cgroup namespace can be added as runc\'s suite does', async (t) => {
+  const listed: Record<string, LinuxNamespace['type'][]> = {};
+  for (const binary of BOTH) {
+    const rt = runtime(t, binary);
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/tsrunc-conf-spec-`);
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    t.equal(rt.call(['spec'], { cwd: dir }).status, 0, `${rt.name} spec`);
+    const spec = JSON.parse(fs.readFileSync(`${dir}/config.json`, 'utf8')) as Spec;
+    listed[rt.name] = spec.linux!.namespaces!.map((ns) => ns.type);
+  }
+  t.same(listed['tsrunc'], listed['runc'], `the same namespaces, in the same order: ${listed['tsrunc']}`);
+
+  // delete.bats: `update_config '.linux.namespaces += [{"type": "cgroup"}]'` on the spec's output.
+  const spec = baseSpec(['true']);
+  spec.linux!.namespaces = [...listed['tsrunc']!.map((type) => ({ type })), { type: 'cgroup' }];
+  const dup = spec.linux!.namespaces.filter((ns) => ns.type === 'cgroup').length;
+  const bundle = makeBundle(t, spec);
+  for (const binary of BOTH) {
+    const rt = runtime(t, binary);
+    const r = rt.call(['run', '--bundle', bundle.dir, uniqueId('ns')]);
+    if (dup === 1) t.equal(r.status, 0, `${rt.name}: the added cgroup namespace is accepted: ${r.stderr}`);
+    else t.not(r.status, 0, `${rt.name}: a cgroup namespace listed twice is refused (pure v2 host)`);
+  }
 });

@@ -1,6 +1,7 @@
 // `tsrunc spec`: the default config.json, the same container runc's template describes: busybox-
 // friendly `sh` with a terminal, the usual mounts, a minimal capability set and masked paths.
 import type { Spec } from '@tsrunc/spec-schemas';
+import { detectCgroupMode } from '../cgroups/mode.js';
 import { OCI_VERSION } from '../state/status.js';
 
 const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
@@ -36,7 +37,10 @@ export function defaultSpec(rootless: boolean): Spec {
     ],
     linux: {
       resources: { devices: [{ allow: false, access: 'rwm' }] },
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' },
+        // runc 1.1 adds a cgroup namespace only on a pure v2 host: its users add one on v1 (and a
+        // duplicate entry is refused).
+        ...(detectCgroupMode().version === 2 ? [{ type: 'cgroup' as const }] : [])],
       maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
         '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
@@ -49,7 +53,7 @@ export function defaultSpec(rootless: boolean): Spec {
 function toRootless(spec: Spec): Spec {
   const linux = spec.linux!;
   linux.resources = undefined;
-  linux.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, { type: 'user' }];
+  linux.namespaces = [...linux.namespaces!.filter((ns) => ns.type !== 'network'), { type: 'user' }];
   linux.uidMappings = [{ containerID: 0, hostID: process.getuid?.() ?? 0, size: 1 }];
   linux.gidMappings = [{ containerID: 0, hostID: process.getgid?.() ?? 0, size: 1 }];
   spec.mounts = spec.mounts!

@@ -119,3 +119,18 @@ t.test('`spec` lists the namespaces runc lists, so a cgroup namespace can be add
     else t.not(r.status, 0, `${rt.name}: a cgroup namespace listed twice is refused (pure v2 host)`);
   }
 });
+
+t.test('exec --process without "user" runs as uid 0, gid 0, as runc does', async (t) => {
+  const spec = baseSpec(['sleep', '300']);
+  spec.process!.user = { uid: 1000, gid: 1000 };
+  const outputs: Record<string, string> = {};
+  eachRuntime(t, spec, (rt, id) => {
+    const file = `${rt.root}/process.json`;
+    fs.writeFileSync(file, JSON.stringify({ args: ['/bin/id'], cwd: '/' }));
+    const r = rt.call(['exec', '--process', file, id]);
+    t.equal(r.status, 0, `${rt.name} exec -p: ${r.stderr}`);
+    outputs[rt.name] = r.stdout;
+  });
+  t.match(outputs['tsrunc'], /^uid=0\(root\) gid=0\(root\)/, 'root, not the container\'s user 1000');
+  t.equal(outputs['tsrunc'], outputs['runc'], 'as with runc');
+});

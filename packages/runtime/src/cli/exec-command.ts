@@ -14,6 +14,8 @@ async function processFromFile(file: string): Promise<Process> {
   } catch (err) {
     throw new Error(`${file}: invalid JSON: ${(err as Error).message}`);
   }
+  // runc decodes the file onto a zeroed process: without "user" the process runs as uid 0, gid 0.
+  if (typeof doc === 'object' && doc !== null && !('user' in doc)) doc = { ...doc, user: { uid: 0, gid: 0 } };
   const { parseRuntimeConfig } = await import('@tsrunc/spec-schemas');
   const parsed = parseRuntimeConfig(JSON.stringify({ ociVersion: '1.2.0', process: doc }), file);
   if (!parsed.ok) throw new Error(`${file}: ${parsed.error.replace(/^\/process/, '')}`);

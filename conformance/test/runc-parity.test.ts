@@ -134,3 +134,20 @@ t.test('exec --process without "user" runs as uid 0, gid 0, as runc does', async
   t.match(outputs['tsrunc'], /^uid=0\(root\) gid=0\(root\)/, 'root, not the container\'s user 1000');
   t.equal(outputs['tsrunc'], outputs['runc'], 'as with runc');
 });
+
+t.test('rootfsPropagation "shared" starts a container (its / shared), the host\'s mounts untouched', async (t) => {
+  const spec = baseSpec(['sleep', '300']);
+  spec.linux!.rootfsPropagation = 'shared';
+  // The host's mounts at and above the temp dir, where the bundle is: the one holding the rootfs is among them.
+  const above = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .filter((l) => { const mp = l.split(' ')[4]; return mp !== undefined && (mp === '/' || `${os.tmpdir()}/`.startsWith(`${mp}/`)); });
+  const before = above();
+  const roots: Record<string, string> = {};
+  eachRuntime(t, spec, (rt, _id, pid) => {
+    const root = fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+    roots[rt.name] = /shared:\d+/.test(root ?? '') ? 'shared' : 'not shared';
+    t.same(above(), before, `${rt.name}: the host's mounts holding the bundle keep their propagation`);
+  });
+  // runc 1.1.5 runs it too but leaves the new / private (runtime-tools' linux_rootfs_propagation fails it).
+  t.equal(roots['tsrunc'], 'shared', 'pivot_root worked and / is shared, as rootfsPropagation asks');
+});

@@ -6,6 +6,7 @@ import { umask } from '../sys/process.js';
 import { setupDev } from './devices.js';
 import { finalizeRootfs } from './finalize.js';
 import { mountOne } from './mounts.js';
+import { makeRootfsParentPrivate } from './parent-mount.js';
 import { moveInto, pivotInto } from './pivot.js';
 import type { RootfsPlan } from './plan.js';
 
@@ -25,6 +26,7 @@ export function setupRootfs(plan: RootfsPlan, hooks: RootfsHooks): void {
   umask(0);
   // Nothing mounted from here on reaches the host (slave), unless rootfsPropagation says otherwise.
   mount('', '/', '', plan.rootPropagation, '', 'set the propagation of /');
+  makeRootfsParentPrivate(plan.rootfs);
   // The rootfs becomes a mount of its own, which pivot_root requires.
   mount(plan.rootfs, plan.rootfs, '', MS.BIND | MS.REC, '', `bind the rootfs ${plan.rootfs} on itself`);
   const rootFd = fs.openSync(plan.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);

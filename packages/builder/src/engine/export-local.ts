@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { extractLayers } from '../image/layer-reader.js';
 import { writeLayer } from '../image/layer-writer.js';
+import { replaceFile } from '@tsrunc/runtime/platform';
 import type { FinalImage } from './export.js';
 import type { BuilderStore } from './store-root.js';
 
@@ -37,14 +38,7 @@ async function writeTar(root: string, dest: string, sourceDateEpoch?: number): P
     return;
   }
   // Beside its destination, renamed when complete: a failed export leaves no partial archive.
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${process.pid}.tmp`);
-  try {
-    await writeLayer({ root, out: fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), ...epoch });
-    fs.renameSync(tmp, dest);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  await replaceFile(dest, (tmp) => writeLayer({ root, out: fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), ...epoch }));
 }
 
 /** Writes the image's filesystem (its layers applied in order) where `output` says. */

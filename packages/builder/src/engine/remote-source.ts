@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { replaceFile } from '@tsrunc/runtime/platform';
 import { isGitSource } from './git-source.js';
 
 const REMOTE = /^https?:\/\//i;
@@ -38,21 +39,22 @@ export async function download(words: string[], dir: string, checksum: string | 
   fs.mkdirSync(dir, { recursive: true });
   const names: string[] = [];
   for (const url of words) {
-    const name = uniqueName(await fetchInto(url, dir, checksum, signal), names);
+    const response = await request(url, signal);
+    const name = uniqueName(fileName(url, response.headers.get('content-disposition')), names);
+    await replaceFile(path.join(dir, name), (temp) => save(url, response, temp, checksum));
     names.push(name);
   }
   return { dir, names };
 }
 
 /** Two URLs ending in the same name keep both files, as two sources to a directory must. */
-function uniqueName(file: { temp: string; name: string; dir: string }, taken: string[]): string {
-  let name = file.name;
-  for (let n = 2; taken.includes(name); n++) name = `${file.name}.${n}`;
-  fs.renameSync(file.temp, path.join(file.dir, name));
+function uniqueName(wanted: string, taken: string[]): string {
+  let name = wanted;
+  for (let n = 2; taken.includes(name); n++) name = `${wanted}.${n}`;
   return name;
 }
 
-async function fetchInto(url: string, dir: string, checksum: string | undefined, signal?: AbortSignal): Promise<{ temp: string; name: string; dir: string }> {
+async function request(url: string, signal?: AbortSignal): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(url, { redirect: 'follow', ...(signal ? { signal } : {}) });
@@ -63,15 +65,18 @@ async function fetchInto(url: string, dir: string, checksum: string | undefined,
     throw new Error(`ADD ${url}: cannot download: ${cause}`);
   }
   if (!response.ok || response.body === null) throw new Error(`ADD ${url}: the server answered ${response.status} ${response.statusText}`);
-  const temp = path.join(dir, `.download-${fs.readdirSync(dir).length}`);
+  return response;
+}
+
+/** Writes the response's body to `file`, checked against `checksum` and dated by Last-Modified. */
+async function save(url: string, response: Response, file: string, checksum: string | undefined): Promise<void> {
   const hash = createHash('sha256');
   const digesting = new Transform({ transform(chunk: Buffer, _encoding, done) { hash.update(chunk); done(null, chunk); } });
-  await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), digesting, fs.createWriteStream(temp, { mode: 0o600 }));
+  await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), digesting, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
   const digest = `sha256:${hash.digest('hex')}`;
   if (checksum !== undefined && digest !== checksum) throw new Error(`ADD ${url}: checksum mismatch: expected ${checksum}, got ${digest}`);
   const modified = Date.parse(response.headers.get('last-modified') ?? '');
-  if (!Number.isNaN(modified)) fs.utimesSync(temp, new Date(modified), new Date(modified));
-  return { temp, name: fileName(url, response.headers.get('content-disposition')), dir };
+  if (!Number.isNaN(modified)) fs.utimesSync(file, new Date(modified), new Date(modified));
 }
 
 /** Content-Disposition's filename, else the URL path's last segment; never a path. */

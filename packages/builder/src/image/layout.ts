@@ -3,12 +3,9 @@
 // index.json is changed under a lock on the layout's directory (file-lock.ts), so builds tagging
 // into one layout at once all keep their tags; archives are made of blobs checked as they are
 // read, under a temp name beside their destination, renamed into place once complete.
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { replaceFile, writeFileAtomic } from '@tsrunc/runtime/platform';
 import type tar from 'tar-stream';
 import { withDirLock } from './file-lock.js';
 import { withPath } from './fs-error.js';
@@ -27,47 +24,27 @@ export function canonicalJson(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
-/** Replaces `file` atomically (temp file, fsync, rename) so readers never see a torn index. */
-function writeFileAtomic(file: string, data: Buffer): void {
-  const tmp = siblingTemp(file);
+/**
+ * Replaces `file` whole and durably: readers never see a torn index, and a tag once written
+ * survives a crash. The temp name carries the process tag, so a store sweep removes a killed
+ * build's leftovers (store-root.ts).
+ */
+function writeLayoutFile(file: string, data: Buffer): void {
   try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
+    writeFileAtomic(file, data, { durable: true, writer: processTag() });
   } catch (err) {
-    rmSync(tmp, { force: true });
-    throw withPath(err, tmp);
+    throw withPath(err, file);
   }
 }
 
-/** A temp name in `file`'s directory (so renaming it onto `file` is atomic), hidden, and naming its writer. */
-function siblingTemp(file: string): string {
-  return join(dirname(file), `.${basename(file)}.${processTag()}-${randomBytes(6).toString('hex')}.tmp`);
-}
-
 /**
- * Writes `file` through `write` (given a temp file beside it), then renames it into place: a build
- * killed or failing meanwhile leaves the previous file as it was and no partial one.
+ * Writes the archive `file` through `write` (given a temp file beside it): a build killed or
+ * failing meanwhile leaves the previous file as it was and no partial one.
  */
-async function replaceFile(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = siblingTemp(file);
+async function writeArchive(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
   try {
-    await write(tmp);
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
+    await replaceFile(file, write, { durable: true, writer: processTag() });
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw withPath(err, file);
   }
 }
@@ -95,8 +72,8 @@ export class OciLayout {
       await withDirLock(dir, () => {
         if (existsSync(layoutFile)) return;
         const index: ImageIndex = { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: [] };
-        writeFileAtomic(join(dir, INDEX_FILE), canonicalJson(index));
-        writeFileAtomic(layoutFile, canonicalJson({ imageLayoutVersion: LAYOUT_VERSION }));
+        writeLayoutFile(join(dir, INDEX_FILE), canonicalJson(index));
+        writeLayoutFile(layoutFile, canonicalJson({ imageLayoutVersion: LAYOUT_VERSION }));
       });
     }
     const { imageLayoutVersion } = JSON.parse(readFileSync(layoutFile, 'utf8')) as { imageLayoutVersion?: string };
@@ -134,7 +111,7 @@ export class OciLayout {
     await withDirLock(this.dir, () => {
       const index = this.readIndex();
       const others = index.manifests.filter((d) => refName === undefined || d.annotations?.[REF_NAME_ANNOTATION] !== refName);
-      writeFileAtomic(join(this.dir, INDEX_FILE), canonicalJson({ ...index, manifests: [...others, descriptor] }));
+      writeLayoutFile(join(this.dir, INDEX_FILE), canonicalJson({ ...index, manifests: [...others, descriptor] }));
     });
     return descriptor;
   }
@@ -148,7 +125,7 @@ export class OciLayout {
       const index = this.readIndex();
       const others = index.manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== refName);
       if (others.length === index.manifests.length) return false;
-      writeFileAtomic(join(this.dir, INDEX_FILE), canonicalJson({ ...index, manifests: others }));
+      writeLayoutFile(join(this.dir, INDEX_FILE), canonicalJson({ ...index, manifests: others }));
       return true;
     });
   }
@@ -198,7 +175,7 @@ export async function writeOciArchive(layoutDir: string, outFile: string): Promi
   const layout = await OciLayout.open(layoutDir, { create: false });
   const blobDir = join(layoutDir, 'blobs', 'sha256');
   const hexes = readdirSync(blobDir).sort();
-  await replaceFile(outFile, (tmp) => packInto(createWriteStream(tmp, { flags: 'wx' }), async (pack) => {
+  await writeArchive(outFile, (tmp) => packInto(createWriteStream(tmp, { flags: 'wx' }), async (pack) => {
     await addFile(pack, LAYOUT_FILE, join(layoutDir, LAYOUT_FILE));
     await addBuffer(pack, INDEX_FILE, canonicalJson(layout.readIndex()));
     await addDir(pack, 'blobs/');
@@ -218,7 +195,7 @@ export async function writeDockerArchive(layoutDir: string, ref: string, outFile
   const configName = `${digestHex(manifest.config.digest)}.json`;
   const layerNames = manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`);
   const dockerManifest = [{ Config: configName, RepoTags: [repoTag], Layers: layerNames }];
-  await replaceFile(outFile, (tmp) => packInto(createWriteStream(tmp, { flags: 'wx' }), async (pack) => {
+  await writeArchive(outFile, (tmp) => packInto(createWriteStream(tmp, { flags: 'wx' }), async (pack) => {
     await addBuffer(pack, 'manifest.json', canonicalJson(dockerManifest));
     await addBlob(pack, configName, layout.blobs, manifest.config.digest);
     await addDir(pack, 'blobs/');

@@ -3,10 +3,10 @@
 // and `credsStore` (a helper for all), a helper being a docker-credential-NAME program that
 // speaks get/store/erase on its standard streams.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from '@tsrunc/runtime/platform';
 
 export interface Credentials {
   username: string;
@@ -57,9 +57,8 @@ function readDockerConfig(): DockerConfig {
 function writeDockerConfig(config: DockerConfig): void {
   const file = configFile();
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(config, null, '\t') + '\n', { mode: 0o600, flag: 'wx' });
-  fs.renameSync(tmp, file);
+  // Only its owner may read it (it holds passwords), and a login once answered survives a crash, as docker's.
+  writeFileAtomic(file, JSON.stringify(config, null, '\t') + '\n', { mode: 0o600, durable: true });
 }
 
 function helperFor(config: DockerConfig, domain: string): string | undefined {

@@ -1,9 +1,9 @@
 // Which digest each pulled tag was resolved to, kept in the store (<root>/registry/tags.json):
 // a later build uses the image it already has without asking the registry, until --pull. A tag is
 // recorded only once everything it needs is in the content store.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '@tsrunc/runtime/platform';
 
 export class PulledTags {
   private readonly file: string;
@@ -24,8 +24,6 @@ export class PulledTags {
   set(name: string, digest: string): void {
     const tags = { ...this.read(), [name]: digest };
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(tags));
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(tags));
   }
 }

@@ -1,10 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../sys/atomic-file.js';
 
 /** Written to a temporary name and renamed, as runc does, so that a reader never sees it empty. */
 export function writePidFile(file: string, pid: number): void {
-  const target = path.resolve(file);
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp`);
-  fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
-  fs.renameSync(tmp, target);
+  writeFileAtomic(path.resolve(file), String(pid), { mode: 0o644 });
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Spec } from '@tsrunc/spec-schemas';
 import type { CgroupRecord } from '../cgroups/index.js';
 import { check, libc } from '../sys/libc.js';
+import { writeFileAtomic } from '../sys/atomic-file.js';
 import { fsError, makeDirs } from '../sys/make-dirs.js';
 import { isValidId, validateId } from './ids.js';
 import { DirLock } from './lock.js';
@@ -55,13 +56,11 @@ const AT_FDCWD = -100;
 const RENAME_NOREPLACE = 1;
 
 function writeRecord(dir: string, record: ContainerRecord): void {
-  // Written to a temporary name and renamed, so that a reader (or a crash) never leaves half a record.
+  // Replaced whole, so that a reader never sees half a record, nor does delete after a killed call.
   const file = path.join(dir, STATE_FILE);
   try {
-    fs.writeFileSync(file + '.tmp', JSON.stringify(record), { mode: 0o600 });
-    fs.renameSync(file + '.tmp', file);
+    writeFileAtomic(file, JSON.stringify(record), { mode: 0o600 });
   } catch (err) {
-    fs.rmSync(file + '.tmp', { force: true });
     throw fsError('write', file, err);
   }
 }

@@ -2,6 +2,8 @@
 // content digest of what it reads) to the layer it produced, kept in the store as JSON. Builds
 // share it: each keeps what it set, used or deleted, and save() merges that into the file as it
 // is then, under a lock on the cache directory, so builds running at once all keep their entries.
+// A step's entry is saved as the step completes (record), so that a build that fails or is
+// interrupted later still leaves it to the next, as BuildKit keeps each result as it is made.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +45,8 @@ export class BuildCache {
   /** Entries this process set or used since the last save, and keys it deleted. */
   private readonly touched = new Set<string>();
   private readonly deleted = new Set<string>();
+  /** A save waiting for the lock: it writes whatever is set before it starts, so one is enough. */
+  private queued: Promise<void> | undefined;
 
   constructor(private readonly file: string) {
     this.entries = readEntries(file);
@@ -81,6 +85,12 @@ export class BuildCache {
     this.touched.add(key);
   }
 
+  /** Sets the entry and saves it, durably, before it resolves. */
+  async record(key: string, layer: Layer | null): Promise<void> {
+    this.set(key, layer);
+    await this.save();
+  }
+
   all(): Record<string, CacheEntry> {
     return this.entries;
   }
@@ -95,10 +105,11 @@ export class BuildCache {
    * Merges this process' changes into the index as other builds left it, and replaces it
    * atomically: a crashed build leaves the previous index intact, a concurrent one its entries.
    */
-  async save(): Promise<void> {
+  save(): Promise<void> {
     const dir = path.dirname(this.file);
     fs.mkdirSync(dir, { recursive: true });
-    await withDirLock(dir, () => {
+    this.queued ??= withDirLock(dir, () => {
+      this.queued = undefined;
       const merged = readEntries(this.file);
       for (const key of this.deleted) delete merged[key];
       for (const key of this.touched) merged[key] = this.entries[key]!;
@@ -114,5 +125,6 @@ export class BuildCache {
       this.touched.clear();
       this.deleted.clear();
     });
+    return this.queued;
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDockerfile, toAst } from './dockerfile/index.js';
 import { Build } from './engine/build.js';
+import type { ImageState } from './engine/image-state.js';
 import { exportImage, finalizeImage, parseOutput, type FinalImage } from './engine/export.js';
 import { exportFilesystem, parseFilesystemOutput, type FilesystemOutput } from './engine/export-local.js';
 import { loadIgnore } from './engine/ignore.js';
@@ -235,14 +236,20 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
       imageContexts,
       registry,
     });
-    const state = await run.run();
+    let state: ImageState;
+    try {
+      state = await run.run();
+    } finally {
+      // Each step's entry was saved as it completed; what the build used (for pruning) is saved
+      // too, whether it succeeded, failed or was interrupted.
+      await store.cache.save();
+    }
     // --label: on the image the build exports, over the Dockerfile's LABELs, as BuildKit sets them.
     if (Object.keys(labels).length > 0) state.config.config = { ...state.config.config, Labels: { ...state.config.config?.Labels, ...labels } };
     const exporting = progress.step('exporting to image');
     image = finalizeImage(state, run.created());
     await exportImage(store, image, tags, outputs);
     for (const output of filesystemOutputs) await exportFilesystem(store, image, output, epoch);
-    await store.cache.save();
     exporting.done();
     const pushed: string[] = [];
     for (const name of pushes) {

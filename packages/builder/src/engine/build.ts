@@ -1,5 +1,7 @@
-// The build: stages in dependency order (independent ones concurrently), each instruction
-// applied to the stage's image, file-changing steps looked up in the cache by content.
+// The build: the Dockerfile's stages as the vertices of one solve (solver.ts), in dependency
+// order (independent ones concurrently), each instruction applied to the stage's image, the
+// file-changing steps as the solver's ops, looked up in the cache by content and recorded as each
+// completes. The first failure cancels the rest; the build ends once nothing of it runs.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import type { Puller } from '../registry/pull.js';
 import type { SnapshotChoice, SnapshotKind } from '../run/snapshot.js';
 import type { StepOptions } from '../run/step-options.js';
 import { stageAdd } from './add-archive.js';
-import { stepKey, type CacheEntry } from './cache.js';
+import { stepKey } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type SourceRoot } from './copy.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { fetchSources, sortAddSources } from './fetched-sources.js';
@@ -25,6 +27,7 @@ import { proxyEnv } from './proxy-args.js';
 import { bindSource, mountKey, parseRunMount, resolveRunMounts, type RunMountSpec } from './run-mounts.js';
 import { RunExecutor, runCommand, runNetwork, type NetworkPolicy, type RunStep } from './run-step.js';
 import { loadBase } from './stage-base.js';
+import { Solver, type ResultCache, type Vertex } from './solver.js';
 import { SshForwarder } from './ssh-agent.js';
 import { StagingTree } from './staging-tree.js';
 import { resolveUser } from './user.js';
@@ -77,6 +80,16 @@ function predefinedArgs(): Record<string, string> {
   };
 }
 
+/** The store's build cache as the solver reads and records it: a step's layer, null where the step changes no file. */
+function layerCache(store: BuilderStore): ResultCache<Layer | null> {
+  return {
+    lookup: async (key, log) => (await store.cache.lookup(key, store.layout.blobs, log))?.layer,
+    record: (key, layer) => store.cache.record(key, layer),
+  };
+}
+
+const stageVertexId = (index: number) => `stage ${index}`;
+
 /** A scratch directory of the step's; TMPDIR is read when it is made, as a build sets its own (run-record.ts). */
 function scratchDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-'));
@@ -97,15 +110,17 @@ function copyFlagsOf(i: CopyInstruction | AddInstruction, ctx: StageContext): Co
 }
 
 export class Build {
-  private readonly results = new Map<number, Promise<StageResult>>();
+  private readonly solver: Solver<Layer | null>;
   private readonly globalArgs: Record<string, string | undefined> = {};
   private readonly runner: RunExecutor;
   private readonly ssh: SshForwarder;
   private readonly yieldPoint: YieldPoint;
 
   constructor(private readonly req: BuildRequest) {
-    this.yieldPoint = new YieldPoint(req.signal);
-    this.runner = new RunExecutor(req.store, req.snapshotter ?? 'auto', req.sourceDateEpoch, req.signal, req.stepOptions);
+    // Everything the build runs watches the solver's signal: aborted on Ctrl-C and on the first failure.
+    this.solver = new Solver({ cache: layerCache(req.store), noCache: req.noCache, ...(req.signal ? { signal: req.signal } : {}) });
+    this.yieldPoint = new YieldPoint(this.solver.signal);
+    this.runner = new RunExecutor(req.store, req.snapshotter ?? 'auto', req.sourceDateEpoch, this.solver.signal, req.stepOptions);
     this.ssh = new SshForwarder(req.sshAgents ?? {});
     const lookup = (name: string) => this.globalArgs[name];
     for (const arg of req.dockerfile.globalArgs.flatMap((a) => a.args)) {
@@ -120,29 +135,40 @@ export class Build {
     const target = this.req.target !== undefined ? resolveStage(df, this.req.target) : df.stages[df.stages.length - 1]!;
     const dependencies = stageDependencies(df); // also rejects cycles before anything is built
     // Every stage the target needs starts now: stages that do not depend on each other run side
-    // by side (their RUN containers in parallel); errors surface where each is awaited.
+    // by side (their RUN containers in parallel). A reference to a stage that only expansion
+    // reveals (COPY --from=$NAME) starts that stage when the step reads it.
     // A Set visits what is added while it is iterated: a worklist that no chain of stages, however
-    // long, can overflow as recursion did.
+    // long, can overflow as recursion would.
     const needed = new Set<number>([target.index]);
     for (const index of needed) for (const dep of dependencies.get(index) ?? []) needed.add(dep);
-    // In file order, so that a stage's parent has already started: starting a long chain from its
-    // end would nest one buildStage call per stage on the stack.
-    for (const index of [...needed].sort((a, b) => a - b)) this.stage(index).catch(() => undefined);
     try {
-      return (await this.stage(target.index)).state;
+      const vertices = df.stages.map((stage) => this.stageVertex(stage));
+      return (await this.solver.solve<StageResult>(vertices, stageVertexId(target.index), [...needed].map(stageVertexId))).state;
     } finally {
+      // Only now, with every step settled, is nothing using the parents' mounts or the agents.
       this.runner.close();
       this.ssh.close();
     }
   }
 
-  private stage(index: number): Promise<StageResult> {
-    let result = this.results.get(index);
-    if (!result) {
-      result = this.buildStage(this.req.dockerfile.stages[index]!);
-      this.results.set(index, result);
-    }
-    return result;
+  /**
+   * A stage as a vertex of the solve, its only dep the stage it is built on. Vertices are stages,
+   * not steps: a stage's steps are a chain whose words (ARG, ENV, the base's ONBUILD triggers) are
+   * only known once its base is solved, so they cannot be laid out before the solve as BuildKit's
+   * frontend lays out LLB; and stages are what runs side by side. The unit of caching is still the
+   * step: each is one of the solver's ops. The stages a step reads (COPY --from, RUN
+   * --mount=from) are the solver's inputs, awaited at that step, so that the steps before it run
+   * beside the stage it copies from.
+   */
+  private stageVertex(stage: Stage): Vertex<StageResult> {
+    const baseName = expandWords(stage.base, (n) => this.globalArgs[n], this.req.dockerfile.escape);
+    const earlier = this.findStage(baseName);
+    const parent = earlier && earlier.index < stage.index ? earlier : undefined;
+    return {
+      id: stageVertexId(stage.index),
+      deps: parent ? [stageVertexId(parent.index)] : [],
+      solve: (inputs) => this.buildStage(stage, baseName, inputs[0] as StageResult | undefined),
+    };
   }
 
   private findStage(ref: string): Stage | undefined {
@@ -155,18 +181,18 @@ export class Build {
     return stage.name ?? `stage-${stage.index}`;
   }
 
-  private async buildStage(stage: Stage): Promise<StageResult> {
+  private async buildStage(stage: Stage, baseName: string, parent: StageResult | undefined): Promise<StageResult> {
     const df = this.req.dockerfile;
-    const baseName = expandWords(stage.base, (n) => this.globalArgs[n], df.escape);
-    const earlier = this.findStage(baseName);
     let state: ImageState;
     let key: string;
-    if (earlier && earlier.index < stage.index) {
-      const parent = await this.stage(earlier.index);
+    if (parent) {
       state = structuredClone(parent.state);
       key = parent.key;
     } else {
-      const base = await loadBase(this.req.store, this.req.imageContexts?.[baseName] ?? baseName, this.req.registry);
+      // The stage's own failure, whichever stage reads it: it names the FROM line.
+      const base = await loadBase(this.req.store, this.req.imageContexts?.[baseName] ?? baseName, this.req.registry).catch((err: Error) => {
+        throw new Error(`${this.req.dockerfileName}:${stage.line}: ${err.message}`);
+      });
       state = base.state;
       key = stepKey(['FROM', base.key]);
     }
@@ -263,7 +289,10 @@ export class Build {
     }
   }
 
-  /** The earlier stages a COPY/ADD --from or a RUN --mount from= names; their failures are the step's to report. */
+  /**
+   * The stages a COPY/ADD --from or a RUN --mount from= names. A failure of theirs is already the
+   * solve's (the first), so the step is not shown: it never started.
+   */
   private async awaitStagesReadBy(i: Instruction, ctx: StageContext): Promise<void> {
     const mounts = i.kind === 'RUN' ? [i.flags.mount ?? []].flat() : [];
     const names = [
@@ -272,7 +301,7 @@ export class Build {
     ];
     for (const name of names) {
       const stage = this.findStage(name);
-      if (stage) await this.stage(stage.index).catch(() => undefined);
+      if (stage) await this.solver.input(stageVertexId(stage.index));
     }
   }
 
@@ -281,25 +310,20 @@ export class Build {
    * (which returns false when the step changes nothing: no layer) and stored.
    */
   private async layerStep(key: string, progress: ReturnType<Progress['step']>, fill: (staging: string) => Promise<boolean>): Promise<Layer | null> {
-    const cached = this.req.noCache ? undefined : await this.cached(key, progress);
-    if (cached) {
-      progress.done(true);
-      return cached.layer;
-    }
-    const staging = scratchDir();
-    try {
-      const layer = await fill(staging) ? await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch) : null;
-      this.req.store.cache.set(key, layer);
-      progress.done(false);
-      return layer;
-    } finally {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
-  }
-
-  /** The cache entry of `key` whose layer is intact; a corrupt one is said in the step's log and is a miss. */
-  private cached(key: string, progress: ReturnType<Progress['step']>): Promise<CacheEntry | undefined> {
-    return this.req.store.cache.lookup(key, this.req.store.layout.blobs, (line) => progress.log(line));
+    const { result: layer, cached } = await this.solver.op({
+      key,
+      log: (line) => progress.log(line),
+      exec: async () => {
+        const staging = scratchDir();
+        try {
+          return await fill(staging) ? await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch) : null;
+        } finally {
+          fs.rmSync(staging, { recursive: true, force: true });
+        }
+      },
+    });
+    progress.done(cached);
+    return layer;
   }
 
   /** WORKDIR: the directory, created with the USER's ownership where the image lacks it. */
@@ -319,7 +343,7 @@ export class Build {
   private async stageFilesystem(ref: string): Promise<{ dir: string; key: string }> {
     const stage = this.findStage(ref);
     // Not a stage: an image, from an OCI layout or the local store, as FROM would take it.
-    const result = stage ? await this.stage(stage.index) : await loadBase(this.req.store, this.req.imageContexts?.[ref] ?? ref, this.req.registry);
+    const result = stage ? await this.solver.input<StageResult>(stageVertexId(stage.index)) : await loadBase(this.req.store, this.req.imageContexts?.[ref] ?? ref, this.req.registry);
     return { dir: await this.runner.filesystem(result.state, result.key), key: result.key };
   }
 
@@ -349,7 +373,7 @@ export class Build {
     const fetchDir = scratchDir();
     try {
       const keepGitDir = i.kind === 'ADD' && i.flags['keep-git-dir'] === 'true';
-      const fetched = await fetchSources(remoteWords, gitWords, fetchDir, dest, { checksum, keepGitDir, exclude: copyFlags.exclude ?? [], signal: this.req.signal });
+      const fetched = await fetchSources(remoteWords, gitWords, fetchDir, dest, { checksum, keepGitDir, exclude: copyFlags.exclude ?? [], signal: this.solver.signal });
       const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
       const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs, copyFlags, keepGitDir]), sourceKey,
         planDigest(source, plan), ...fetched.map((f) => f.digest)]);
@@ -413,45 +437,43 @@ export class Build {
       insecure,
     };
     const key = stepKey([parentKey, 'RUN', JSON.stringify(step), mountKey(mountSpecs), ...await this.bindKeys(mountSpecs)]);
-    const cached = this.req.noCache ? undefined : await this.cached(key, progress);
-    let layer: Layer | null;
-    if (cached?.layer) {
-      layer = cached.layer;
-      progress.done(true);
-    } else {
-      let pending = '';
-      const scratch = scratchDir();
-      try {
-        const { mounts, release } = await resolveRunMounts(mountSpecs, {
-          storeRoot: this.req.store.root,
-          scratch,
-          contextDir: this.req.context.dir,
-          contextIgnore: this.req.context.ignore,
-          secrets: this.req.secrets ?? {},
-          stageRootfs: async (name) => (await this.stageFilesystem(name)).dir,
-          sshSocket: (id, owner) => this.ssh.socketFor(id, owner),
-        });
+    const { result: layer, cached } = await this.solver.op({
+      key,
+      log: (line) => progress.log(line),
+      exec: async () => {
+        let pending = '';
+        const scratch = scratchDir();
         try {
-          // The proxy args join the environment here, out of the step's cache key.
-          const withProxies = { ...step, env: [...step.env, ...proxyEnv(this.req.buildArgs, step.env)] };
-          layer = await this.runner.run(withProxies, mounts, state, parentKey, (chunk) => {
-            pending += chunk.toString('utf8');
-            const lines = pending.split('\n');
-            pending = lines.pop() ?? '';
-            for (const line of lines) progress.log(line);
+          const { mounts, release } = await resolveRunMounts(mountSpecs, {
+            storeRoot: this.req.store.root,
+            scratch,
+            contextDir: this.req.context.dir,
+            contextIgnore: this.req.context.ignore,
+            secrets: this.req.secrets ?? {},
+            stageRootfs: async (name) => (await this.stageFilesystem(name)).dir,
+            sshSocket: (id, owner) => this.ssh.socketFor(id, owner),
           });
+          try {
+            // The proxy args join the environment here, out of the step's cache key.
+            const withProxies = { ...step, env: [...step.env, ...proxyEnv(this.req.buildArgs, step.env)] };
+            return await this.runner.run(withProxies, mounts, state, parentKey, (chunk) => {
+              pending += chunk.toString('utf8');
+              const lines = pending.split('\n');
+              pending = lines.pop() ?? '';
+              for (const line of lines) progress.log(line);
+            });
+          } finally {
+            if (pending) progress.log(pending);
+            release();
+          }
         } finally {
-          if (pending) progress.log(pending);
-          release();
+          fs.rmSync(scratch, { recursive: true, force: true });
         }
-      } finally {
-        fs.rmSync(scratch, { recursive: true, force: true });
-      }
-      this.req.store.cache.set(key, layer);
-      progress.done(false);
-    }
-    state.layers.push(layer);
-    (state.config.history ??= []).push(this.history(`RUN ${step.args.join(' ')} # buildkit`, false));
+      },
+    });
+    progress.done(cached);
+    if (layer) state.layers.push(layer);
+    (state.config.history ??= []).push(this.history(`RUN ${step.args.join(' ')} # buildkit`, !layer));
     return key;
   }
 

@@ -44,6 +44,10 @@ export class Cancelled extends Error {}
 
 export class Solver<R> {
   private readonly controller = new AbortController();
+  /** The graph, in the order given, and where each vertex is in it. */
+  private graph: readonly Vertex<unknown>[] = [];
+  private readonly positions = new Map<string, number>();
+  /** The vertices started so far. */
   private readonly results = new Map<string, Promise<unknown>>();
   /** The first failure, the one the solve reports; set once. */
   private failure: { error: unknown } | undefined;
@@ -60,22 +64,54 @@ export class Solver<R> {
   }
 
   /**
-   * Starts every vertex (each once its deps are solved; `vertices` lists deps first, so that no
-   * chain of them, however long, is started by recursion) and resolves to `target`'s result. On a
-   * failure it rejects with the first one, but only after every vertex has settled.
+   * Solves `target`: it, the vertices of `eager` and what they depend on start at once (each once
+   * its deps are solved), the rest of the graph only when input() asks for it (a reference the
+   * graph could not see before the solve). `vertices` lists deps first, so that no chain of them,
+   * however long, is started by recursion. On a failure the solve rejects with the first one, but
+   * only after every vertex it started has settled.
    */
-  async solve<T>(vertices: readonly Vertex<unknown>[], target: string): Promise<T> {
-    if (this.results.size > 0) throw new Error('solver: a solver solves one graph');
+  async solve<T>(vertices: readonly Vertex<unknown>[], target: string, eager: readonly string[] = []): Promise<T> {
+    if (this.positions.size > 0) throw new Error('solver: a solver solves one graph');
     // The graph is checked whole before anything starts: a mistake in it leaves nothing running.
-    const given = new Set<string>();
-    for (const vertex of vertices) {
-      if (given.has(vertex.id)) throw new Error(`solver: vertex ${vertex.id} given twice`);
-      const missing = vertex.deps.find((id) => !given.has(id));
+    for (const [position, vertex] of vertices.entries()) {
+      if (this.positions.has(vertex.id)) throw new Error(`solver: vertex ${vertex.id} given twice`);
+      const missing = vertex.deps.find((id) => !this.positions.has(id));
       if (missing !== undefined) throw new Error(`solver: vertex ${vertex.id} needs ${missing}, which is not given before it`);
-      given.add(vertex.id);
+      this.positions.set(vertex.id, position);
     }
-    if (!given.has(target)) throw new Error(`solver: no vertex ${target}`);
-    for (const vertex of vertices) {
+    this.graph = vertices;
+    for (const id of [target, ...eager]) if (!this.positions.has(id)) throw new Error(`solver: no vertex ${id}`);
+    this.start([target, ...eager]);
+    // Settled means every started vertex, including those started while waiting.
+    for (let seen = 0; seen < this.results.size;) {
+      seen = this.results.size;
+      await Promise.allSettled(this.results.values());
+    }
+    if (this.failure) throw this.failure.error;
+    return this.results.get(target) as Promise<T>;
+  }
+
+  /**
+   * The result of another vertex of the graph, for one that reads it part-way through (a COPY
+   * --from in the middle of a stage) rather than before it starts; started now if it was not.
+   */
+  input<T>(id: string): Promise<T> {
+    if (!this.positions.has(id)) return Promise.reject(new Error(`solver: no vertex ${id}`));
+    if (!this.results.has(id)) {
+      if (this.signal.aborted) return Promise.reject(this.signal.reason);
+      this.start([id]);
+    }
+    return this.results.get(id) as Promise<T>;
+  }
+
+  /** Starts `ids` and their deps, the deps first (in the graph's order), each once. */
+  private start(ids: readonly string[]): void {
+    const closure = new Set(ids.filter((id) => !this.results.has(id)));
+    for (const id of closure) {
+      for (const dep of this.graph[this.positions.get(id)!]!.deps) if (!this.results.has(dep)) closure.add(dep);
+    }
+    const order = [...closure].map((id) => this.positions.get(id)!).sort((a, b) => a - b);
+    for (const vertex of order.map((position) => this.graph[position]!)) {
       const result = Promise.all(vertex.deps.map((id) => this.results.get(id)!)).then((inputs) => {
         this.signal.throwIfAborted();
         return vertex.solve(inputs, this.signal);
@@ -83,19 +119,6 @@ export class Solver<R> {
       result.catch((error: unknown) => this.fail(error));
       this.results.set(vertex.id, result);
     }
-    await Promise.allSettled(this.results.values());
-    if (this.failure) throw this.failure.error;
-    return this.results.get(target) as Promise<T>;
-  }
-
-  /**
-   * The result of another vertex of the solve, for one that reads it part-way through (a COPY
-   * --from in the middle of a stage) rather than before it starts.
-   */
-  input<T>(id: string): Promise<T> {
-    const result = this.results.get(id);
-    if (!result) return Promise.reject(new Error(`solver: no vertex ${id}`));
-    return result as Promise<T>;
   }
 
   /**

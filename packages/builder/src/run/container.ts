@@ -103,14 +103,20 @@ export async function runInContainer(req: RunContainerRequest): Promise<number> 
     network = await openStepNetwork(req.network, bundle, (line) => req.onOutput(Buffer.from(`${line}\n`)), req.options?.extraHosts);
     const sandbox: StepSandbox = { networkFiles: network.mounts, ...(network.namespace ? { netns: network.namespace } : {}), ...(seccomp ? { seccomp } : {}) };
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(buildStepSpec(req, sandbox)));
+    // Cancelled while the bundle was made: the step never starts.
+    req.signal?.throwIfAborted();
     return await new Promise<number>((resolve, reject) => {
       const child = tsrunc.run(id, bundle);
       child.stdout!.on('data', req.onOutput);
       child.stderr!.on('data', req.onOutput);
-      const abort = () => void tsrunc.kill(id).catch(() => { /* gone already */ });
+      let closed = false;
+      // tsrunc may still be creating the container, which kill then does not find: it is tried
+      // again until the container is killed or tsrunc has exited.
+      const abort = () => void tsrunc.kill(id).catch(() => { if (!closed) setTimeout(abort, 100); });
       req.signal?.addEventListener('abort', abort, { once: true });
       child.on('error', reject);
       child.on('close', (code, signal) => {
+        closed = true;
         req.signal?.removeEventListener('abort', abort);
         resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
       });

@@ -85,9 +85,9 @@ t.test('the first failure cancels running siblings, waits for them, and is the e
     timed(solver, journal, 'done', 10),
     timed(solver, journal, 'slow', 10_000),
     timed(solver, journal, 'bad', 100, [], 'bad exited 3'),
-    timed(solver, journal, 'later', 100, [], 'later failed too'),
+    timed(solver, journal, 'later', 300, [], 'later failed too'),
     timed(solver, journal, 'last', 10, ['done', 'slow', 'bad']),
-  ], 'last');
+  ], 'last', ['later']);
   await t.rejects(solving, { message: 'bad exited 3' }, 'the first real error, not a sibling\'s cancellation');
   t.ok(performance.now() - started < 2000, 'the slow sibling did not run its course');
   t.ok(solver.signal.aborted, 'the solve\'s signal is aborted');
@@ -111,6 +111,22 @@ t.test('a dependency\'s failure is its own error, reported once, even read part-
   };
   await t.rejects(solver.solve([reader, timed(solver, journal, 'source', 20, [], 'source broke')], 'reader'), { message: 'source broke' });
   t.same(journal, ['reader waits', 'start source', 'fail source']);
+});
+
+t.test('a vertex neither wanted nor a dep starts only when input() asks for it, with its deps', async (t) => {
+  const solver = new Solver({ cache: new MemoryCache(), noCache: false });
+  const journal: Journal = [];
+  const reader: Vertex<string> = {
+    id: 'reader',
+    deps: [],
+    async solve() {
+      journal.push('reader asks');
+      return `read ${await solver.input<string>('late')}`;
+    },
+  };
+  const vertices = [timed(solver, journal, 'early', 5), timed(solver, journal, 'late', 5, ['early']), timed(solver, journal, 'unread', 5), reader];
+  t.equal(await solver.solve(vertices, 'reader'), 'read late+early');
+  t.same(journal, ['reader asks', 'start early', 'end early', 'start late', 'end late'], 'nobody asked for "unread": it never ran');
 });
 
 t.test('a cached op is not run, an uncached one is recorded as it completes, --no-cache runs it again', async (t) => {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { flag, str, type Command } from './command.js';
+import { writeStdout } from './output.js';
 
 export const infoCommands: Command[] = [
   {
@@ -11,7 +12,7 @@ export const infoCommands: Command[] = [
     options: { bundle: { type: 'string', short: 'b' }, rootless: { type: 'boolean' } },
     args: 0,
     async run(_env, values) {
-      const { defaultSpec } = await import('../index.js');
+      const { defaultSpec } = await import('../container/spec-template.js');
       const file = path.join(str(values, 'bundle') ?? '.', 'config.json');
       if (fs.existsSync(file)) throw new Error('File config.json exists. Remove it first');
       fs.writeFileSync(file, JSON.stringify(defaultSpec(flag(values, 'rootless')), null, '\t'), { mode: 0o666 });
@@ -26,7 +27,7 @@ export const infoCommands: Command[] = [
     args: 0,
     async run() {
       const { features } = await import('../runtime.js');
-      process.stdout.write(JSON.stringify(await features(), null, '    ') + '\n');
+      writeStdout(JSON.stringify(await features(), null, '    ') + '\n');
       return 0;
     },
   },

@@ -4,6 +4,7 @@
 // for what `create` needs (libc bindings, schemas, cgroups).
 import { flag, int, str, UsageError, type Command, type Options, type Values } from './command.js';
 import { formatTable } from './table.js';
+import { writeStdout } from './output.js';
 
 const createOptions: Options = {
   bundle: { type: 'string', short: 'b' },
@@ -76,7 +77,7 @@ export const lifecycleCommands: Command[] = [
     options: {},
     args: 1,
     async run(env, _values, [id]) {
-      process.stdout.write(JSON.stringify((await env.runtime()).load(id!).state(), null, '  '));
+      writeStdout(JSON.stringify((await env.runtime()).load(id!).state(), null, '  '));
       return 0;
     },
   },
@@ -112,9 +113,9 @@ export const lifecycleCommands: Command[] = [
       const format = str(values, 'format') ?? 'table';
       if (format !== 'table' && format !== 'json') throw new Error(`invalid format option: ${format}`);
       const states = (await env.runtime()).list();
-      if (flag(values, 'quiet')) process.stdout.write(states.map((s) => s.id + '\n').join(''));
-      else if (format === 'json') process.stdout.write(JSON.stringify(states) + '\n');
-      else process.stdout.write(formatTable(states));
+      if (flag(values, 'quiet')) writeStdout(states.map((s) => s.id + '\n').join(''));
+      else if (format === 'json') writeStdout(JSON.stringify(states) + '\n');
+      else writeStdout(formatTable(states));
       return 0;
     },
   },

@@ -1,6 +1,7 @@
 // Log lines in runc's formats (logrus text or JSON), so that containerd's shim, which reads
 // the --log file in JSON, understands ours.
 import fs from 'node:fs';
+import { writeAll, writeStderr } from './output.js';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -35,7 +36,7 @@ export class Logger {
 
   log(level: Level, msg: string): void {
     if (level === 'debug' && !this.options.debug) return;
-    fs.writeSync(this.fd, this.format(level, msg));
+    writeAll(this.fd, this.format(level, msg));
   }
 
   debug(msg: string): void { this.log('debug', msg); }
@@ -44,6 +45,6 @@ export class Logger {
   /** As runc's fatal(): to the log, and plainly to stderr too when the log is a file. */
   error(msg: string): void {
     this.log('error', msg);
-    if (!this.toStderr) process.stderr.write(msg + '\n');
+    if (!this.toStderr) writeStderr(msg + '\n');
   }
 }

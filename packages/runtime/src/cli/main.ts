@@ -1,16 +1,17 @@
 // tsrunc: an OCI runtime with runc's command line.
-import { parseArgs } from 'node:util';
-import { normalizeFlag, splitCommandArgs, UsageError, type Command, type CommandEnv } from './command.js';
+import { FlagError, parseFlags, type Options } from './argv.js';
+import { UsageError, type Command, type CommandEnv } from './command.js';
 import { execCommand } from './exec-command.js';
 import { manageCommands } from './manage-commands.js';
 import { lifecycleCommands } from './lifecycle-commands.js';
 import { infoCommands } from './info-commands.js';
 import { Logger, type LogFormat } from './log.js';
+import { writeStdout } from './output.js';
 import { VERSION_TEXT } from './version.js';
 
 const commands = new Map<string, Command>([...lifecycleCommands, execCommand, ...manageCommands, ...infoCommands].map((c) => [c.name, c]));
 
-const globalOptions = {
+const globalOptions: Options = {
   root: { type: 'string' },
   log: { type: 'string' },
   'log-format': { type: 'string' },
@@ -20,7 +21,8 @@ const globalOptions = {
   criu: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
-} as const;
+};
+const helpOption: Options = { help: { type: 'boolean', short: 'h' } };
 
 function usage(): string {
   const rows = [...commands.values()].map((c) => `   ${c.name.padEnd(10)} ${c.summary}`);
@@ -40,65 +42,49 @@ function checkArgCount(command: Command, positionals: string[]): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const commandAt = argv.findIndex((arg, i) => !arg.startsWith('-') && !isGlobalFlagValue(argv, i));
-  const globalArgs = (commandAt < 0 ? argv : argv.slice(0, commandAt)).map(normalizeFlag);
   let log = new Logger({ format: 'text', debug: false });
   let failureCode = 1;
   try {
-    const { values: g } = parseArgs({ args: globalArgs, options: globalOptions, strict: true });
+    const { values: g, positionals: rest } = parseFlags(argv, globalOptions, true);
     const format = (g['log-format'] ?? 'text') as LogFormat;
     if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log-format: ${format}`);
-    log = new Logger({ file: g.log, format, debug: g.debug === true });
+    log = new Logger({ file: g.log as string | undefined, format, debug: g.debug === true });
     if (g.version) {
-      process.stdout.write(VERSION_TEXT);
+      writeStdout(VERSION_TEXT);
       return 0;
     }
-    if (commandAt < 0 || g.help) {
-      process.stdout.write(usage());
+    const [name, ...commandArgs] = rest;
+    if (name === undefined || g.help) {
+      writeStdout(usage());
       return 0;
     }
-    const name = argv[commandAt]!;
     const command = commands.get(name);
     if (!command) {
       log.error(`No help topic for '${name}'`);
       return 3;
     }
     failureCode = command.failureCode ?? 1;
-    const [flagArgs, verbatim] = splitCommandArgs(argv.slice(commandAt + 1), command);
-    if (flagArgs.includes('--help') || flagArgs.includes('-h')) {
-      process.stdout.write(commandUsage(command));
+    const parsed = parseFlags(commandArgs, { ...helpOption, ...command.options }, command.flagsBeforeArgsOnly);
+    if (parsed.values.help === true) {
+      writeStdout(commandUsage(command));
       return 0;
     }
-    let parsed;
-    try {
-      parsed = parseArgs({ args: flagArgs, options: command.options, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new UsageError((err as Error).message.split('\n')[0]!.replace(/^Unknown option '(.*)'.*/, 'flag provided but not defined: $1'));
-    }
-    parsed.positionals.push(...verbatim);
     checkArgCount(command, parsed.positionals);
     // Loaded on use, not at the top: the state store binds libc (koffi, ~15 ms of start-up), which
     // --version, --help and usage errors do without.
     const runtimeLog = log;
     const env: CommandEnv = {
       async runtime() {
-        const { Runtime } = await import('../index.js');
-        return new Runtime({ root: g.root ?? '/run/tsrunc', systemdCgroup: g['systemd-cgroup'] === true, log: runtimeLog });
+        const { Runtime } = await import('../runtime.js');
+        return new Runtime({ root: (g.root as string | undefined) ?? '/run/tsrunc', systemdCgroup: g['systemd-cgroup'] === true, log: runtimeLog });
       },
     };
     return await command.run(env, parsed.values, parsed.positionals);
   } catch (err) {
     log.error((err as Error).message);
-    return failureCode;
+    // As runc: a command line it cannot read exits 1 whatever the command's own failure code.
+    return err instanceof FlagError ? 1 : failureCode;
   }
-}
-
-/** True when argv[i] is the value of a global flag that takes one (`--root /x`). */
-function isGlobalFlagValue(argv: string[], i: number): boolean {
-  const prev = argv[i - 1];
-  if (!prev || prev.includes('=')) return false;
-  const name = prev.replace(/^--?/, '') as keyof typeof globalOptions;
-  return globalOptions[name]?.type === 'string';
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,8 +1,8 @@
 // pause, resume, ps, update, events: managing a running container through its cgroup.
 import fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import type { LinuxResources } from '@tsrunc/spec-schemas';
 import { flag, str, type Command } from './command.js';
+import { writeStdout } from './output.js';
 import { resourcesFromFlags, updateFlagOptions } from './update-flags.js';
 
 export const manageCommands: Command[] = [
@@ -39,18 +39,20 @@ export const manageCommands: Command[] = [
       const pids = await (await env.runtime()).load(id!).pids();
       const format = str(values, 'format') ?? 'table';
       if (format === 'json') {
-        process.stdout.write(JSON.stringify(pids) + '\n');
+        writeStdout(JSON.stringify(pids) + '\n');
         return 0;
       }
       if (format !== 'table') throw new Error(`invalid format option: ${format}`);
       // As runc: the host's ps, filtered to the container's pids (the PID column found by its header).
+      // child_process is loaded here, not at the top: it costs every other command's start-up.
+      const { execFileSync } = await import('node:child_process');
       const lines = execFileSync('ps', psArgs.length > 0 ? psArgs : ['-ef'], { encoding: 'utf8' }).split('\n');
       const header = lines[0] ?? '';
       const pidColumn = header.trim().split(/\s+/).indexOf('PID');
       if (pidColumn < 0) throw new Error('couldn\'t find PID field in ps output');
       const wanted = new Set(pids.map(String));
       const rows = lines.slice(1).filter((line) => wanted.has(line.trim().split(/\s+/)[pidColumn] ?? ''));
-      process.stdout.write([header, ...rows].join('\n') + '\n');
+      writeStdout([header, ...rows].join('\n') + '\n');
       return 0;
     },
   },
@@ -80,7 +82,7 @@ export const manageCommands: Command[] = [
       const interval = str(values, 'interval') ?? '5s';
       const container = (await env.runtime()).load(id!);
       await container.events({ stats: flag(values, 'stats'), intervalMs: parseDuration(interval) }, (event) => {
-        process.stdout.write(JSON.stringify(event) + '\n');
+        writeStdout(JSON.stringify(event) + '\n');
       });
       return 0;
     },

@@ -3,16 +3,14 @@
 // the same everywhere: "mount /proc on /x/proc: EPERM (Operation not permitted)".
 // koffi is loaded on the first call, not on import: its native module costs tens of milliseconds
 // of start-up, which `state`, `list` and `kill` do without although they import the store.
-import { createRequire } from 'node:module';
 import type Koffi from 'koffi';
-import { constants, strerror } from './errno.js';
+import { errnoName, strerror } from './errno.js';
 
-const requireHere = createRequire(import.meta.url);
 let loaded: typeof Koffi | undefined;
 
 /** The koffi module, loaded on first use; every module reaches koffi through this one instance. */
 export function koffi(): typeof Koffi {
-  return (loaded ??= requireHere('koffi') as typeof Koffi);
+  return (loaded ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('koffi') as typeof Koffi);
 }
 
 type LibcFunction = ReturnType<ReturnType<typeof Koffi.load>['func']>;
@@ -34,7 +32,7 @@ export class SysError extends Error {
   readonly errno: number;
   readonly code: string;
   constructor(what: string, errno: number) {
-    const code = constants.get(errno) ?? `E${errno}`;
+    const code = errnoName(errno) ?? `E${errno}`;
     super(`${what}: ${code} (${strerror(errno)})`);
     this.errno = errno;
     this.code = code;

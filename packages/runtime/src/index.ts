@@ -1,5 +1,6 @@
 // @tsrunc/runtime: an OCI runtime as a library (runtime.ts), its errors, and what its clients
-// share with it: runc's default spec, the capability names, the client for the tsrunc binary.
+// share with it: runc's default spec, the capability names, the client for the tsrunc binary,
+// docker's byte sizes.
 // Platform code (libc, mounts, openat2) is '@tsrunc/runtime/platform'; test rootfs helpers are
 // '@tsrunc/runtime/testing'. Nothing else of the package is public.
 export {
@@ -20,3 +21,4 @@ export { TRANSITIONS, type Operation, type Status } from './state/status.js';
 export { defaultSpec } from './container/spec-template.js';
 export { CAPABILITIES, boundingCapabilities } from './process/capability-names.js';
 export { TsruncClient, TSRUNC_BINARY, type TsruncRunOptions } from './client.js';
+export { parseByteSize } from './units.js';

@@ -2,8 +2,9 @@
 // history, unpack and prune. Names are taken as `-t` takes them (name is name:latest).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseByteSize } from '@tsrunc/runtime';
 import type { Descriptor, ImageConfig, ImageManifest } from '@tsrunc/spec-schemas';
-import { parseSize, prune } from '../engine/prune.js';
+import { prune } from '../engine/prune.js';
 import { lockStoreExclusive, normalizeReference, openStore, readConfig, storeRoot, type BuilderStore } from '../engine/store-root.js';
 import { unpackImage } from '../engine/unpack.js';
 import { REF_NAME_ANNOTATION } from '../image/layout.js';
@@ -125,7 +126,7 @@ function history(store: BuilderStore, args: string[], noTrunc: boolean): void {
 async function pruneCommand(store: BuilderStore, all: boolean, keepStorage: string | undefined): Promise<void> {
   const limit = keepStorage ?? readConfig().cache?.max_size;
   const lock = await lockStoreExclusive(store, () => process.stderr.write('tsbuild: waiting for the builds running on this store to finish\n'));
-  const result = await prune(store, { all, ...(limit !== undefined ? { keepBytes: parseSize(limit) } : {}) }).finally(() => lock.release());
+  const result = await prune(store, { all, ...(limit !== undefined ? { keepBytes: parseByteSize(limit) } : {}) }).finally(() => lock.release());
   process.stdout.write(`removed ${result.removed} blobs, ${result.bytes} bytes, ${result.snapshots} layer snapshots${all ? `, ${result.cacheMounts} cache mounts` : ''}\n`);
 }
 

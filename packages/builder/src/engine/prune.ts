@@ -11,15 +11,9 @@ import { SNAPSHOTS_DIR } from '../run/layer-snapshots.js';
 import { CACHE_MOUNTS_DIR } from './run-mounts.js';
 import type { BuilderStore } from './store-root.js';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
-
-/** "2GB", "500m", "1024" -> bytes (binary units, as docker's --keep-storage). */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new Error(`invalid size "${text}" (for example 500MB or 2GB)`);
-  return Math.floor(Number(m[1]) * unit);
-}
+// tsbuild.ts reads --shm-size and cache.max_size through this name; the parser is the runtime's
+// (docker's units), which the store commands import directly.
+export { parseByteSize as parseSize } from '@tsrunc/runtime';
 
 function taggedBlobs(store: BuilderStore): Set<string> {
   const keep = new Set<string>();

@@ -1,5 +1,6 @@
 // `tsrunc update` flags -> linux.resources, with runc's flag names and units.
 import type { LinuxResources } from '@tsrunc/spec-schemas';
+import { parseByteSize } from '../units.js';
 import { str, type Options, type Values } from './command.js';
 
 export const updateFlagOptions: Options = Object.fromEntries(
@@ -8,14 +9,14 @@ export const updateFlagOptions: Options = Object.fromEntries(
     'l3-cache-schema', 'mem-bw-schema'].map((name) => [name, { type: 'string' as const }]),
 );
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-
-/** "512m", "1G", "1048576", "-1" (unlimited) -> bytes, as docker's RAMInBytes reads them. */
-export function parseBytes(flagName: string, text: string): number {
+/** "512m", "1G", "1048576" -> bytes; "-1" is unlimited, as runc takes it. */
+function bytes(flagName: string, text: string): number {
   if (text === '-1') return -1;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$/i.exec(text);
-  if (!m) throw new Error(`invalid value for --${flagName}: ${text}`);
-  return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+  try {
+    return parseByteSize(text);
+  } catch (err) {
+    throw new Error(`invalid value for --${flagName}: ${(err as Error).message}`);
+  }
 }
 
 function integer(flagName: string, text: string): number {
@@ -40,11 +41,11 @@ export function resourcesFromFlags(values: Values): LinuxResources {
   set('cpu-rt-runtime', integer, (v) => { cpu().realtimeRuntime = v; });
   set('cpuset-cpus', (_n, t) => t, (v) => { cpu().cpus = v; });
   set('cpuset-mems', (_n, t) => t, (v) => { cpu().mems = v; });
-  set('memory', parseBytes, (v) => { memory().limit = v; });
-  set('memory-reservation', parseBytes, (v) => { memory().reservation = v; });
-  set('memory-swap', parseBytes, (v) => { memory().swap = v; });
-  set('kernel-memory', parseBytes, (v) => { memory().kernel = v; });
-  set('kernel-memory-tcp', parseBytes, (v) => { memory().kernelTCP = v; });
+  set('memory', bytes, (v) => { memory().limit = v; });
+  set('memory-reservation', bytes, (v) => { memory().reservation = v; });
+  set('memory-swap', bytes, (v) => { memory().swap = v; });
+  set('kernel-memory', bytes, (v) => { memory().kernel = v; });
+  set('kernel-memory-tcp', bytes, (v) => { memory().kernelTCP = v; });
   set('pids-limit', integer, (v) => { r.pids = { limit: v }; });
   if (get('l3-cache-schema') !== undefined || get('mem-bw-schema') !== undefined) {
     throw new Error('Intel RDT is not available on this host');

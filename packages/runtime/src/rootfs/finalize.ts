@@ -1,9 +1,10 @@
 // What is done to the container's filesystem once it is "/": settings written through its own
-// /proc, paths hidden or made read-only, and the read-only root last.
+// /proc, paths hidden or made read-only, read-only tmpfs and /dev, and the read-only root last.
 import fs from 'node:fs';
 import { libc, check } from '../sys/libc.js';
 import { MS, mount, remountBind } from '../sys/mount.js';
-import type { RootfsPlan } from './plan.js';
+import { REMOUNT_ONLY } from './mounts.js';
+import { readonlyLast, type RootfsPlan } from './plan.js';
 
 const sethostname = libc.func('int sethostname(const char *name, size_t len)');
 const setdomainname = libc.func('int setdomainname(const char *name, size_t len)');
@@ -42,5 +43,7 @@ export function finalizeRootfs(plan: RootfsPlan): void {
   if (plan.domainname !== undefined) check(setdomainname(plan.domainname, Buffer.byteLength(plan.domainname)) as number, 'setdomainname');
   for (const p of plan.readonlyPaths) readonlyPath(p);
   for (const p of plan.maskedPaths) maskPath(p);
+  // After everything below them is in place (/dev/pts, device nodes, the console), as runc.
+  for (const m of plan.mounts.filter(readonlyLast)) remountBind(m.destination, m.flags & REMOUNT_ONLY);
   if (plan.readonly) remountBind('/', MS.RDONLY);
 }

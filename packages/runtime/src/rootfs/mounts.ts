@@ -8,10 +8,10 @@ import type { SysError } from '../sys/libc.js';
 import { mountCgroups } from './cgroup-mount.js';
 import { copyTree } from './copy-up.js';
 import { checkMountDestination } from './destination.js';
-import type { MountPlan } from './plan.js';
+import { readonlyLast, type MountPlan } from './plan.js';
 
 /** The flags that a bind mount only takes on a remount. */
-const REMOUNT_ONLY = ~(MS.BIND | MS.REC | MS.REMOUNT);
+export const REMOUNT_ONLY = ~(MS.BIND | MS.REC | MS.REMOUNT);
 
 function destinationFd(rootFd: number, m: MountPlan): number {
   if (m.bind) {
@@ -58,7 +58,7 @@ function existingDirMode(rootFd: number, destination: string): number | undefine
 
 /**
  * A tmpfs as runc makes one: on a directory the image has, it takes that directory's mode (and,
- * with "tmpcopyup", its content); it is made read-only only after that, if it is to be.
+ * with "tmpcopyup", its content); it is made read-only at the end (readonlyLast), if it is to be.
  * `fd` names the destination directory, and still names the image's one once the tmpfs covers it.
  */
 function tmpfsMount(rootFd: number, m: MountPlan, fd: number, imageMode: number | undefined): void {
@@ -70,13 +70,12 @@ function tmpfsMount(rootFd: number, m: MountPlan, fd: number, imageMode: number 
   } finally {
     fs.closeSync(tmpfs);
   }
-  if (m.flags & MS.RDONLY) remountDestination(rootFd, m, m.flags & REMOUNT_ONLY);
 }
 
 function filesystemMount(rootFd: number, m: MountPlan, fd: number): void {
   const target = procFdPath(fd);
   try {
-    mount(m.source, target, m.type, m.flags, m.data, `mount ${m.type} on ${m.destination}`);
+    mount(m.source, target, m.type, readonlyLast(m) ? m.flags & ~MS.RDONLY : m.flags, m.data, `mount ${m.type} on ${m.destination}`);
   } catch (err) {
     // sysfs cannot be mounted in a user namespace that does not own the network namespace:
     // runc binds the host's /sys read-only instead, and so do we.

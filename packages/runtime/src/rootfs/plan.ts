@@ -59,6 +59,15 @@ const DEFAULT_DEVICES: DevicePlan[] = [
   { path: '/dev/tty', type: 'c', major: 5, minor: 0, mode: 0o666, uid: 0, gid: 0 },
 ];
 
+/**
+ * A read-only tmpfs, or a read-only /dev, is mounted writable and made read-only last (finalize.ts),
+ * as runc does: a tmpfs gets its mode and copied-up content, /dev its nodes, symlinks and the mounts
+ * below it, after it is mounted.
+ */
+export function readonlyLast(m: MountPlan): boolean {
+  return (m.flags & MS.RDONLY) !== 0 && !m.bind && (m.type === 'tmpfs' || m.destination === '/dev');
+}
+
 /** "/a/../b//c" -> "/b/c"; ".." never climbs above "/". */
 export function cleanContainerPath(p: string): string {
   return path.posix.normalize('/' + p);

@@ -151,3 +151,82 @@ t.test('rootfsPropagation "shared" starts a container (its / shared), the host\'
   // runc 1.1.5 runs it too but leaves the new / private (runtime-tools' linux_rootfs_propagation fails it).
   t.equal(roots['tsrunc'], 'shared', 'pivot_root worked and / is shared, as rootfsPropagation asks');
 });
+
+t.test('a read-only /dev tmpfs is made read-only after /dev/pts and the nodes are in it', async (t) => {
+  const spec = baseSpec(['sleep', '300']);
+  spec.mounts = spec.mounts!.map((m) => (m.destination === '/dev' ? { ...m, options: [...m.options!, 'ro'] } : m));
+  const out = shellOutput(t, spec, 'grep "^tmpfs /dev " /proc/mounts | cut -d" " -f4 | cut -d, -f1; ls /dev/pts/ptmx /dev/null; touch /dev/x 2>&1 | grep -o "Read-only file system"');
+  t.equal(out['tsrunc'], 'ro\n/dev/null\n/dev/pts/ptmx\nRead-only file system\n', '/dev is read-only and complete');
+  t.equal(out['tsrunc'], out['runc'], 'as with runc');
+});
+
+/** A hook running `script` with the host's sh. */
+const shHook = (script: string) => ({ path: '/bin/sh', args: ['sh', '-c', script] });
+
+t.test('createContainer hooks run from the container\'s rootfs, as runc\'s do', async (t) => {
+  const spec = baseSpec(['true']);
+  spec.hooks = { createContainer: [shHook('touch ./made-by-hook')] };
+  const bundle = makeBundle(t, spec);
+  for (const binary of BOTH) {
+    const rt = runtime(t, binary);
+    fs.rmSync(`${bundle.rootfs}/made-by-hook`, { force: true });
+    const r = rt.call(['run', '--bundle', bundle.dir, uniqueId('cc')]);
+    t.equal(r.status, 0, `${rt.name} run: ${r.stderr}`);
+    t.ok(fs.existsSync(`${bundle.rootfs}/made-by-hook`), `${rt.name}: ./made-by-hook landed in the rootfs`);
+  }
+});
+
+// runc 1.1.5 runs poststart hooks inside `create` (fixed in runc 1.2), while its init is still
+// runc:[2:INIT]: these follow the runtime-spec, which says after the program is started.
+t.test('poststart hooks run once the program has been exec\'d', async (t) => {
+  const spec = baseSpec(['sleep', '300']);
+  const seen = `${os.tmpdir()}/tsrunc-conf-poststart-${process.pid}`;
+  t.teardown(() => fs.rmSync(seen, { force: true }));
+  spec.hooks = {
+    // Holds the init between its release and the exec, where a poststart run too early would look.
+    startContainer: [{ path: '/bin/sleep', args: ['sleep', '1'] }],
+    poststart: [shHook(`pid=$(sed -E 's/.*"pid": *([0-9]+).*/\\1/'); cat /proc/$pid/comm > ${seen}`)],
+  };
+  const bundle = makeBundle(t, spec);
+  const rt = runtime(t);
+  const id = uniqueId('ps');
+  t.equal(rt.call(['create', '--bundle', bundle.dir, id]).status, 0, 'create');
+  t.notOk(fs.existsSync(seen), 'no poststart hook at create');
+  t.equal(rt.call(['start', id]).status, 0, 'start');
+  t.equal(fs.readFileSync(seen, 'utf8'), 'sleep\n', 'when it ran, the init was already the program');
+});
+
+t.test('a failed poststart hook fails start and stops the container (runtime-spec 1.3)', async (t) => {
+  const spec = baseSpec(['sleep', '300']);
+  spec.hooks = { poststart: [shHook('exit 3')] };
+  const bundle = makeBundle(t, spec);
+  const rt = runtime(t);
+  const id = uniqueId('psf');
+  t.equal(rt.call(['create', '--bundle', bundle.dir, id]).status, 0, 'create');
+  const start = rt.call(['start', id]);
+  t.not(start.status, 0, 'start fails');
+  t.match(start.stderr, /poststart hook #0 .*exit status 3/, 'naming the hook');
+  t.match(rt.call(['state', id]).stdout, /"status": "stopped"/, 'the container is stopped');
+});
+
+/** Polls `state` until the container has stopped. */
+function waitStopped(rt: Runtime, id: string): void {
+  for (let i = 0; i < 200 && !/"status": "stopped"/.test(rt.call(['state', id]).stdout); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+}
+
+t.test('a failed poststop hook is a warning: the next hooks run and delete succeeds', async (t) => {
+  const spec = baseSpec(['true']);
+  const log = `${os.tmpdir()}/tsrunc-conf-poststop-${process.pid}`;
+  t.teardown(() => fs.rmSync(log, { force: true }));
+  spec.hooks = { poststop: [shHook('exit 1'), shHook(`echo second >> ${log}`)] };
+  const bundle = makeBundle(t, spec);
+  const rt = runtime(t);
+  const id = uniqueId('psw');
+  t.equal(rt.call(['run', '--detach', '--bundle', bundle.dir, id]).status, 0, 'run');
+  waitStopped(rt, id);
+  const del = rt.call(['delete', id]);
+  t.equal(del.status, 0, `delete succeeds: ${del.stderr}`);
+  t.match(del.stderr, /level=warning msg=".*poststop hook #0/, 'the failure is logged as a warning');
+  t.equal(fs.readFileSync(log, 'utf8'), 'second\n', 'the hook after it ran');
+  t.not(rt.call(['state', id]).status, 0, 'the container is gone');
+});

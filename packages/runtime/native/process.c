@@ -404,7 +404,11 @@ static const char *find_executable(const struct plan *plan)
 	die("exec: \"%s\": executable file not found in $PATH", command);
 }
 
-/* Blocks until `tsrunc start` opens the fifo for reading; the byte tells it we are released. */
+/*
+ * Blocks until `tsrunc start` opens the fifo for reading; the byte tells it we are released. Our
+ * end stays open, close-on-exec, so that start sees the fifo end when the program is exec'd (or we
+ * die) and runs the poststart hooks only then, as runc's init does.
+ */
 static void wait_for_start(int fifo_fd)
 {
 	char path[64];
@@ -414,7 +418,6 @@ static void wait_for_start(int fifo_fd)
 		die("open the exec fifo");
 	if (write(fd, "0", 1) != 1)
 		die("write to the exec fifo");
-	close(fd);
 	close(fifo_fd);
 }
 

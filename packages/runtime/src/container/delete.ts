@@ -1,7 +1,7 @@
 // `tsrunc delete [--force] ID`: a stopped (or never started) container's resources are released
 // and its poststop hooks run; a running one only with --force. A create that was killed left a
 // record naming what it made; delete removes all of it, as it removes a stopped container.
-import { runHooks } from '../hooks/run.js';
+import { runHooksWarning } from '../hooks/run.js';
 import { stateDocument } from '../state/status.js';
 import { ContainerNotFoundError } from '../state/errors.js';
 import type { ContainerRecord } from '../state/store.js';
@@ -51,11 +51,7 @@ function destroy(ctx: RuntimeContext, record: ContainerRecord): void {
   reopenCgroup(record)?.destroy();
   // Poststop hooks are for containers that were created; a failed create runs none either.
   if (!record.creating) {
-    try {
-      runHooks('poststop', record.config.hooks?.poststop, stateDocument(record, 'stopped'));
-    } catch (err) {
-      ctx.log.warn((err as Error).message);
-    }
+    runHooksWarning('poststop', record.config.hooks?.poststop, stateDocument(record, 'stopped'), (m) => ctx.log.warn(m));
   }
   ctx.store.remove(record.id);
 }

@@ -5,29 +5,52 @@ import type { Hook, State } from '@tsrunc/spec-schemas';
 
 export type HookPhase = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
+export interface HookOptions {
+  /** The hook's working directory; by default the caller's (runc's, the bundle's for the CLI). */
+  cwd?: string;
+}
+
+/** Runs one hook to completion; throws naming the phase, the hook's index and path. */
+function runHook(phase: HookPhase, index: number, hook: Hook, state: State, options: HookOptions): void {
+  const [argv0, ...args] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+  const result = spawnSync(hook.path, args, {
+    argv0,
+    cwd: options.cwd,
+    input: JSON.stringify(state),
+    env: Object.fromEntries((hook.env ?? []).map(splitEnv)),
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 1 << 20,
+  });
+  const what = `${phase} hook #${index} (${hook.path})`;
+  if (result.error) {
+    const code = (result.error as NodeJS.ErrnoException).code;
+    if (code === 'ETIMEDOUT') throw new Error(`error running ${what}: timed out after ${hook.timeout}s`);
+    throw new Error(`error running ${what}: ${result.error.message}`);
+  }
+  if (result.status !== 0) {
+    const how = result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
+    const output = `${result.stdout.toString().trim()} ${result.stderr.toString().trim()}`.trim();
+    throw new Error(`error running ${what}: ${how}${output ? `, output: ${output.replace(/\s+/g, ' ')}` : ''}`);
+  }
+}
+
 /** Runs the hooks in order; throws on the first failure, naming the phase and the hook. */
-export function runHooks(phase: HookPhase, hooks: Hook[] | undefined, state: State): void {
+export function runHooks(phase: HookPhase, hooks: Hook[] | undefined, state: State, options: HookOptions = {}): void {
+  for (const [index, hook] of (hooks ?? []).entries()) runHook(phase, index, hook, state, options);
+}
+
+/**
+ * Runs every hook, each whatever the ones before did: for poststop, whose failures the
+ * runtime-spec says are warnings after which "the remaining hooks and lifecycle continue".
+ */
+export function runHooksWarning(phase: HookPhase, hooks: Hook[] | undefined, state: State, warn: (message: string) => void): void {
   for (const [index, hook] of (hooks ?? []).entries()) {
-    const [argv0, ...args] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
-    const result = spawnSync(hook.path, args, {
-      argv0,
-      input: JSON.stringify(state),
-      env: Object.fromEntries((hook.env ?? []).map(splitEnv)),
-      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
-      killSignal: 'SIGKILL',
-      stdio: ['pipe', 'pipe', 'pipe'],
-      maxBuffer: 1 << 20,
-    });
-    const what = `${phase} hook #${index} (${hook.path})`;
-    if (result.error) {
-      const code = (result.error as NodeJS.ErrnoException).code;
-      if (code === 'ETIMEDOUT') throw new Error(`error running ${what}: timed out after ${hook.timeout}s`);
-      throw new Error(`error running ${what}: ${result.error.message}`);
-    }
-    if (result.status !== 0) {
-      const how = result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
-      const output = `${result.stdout.toString().trim()} ${result.stderr.toString().trim()}`.trim();
-      throw new Error(`error running ${what}: ${how}${output ? `, output: ${output.replace(/\s+/g, ' ')}` : ''}`);
+    try {
+      runHook(phase, index, hook, state, {});
+    } catch (err) {
+      warn((err as Error).message);
     }
   }
 }

@@ -24,7 +24,9 @@ function main(): void {
         channel.send({ type: 'prePivot' } satisfies FromStage);
         const reply = channel.read<ToStage>();
         if (reply.type !== 'continue') throw new Error(`init: expected continue, got ${reply.type}`);
-        runHooks('createContainer', plan.createContainerHooks, plan.state);
+        // In the container's namespaces, before pivot_root, from the rootfs: runc chdirs there
+        // first, and hooks written for it use relative paths (./lib/...).
+        runHooks('createContainer', plan.createContainerHooks, plan.state, { cwd: plan.rootfs.rootfs });
       },
       afterPivot() {
         // The pty comes from the container's own devpts, and /dev/console is bound before a

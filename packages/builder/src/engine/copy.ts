@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
-import { resolveInRoot } from './in-root.js';
+import { existingPathInRoot } from './in-root.js';
 import type { StagingTree } from './staging-tree.js';
 
 export interface SourceRoot {
@@ -87,11 +87,11 @@ function matchSources(source: SourceRoot, words: string[]): Match[] {
     } else {
       // Symlinks on the way, and a source that is one, are followed as BuildKit follows them,
       // but inside the source root, never out of it, and never to what .dockerignore leaves out.
-      const found = resolveInRoot(source.dir, clean, visibleIn(source.ignore));
+      const found = existingPathInRoot(source.dir, clean, visibleIn(source.ignore));
       const ignored = clean !== '' && !visibleIn(source.ignore)(clean);
       if (ignored || found === undefined) {
         const why = ignored ? ' (excluded by .dockerignore)'
-          : resolveInRoot(source.dir, clean) !== undefined ? ' (a symlink on the way leads to what .dockerignore excludes)' : '';
+          : existingPathInRoot(source.dir, clean) !== undefined ? ' (a symlink on the way leads to what .dockerignore excludes)' : '';
         throw new Error(`COPY: "${word}": not found in the ${source.label}${why}`);
       }
       const isDir = fs.statSync(path.join(source.dir, found)).isDirectory();

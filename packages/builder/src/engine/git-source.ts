@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveInRoot } from './in-root.js';
+import { existingPathInRoot } from './in-root.js';
 
 // BuildKit's transports: http(s), ssh and git, nothing local (file://, a path) nor git's ext::.
 const GIT = /^git@[^:]+:|^(?:git|ssh):\/\/|^https?:\/\/[^#]*\.git(#.*)?$/i;
@@ -41,7 +41,7 @@ export function checkoutGit(word: string, into: string, keepGitDir: boolean): Gi
   const commit = git(['rev-parse', 'HEAD'], into, word);
   if (!keepGitDir) fs.rmSync(path.join(into, '.git'), { recursive: true, force: true });
   // Resolved inside the checkout: a symlink in the repository cannot lead to the host's files.
-  const found = resolveInRoot(into, subdir);
+  const found = existingPathInRoot(into, subdir);
   const dir = found === undefined ? undefined : path.join(into, found);
   if (dir === undefined || !fs.statSync(dir).isDirectory()) throw new Error(`ADD ${word}: ${subdir} is not a directory of the repository`);
   return { dir, commit };

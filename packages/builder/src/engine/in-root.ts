@@ -14,14 +14,36 @@ const MAX_SYMLINKS = 40;
  * of a context is not there, so a symlink that is left out, or one that leads to a path left out,
  * resolves to nothing, as it does in the context BuildKit is sent.
  */
-export function resolveInRoot(root: string, rel: string, visible: (rel: string) => boolean = () => true): string | undefined {
-  const walked = walk(root, rel, visible);
+export function existingPathInRoot(root: string, rel: string, visible: (rel: string) => boolean = () => true): string | undefined {
+  const walked = walkInRoot(root, rel, visible);
+  if ('blocked' in walked || walked.missing.length > 0) return undefined;
+  // Directories on the way are not asked: one left out may still hold a path taken back with "!".
+  const found = walked.existing.join('/');
+  if (found !== '' && !visible(found)) return undefined;
   // The kernel has the last word: if the tree changed under the walk, the two disagree.
-  return walked !== undefined && walked === kernelResolve(root, rel) ? walked : undefined;
+  return found === kernelResolve(root, rel) ? found : undefined;
 }
 
-/** The resolution done name by name, to see every symlink it passes through; ".." in `rel` itself is lexical, as in the kernel's call below. */
-function walk(root: string, rel: string, visible: (rel: string) => boolean): string | undefined {
+/** Where a walk stopped: on a left-out symlink, past the kernel's ELOOP limit, or at a file with a name after it. */
+export interface BlockedWalk {
+  blocked: 'hidden' | 'symlink loop' | 'not a directory';
+  /** The path, relative to the root, where it stopped. */
+  at: string;
+}
+
+export interface Walk {
+  /** The names that exist, every symlink resolved: directories, then maybe a last non-directory. */
+  existing: string[];
+  /** From the first name that does not exist on (empty when all of it exists), as written. */
+  missing: string[];
+}
+
+/**
+ * `rel` resolved name by name inside `root`, as the kernel resolves it with the root as "/": every
+ * symlink followed (an absolute target from the root, ".." stopping at its top), so that no
+ * symlink of the host is ever resolved. ".." in `rel` itself is lexical, as in openat2's call.
+ */
+export function walkInRoot(root: string, rel: string, visible: (rel: string) => boolean = () => true): Walk | BlockedWalk {
   const pending = path.posix.normalize('/' + rel).split('/').filter((part) => part !== '');
   const resolved: string[] = [];
   let links = 0;
@@ -34,21 +56,19 @@ function walk(root: string, rel: string, visible: (rel: string) => boolean): str
     const here = [...resolved, name].join('/');
     // `resolved` holds only directories seen as such, so the host resolves no symlink of it.
     const stat = fs.lstatSync(path.join(root, here), { throwIfNoEntry: false });
-    if (stat === undefined) return undefined;
+    if (stat === undefined) return { existing: resolved, missing: [name, ...pending] };
     if (stat.isSymbolicLink()) {
-      if (!visible(here)) return undefined;
-      if (++links > MAX_SYMLINKS) return undefined;
+      if (!visible(here)) return { blocked: 'hidden', at: here };
+      if (++links > MAX_SYMLINKS) return { blocked: 'symlink loop', at: here };
       const target = fs.readlinkSync(path.join(root, here));
       if (target.startsWith('/')) resolved.length = 0;
       pending.unshift(...target.split('/').filter((part) => part !== '' && part !== '.'));
       continue;
     }
-    if (pending.length > 0 && !stat.isDirectory()) return undefined;
+    if (pending.length > 0 && !stat.isDirectory()) return { blocked: 'not a directory', at: here };
     resolved.push(name);
   }
-  // Directories on the way are not asked: one left out may still hold a path taken back with "!".
-  const found = resolved.join('/');
-  return found === '' || visible(found) ? found : undefined;
+  return { existing: resolved, missing: [] };
 }
 
 function kernelResolve(root: string, rel: string): string | undefined {

@@ -10,7 +10,7 @@ import type { Mount } from '@tsrunc/spec-schemas';
 import { openSnapshot } from '../run/snapshot.js';
 import { contextView } from './context-view.js';
 import type { IgnoreMatcher } from './ignore.js';
-import { resolveInRoot } from './in-root.js';
+import { existingPathInRoot } from './in-root.js';
 import type { SocketOwner } from './ssh-agent.js';
 
 export interface RunMountSpec {
@@ -182,7 +182,7 @@ function writableView(source: string, dir: string): { path: string; release(): v
 /** Where a bind mount's source is, relative to `root` (the context or a stage's filesystem), resolved inside it. */
 export function bindSource(root: string, m: RunMountSpec): string {
   const wanted = m.options.source ?? m.options.src ?? '';
-  const found = resolveInRoot(root, wanted);
+  const found = existingPathInRoot(root, wanted);
   if (found === undefined) throw new Error(`--mount=type=${m.type}: ${wanted || '/'} does not exist in ${m.options.from ? `stage ${m.options.from}` : 'the build context'}`);
   return found;
 }

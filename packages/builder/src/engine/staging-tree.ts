@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SysError } from '@tsrunc/runtime/platform';
 import { mkdirAllInRoot, O, procFdPath } from '@tsrunc/runtime/platform';
-import { resolveInRoot } from './in-root.js';
+import { existingPathInRoot } from './in-root.js';
 
 export interface NodeMetadata {
   uid: number;
@@ -60,7 +60,7 @@ export class StagingTree {
     const key = treeKey(rel);
     if (this.realDirectories(this.dir, key)) return '/' + key;
     if (this.lower === undefined) return undefined;
-    const found = resolveInRoot(this.lower, key);
+    const found = existingPathInRoot(this.lower, key);
     if (found === undefined || !fs.lstatSync(path.join(this.lower, found)).isDirectory()) return undefined;
     return '/' + found;
   }

@@ -2,41 +2,22 @@
 // moment): the directories the image lacks become a layer; none lacking, no layer.
 import fs from 'node:fs';
 import path from 'node:path';
-
-const MAX_SYMLINKS = 40;
+import { walkInRoot, type Walk } from './in-root.js';
 
 /**
- * `dir` (absolute, clean) resolved inside `rootfs` as the container would see it: symlinks in the
- * image are followed, with absolute targets taken from the rootfs and `..` stopping at its top.
- * Returns the resolved existing prefix and the components below it that do not exist yet.
+ * `dir` (absolute, clean) resolved inside `rootfs` as the container would see it (walkInRoot):
+ * the resolved directories that exist, and the names below them that do not exist yet.
  */
-function resolveInRoot(rootfs: string, dir: string): { existing: string[]; missing: string[] } {
-  const pending = dir.split('/').filter((c) => c !== '' && c !== '.');
-  const existing: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const name = pending.shift()!;
-    if (name === '..') {
-      existing.pop();
-      continue;
-    }
-    const stat = fs.lstatSync(path.join(rootfs, ...existing, name), { throwIfNoEntry: false });
-    if (!stat) {
-      const missing = [name, ...pending];
-      if (missing.includes('..')) throw new Error(`WORKDIR ${dir}: a symbolic link leads through a missing directory to ".."`);
-      return { existing, missing };
-    }
-    if (stat.isSymbolicLink()) {
-      if (++links > MAX_SYMLINKS) throw new Error(`WORKDIR ${dir}: too many levels of symbolic links`);
-      const target = fs.readlinkSync(path.join(rootfs, ...existing, name));
-      if (target.startsWith('/')) existing.length = 0;
-      pending.unshift(...target.split('/').filter((c) => c !== '' && c !== '.'));
-      continue;
-    }
-    if (!stat.isDirectory()) throw new Error(`WORKDIR ${dir}: ${['', ...existing, name].join('/')} is not a directory`);
-    existing.push(name);
+function splitAtMissing(rootfs: string, dir: string): Walk {
+  const walked = walkInRoot(rootfs, dir);
+  if ('blocked' in walked) {
+    throw new Error(walked.blocked === 'symlink loop' ? `WORKDIR ${dir}: too many levels of symbolic links` : `WORKDIR ${dir}: /${walked.at} is not a directory`);
   }
-  return { existing, missing: [] };
+  if (walked.missing.includes('..')) throw new Error(`WORKDIR ${dir}: a symbolic link leads through a missing directory to ".."`);
+  if (walked.missing.length === 0 && !fs.lstatSync(path.join(rootfs, ...walked.existing)).isDirectory()) {
+    throw new Error(`WORKDIR ${dir}: /${walked.existing.join('/')} is not a directory`);
+  }
+  return walked;
 }
 
 /**
@@ -45,7 +26,7 @@ function resolveInRoot(rootfs: string, dir: string): { existing: string[]; missi
  * Returns false when the directory already exists: the step then has no layer.
  */
 export function stageWorkdir(rootfs: string, staging: string, dir: string, owner: { uid: number; gid: number }): boolean {
-  const { existing, missing } = resolveInRoot(rootfs, dir);
+  const { existing, missing } = splitAtMissing(rootfs, dir);
   if (missing.length === 0) return false;
   for (let depth = 1; depth <= existing.length; depth++) {
     const rel = existing.slice(0, depth);

@@ -42,7 +42,7 @@ function symlinkTarget(rootFd: number, parent: string[], name: string): string |
  * Below /proc nothing more is followed: procfs' own links stay inside it, and its magic links
  * (fd/N, root, cwd) name things of another root. Everything there is judged by its path.
  */
-export function resolveInRoot(rootFd: number, destination: string): string {
+export function resolveMountDestination(rootFd: number, destination: string): string {
   const resolved: string[] = [];
   const pending = destination.split('/');
   let followed = 0;
@@ -66,7 +66,7 @@ export function resolveInRoot(rootFd: number, destination: string): string {
 }
 
 export function checkMountDestination(rootFd: number, m: MountPlan): void {
-  const resolved = resolveInRoot(rootFd, m.destination);
+  const resolved = resolveMountDestination(rootFd, m.destination);
   checkProcDestination(m, resolved);
   // proc and sysfs carry the kernel's controls: they go exactly where config.json says, never
   // where a symlink of the image would move them (runc: "must be mounted on ordinary directory").

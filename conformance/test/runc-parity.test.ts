@@ -230,3 +230,62 @@ t.test('a failed poststop hook is a warning: the next hooks run and delete succe
   t.equal(fs.readFileSync(log, 'utf8'), 'second\n', 'the hook after it ran');
   t.not(rt.call(['state', id]).status, 0, 'the container is gone');
 });
+
+/** Every cgroup directory named `name`, in every hierarchy mounted under /sys/fs/cgroup. */
+function cgroupDirsNamed(name: string): string[] {
+  const roots = ['/sys/fs/cgroup', ...fs.readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}`)];
+  return roots.filter((root) => fs.existsSync(`${root}/cgroup.procs`)).flatMap((root) => {
+    const found: string[] = [];
+    const walk = (dir: string, depth: number): void => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        if (e.name === name) found.push(`${dir}/${e.name}`);
+        else if (depth < 3) walk(`${dir}/${e.name}`, depth + 1);
+      }
+    };
+    walk(root, 0);
+    return found;
+  });
+}
+
+t.test('a failed create leaves no cgroup in any hierarchy', async (t) => {
+  const failures: [string, (s: Spec) => void][] = [
+    ['the program is missing', (s) => { s.process!.args = ['/no/such/program']; }],
+    ['a cgroup file refuses its value', (s) => { s.linux!.resources!.memory = { limit: 64 << 20, swap: 32 << 20 }; }],
+    ['a prestart hook fails', (s) => { s.hooks = { prestart: [shHook('exit 1')] }; }],
+  ];
+  for (const [why, edit] of failures) {
+    const spec = baseSpec(['true']);
+    edit(spec);
+    const bundle = makeBundle(t, spec);
+    const rt = runtime(t);
+    const id = uniqueId('fail');
+    const create = rt.call(['create', '--bundle', bundle.dir, id]);
+    t.not(create.status, 0, `${why}: create fails`);
+    t.same(cgroupDirsNamed(id), [], `${why}: no cgroup directory is left`);
+    t.not(rt.call(['state', id]).status, 0, `${why}: no container is left`);
+  }
+});
+
+t.test('--debug logs the lifecycle at level debug, with the steps runc\'s debug.bats looks for', async (t) => {
+  const spec = baseSpec(['sleep', '300']);
+  const bundle = makeBundle(t, spec);
+  const rt = runtime(t);
+  const id = uniqueId('dbg');
+  for (const format of ['text', 'json']) {
+    const log = `${bundle.dir}/log.${format}`;
+    const quiet = rt.call(['--log', log, '--log-format', format, 'run', '--detach', '--bundle', bundle.dir, `${id}-quiet-${format}`]);
+    t.equal(quiet.status, 0, 'run without --debug');
+    t.notOk(fs.existsSync(log) && /debug/.test(fs.readFileSync(log, 'utf8')), `${format}: no debug lines without --debug`);
+    const debug = rt.call(['--debug', '--log', log, '--log-format', format, 'run', '--detach', '--bundle', bundle.dir, `${id}-${format}`]);
+    t.equal(debug.status, 0, `run --debug: ${debug.stderr}`);
+    const exec = rt.call(['--debug', '--log', log, '--log-format', format, 'exec', `${id}-${format}`, 'true']);
+    t.equal(exec.status, 0, 'exec --debug');
+    const text = fs.readFileSync(log, 'utf8');
+    t.match(text, format === 'json' ? /"level":"debug"/ : /level=debug/, `${format}: debug lines in the log file`);
+    for (const step of ['nsexec container setup', 'child process in init()', 'init: closing the pipe to signal completion', 'setns_init: about to exec']) {
+      t.ok(text.includes(step), `${format}: "${step}"`);
+    }
+    t.notMatch(debug.stderr + exec.stderr, /debug/, `${format}: nothing of it on stderr`);
+  }
+});

@@ -5,6 +5,8 @@ import type { StateStore } from '../state/store.js';
 /** Where the runtime reports what went wrong but did not fail the operation (a hook, a cleanup). */
 export interface RuntimeLog {
   warn(message: string): void;
+  /** The lifecycle's steps, for --debug (runc's level=debug lines); dropped when absent. */
+  debug?(message: string): void;
 }
 
 export interface RuntimeContext {

@@ -99,6 +99,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     // init's pid is known; once it is, the init itself is waited for.
     let init: ProcessId | undefined;
     undo.push('kill container processes', () => killProcesses(cgroup, init));
+    ctx.log.debug?.(`=> nsexec container setup: new namespaces 0x${namespaces.cloneFlags.toString(16)}, joining ${namespaces.join.map((j) => j.type).join(',') || 'none'}`);
     const stage = await startStage({
       args: [process.execPath, INIT_STAGE],
       namespaces,
@@ -134,13 +135,18 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       createContainerHooks: config.hooks?.createContainer ?? [],
       state,
     };
+    ctx.log.debug?.(`child process in init(): pid ${stage.pid}, sending it the rootfs and process plan`);
     stage.channel.send({ type: 'plan', plan });
     for (;;) {
       const message = await stage.channel.readMessage<FromStage>();
       if (message === undefined) throw new Error('container init exited before the container was created');
       if (message.type === 'error') throw new Error(message.message);
-      if (message.type === 'ready') break;
+      if (message.type === 'ready') {
+        ctx.log.debug?.('init: closing the pipe to signal completion (set up; the init waits on the exec fifo)');
+        break;
+      }
       // prePivot: the namespaces exist and the mounts are made; hooks of the runtime namespace run now.
+      ctx.log.debug?.('init: mounts made, running the prestart and createRuntime hooks before pivot_root');
       runHooks('prestart', config.hooks?.prestart, state);
       runHooks('createRuntime', config.hooks?.createRuntime, state);
       stage.channel.send({ type: 'continue' });

@@ -48,6 +48,7 @@ export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean)
 }
 
 function destroy(ctx: RuntimeContext, record: ContainerRecord): void {
+  ctx.log.debug?.(`delete: removing the cgroup and state of ${record.id}`);
   reopenCgroup(record)?.destroy();
   // Poststop hooks are for containers that were created; a failed create runs none either.
   if (!record.creating) {

@@ -47,13 +47,16 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
   const cgroup = reopenCgroup(record);
   if (!options.detach) becomeSubreaper();
   try {
+    ctx.log.debug?.(`=> nsexec container setup: joining the namespaces of init ${record.pid}`);
     const stage = await startStage({
       args: ['--exec'],
       namespaces,
       extraFds: [...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
       beforeNamespaces: (pid) => cgroup?.addProcess(pid),
     });
+    ctx.log.debug?.(`child process in init(): pid ${stage.pid}, sending it the process plan`);
     stage.channel.write(executorPlan);
+    ctx.log.debug?.(`setns_init: about to exec ${options.process.args?.[0] ?? ''}`);
     // Nothing comes back when the program was exec'd: the socket closes (close-on-exec).
     const message = await stage.channel.readMessage<FromStage>();
     stage.channel.close();

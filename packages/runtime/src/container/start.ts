@@ -55,7 +55,9 @@ export function startContainer(ctx: RuntimeContext, id: string): void {
     const record = ctx.store.load(id);
     requireStatus('start', statusOf(ctx, record), id);
     const fifo = ctx.store.fifoPath(id);
+    ctx.log.debug?.(`start: releasing init ${record.pid} through the exec fifo`);
     releaseInit(fifo, record);
+    ctx.log.debug?.(`start: init ${record.pid} exec'd the program; running the poststart hooks`);
     fs.unlinkSync(fifo);
     try {
       runHooks('poststart', record.config.hooks?.poststart, stateDocument(record, 'running'));

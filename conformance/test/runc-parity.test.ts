@@ -289,3 +289,21 @@ t.test('--debug logs the lifecycle at level debug, with the steps runc\'s debug.
     t.notMatch(debug.stderr + exec.stderr, /debug/, `${format}: nothing of it on stderr`);
   }
 });
+
+// runc 1.1.5 accepts it, and builds the rootfs in the host's mount namespace: "/" made a recursive
+// slave, proc, sysfs and /dev mounted on the host and left there. tsrunc refuses, by design.
+t.test('a config without a mount namespace is refused, the host\'s mounts untouched', async (t) => {
+  const spec = baseSpec(['true']);
+  spec.linux!.namespaces = [];
+  delete spec.hostname;
+  const bundle = makeBundle(t, spec);
+  const rt = runtime(t);
+  const id = uniqueId('nomnt');
+  const before = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(bundle.dir) || l.split(' ')[4] === '/');
+  const create = rt.call(['create', '--bundle', bundle.dir, id]);
+  t.not(create.status, 0, 'create fails');
+  t.match(create.stderr, /a mount namespace is required/, 'saying why, on one line');
+  const after = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(bundle.dir) || l.split(' ')[4] === '/');
+  t.same(after, before, 'nothing mounted under the bundle, / keeps its propagation');
+  t.same(fs.readdirSync(rt.root), [], 'no state left');
+});

@@ -1,5 +1,6 @@
 // What a build step produces: the image config so far and its layers, bottom first.
 import type { Descriptor, ImageConfig } from '@tsrunc/spec-schemas';
+import { hostArchitecture } from '../registry/platform.js';
 
 export interface Layer {
   descriptor: Descriptor;
@@ -13,11 +14,8 @@ export interface ImageState {
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-const ARCHITECTURES: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
-
-export function hostArchitecture(): string {
-  return ARCHITECTURES[process.arch] ?? process.arch;
-}
+// build.ts takes the host's architecture from here, beside the images' state.
+export { hostArchitecture };
 
 /** FROM scratch: no layers, and the PATH BuildKit gives an image that has none. */
 export function scratchImage(): ImageState {

@@ -5,34 +5,21 @@
 // build has made but not yet tagged or cached.
 import fs from 'node:fs';
 import path from 'node:path';
-import TOML from '@iarna/toml';
+import { readConfig } from '../config/config-file.js';
 import { DirLock } from '../image/file-lock.js';
 import { OciLayout } from '../image/layout.js';
 import { sweepDead } from '../image/process-tag.js';
 import { BuildCache } from './cache.js';
 import { beginRun, sweepDeadRuns } from './run-record.js';
 
+// tsbuild.ts reads the configuration file through the store's module.
+export { readConfig };
+
 export interface BuilderStore {
   root: string;
   /** The local image store: an OCI layout whose ref names are the tags ("name:tag"). */
   layout: OciLayout;
   cache: BuildCache;
-}
-
-interface ConfigFile {
-  root?: string;
-  cache?: { max_size?: string };
-  run?: { snapshotter?: string };
-}
-
-export function readConfig(): ConfigFile {
-  const file = process.env.TSBUILD_CONFIG ?? '/etc/tsbuild/tsbuild.toml';
-  if (!fs.existsSync(file)) return {};
-  try {
-    return TOML.parse(fs.readFileSync(file, 'utf8')) as ConfigFile;
-  } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
-  }
 }
 
 export function storeRoot(flag?: string): string {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import { readConfig } from '../engine/store-root.js';
+import { readConfig } from '../config/config-file.js';
 
 export const CERTS_D = '/etc/docker/certs.d';
 /** Debian's system store (update-ca-certificates), which docker trusts too; Node's own bundle elsewhere. */
@@ -29,7 +29,7 @@ interface RegistryEntry {
 const KEYS = new Set(['http', 'insecure', 'ca']);
 
 function configEntry(host: string): RegistryEntry {
-  const table = (readConfig() as { registry?: Record<string, unknown> }).registry ?? {};
+  const table = readConfig().registry ?? {};
   const entry = table[host];
   if (entry === undefined) return {};
   const where = `[registry."${host}"] in the configuration file`;

@@ -2,7 +2,6 @@
 // --platform names (os/arch[/variant]), matched against an index's entries as containerd does
 // (arm64's variant defaults to v8, arm's to v7; no variant asked means any).
 import type { Descriptor } from '@tsrunc/spec-schemas';
-import { hostArchitecture } from '../engine/image-state.js';
 
 export interface Platform {
   os: string;
@@ -11,6 +10,14 @@ export interface Platform {
 }
 
 const DEFAULT_VARIANT: Record<string, string> = { arm64: 'v8', arm: 'v7' };
+
+/** Node's names of architectures (process.arch) as image-spec's (GOARCH's) name them. */
+const ARCHITECTURES: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
+
+/** The architecture of images this host runs, as an image config names it. */
+export function hostArchitecture(): string {
+  return ARCHITECTURES[process.arch] ?? process.arch;
+}
 
 export function hostPlatform(): Platform {
   return { os: 'linux', architecture: hostArchitecture() };

@@ -25,7 +25,10 @@ export interface RuntimeOptions {
 export interface CreateOptions {
   /** The bundle directory, holding config.json. */
   bundle: string;
-  /** A listening unix socket that receives the pty master, for a process with terminal: true. */
+  /**
+   * A listening unix socket that receives the pty master, for a process with terminal: true.
+   * Without it, a foreground run relays the pty to this process' stdio, as runc does.
+   */
   consoleSocket?: string;
   pidFile?: string;
   noPivot?: boolean;
@@ -45,6 +48,7 @@ export interface RunOptions extends CreateOptions {
 
 export interface ExecOptions {
   process: Process;
+  /** As for create; without it, a foreground exec with a terminal relays the pty to this process' stdio. */
   consoleSocket?: string;
   /** Return once the process runs, instead of waiting for it. */
   detach?: boolean;

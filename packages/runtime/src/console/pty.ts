@@ -2,12 +2,13 @@
 // container's devpts instance, and turned into the process' controlling terminal.
 import fs from 'node:fs';
 import { libc, check } from '../sys/libc.js';
+import { setWindowSize, type WindowSize } from './terminal.js';
 
 const ioctlInt = libc.func('int ioctl(int fd, unsigned long request, _Inout_ int *arg)');
 const ioctlPtr = libc.func('int ioctl(int fd, unsigned long request, void *arg)');
 const setsid = libc.func('int setsid(void)');
 const dup2 = libc.func('int dup2(int oldfd, int newfd)');
-const TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431, TIOCSWINSZ = 0x5414, TIOCSCTTY = 0x540e;
+const TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431, TIOCSCTTY = 0x540e;
 
 export interface Pty {
   masterFd: number;
@@ -15,7 +16,7 @@ export interface Pty {
   slavePath: string;
 }
 
-export function createPty(size?: { height: number; width: number }): Pty {
+export function createPty(size?: WindowSize): Pty {
   const masterFd = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY);
   try {
     const number = [0];
@@ -23,12 +24,7 @@ export function createPty(size?: { height: number; width: number }): Pty {
     check(ioctlInt(masterFd, TIOCSPTLCK, [0]) as number, 'unlock the pty');
     const slavePath = `/dev/pts/${number[0]}`;
     const slaveFd = fs.openSync(slavePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-    if (size) {
-      const winsize = Buffer.alloc(8); // struct winsize { rows, cols, xpixel, ypixel }
-      winsize.writeUInt16LE(size.height, 0);
-      winsize.writeUInt16LE(size.width, 2);
-      check(ioctlPtr(slaveFd, TIOCSWINSZ, winsize) as number, 'set the console size');
-    }
+    if (size) setWindowSize(slaveFd, size);
     return { masterFd, slaveFd, slavePath };
   } catch (err) {
     fs.closeSync(masterFd);

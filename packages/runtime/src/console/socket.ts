@@ -4,6 +4,7 @@
 import { check, koffi, libc } from '../sys/libc.js';
 
 const socket = libc.func('int socket(int domain, int type, int protocol)');
+const socketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)');
 const connect = libc.func('int connect(int fd, const void *addr, uint32_t len)');
 const bind = libc.func('int bind(int fd, const void *addr, uint32_t len)');
 const listen = libc.func('int listen(int fd, int backlog)');
@@ -18,7 +19,7 @@ const recvmsg = libc.func('long recvmsg(int fd, _Inout_ tsrunc_msghdr *msg, int 
 const close = libc.func('int close(int fd)');
 
 const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1, SCM_RIGHTS = 1;
+const SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
 /** struct cmsghdr (len, level, type) plus one int, aligned: CMSG_SPACE(sizeof(int)). */
 const CMSG_SPACE_ONE_FD = 24;
 
@@ -40,6 +41,16 @@ export function connectUnixSocket(path: string): number {
     throw err;
   }
   return fd;
+}
+
+/**
+ * A connected pair, for a foreground terminal without --console-socket: tsrunc keeps one end and
+ * passes the other to the container as its console socket, as runc does with its own.
+ */
+export function socketPair(): [number, number] {
+  const fds = [-1, -1];
+  check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) as number, 'socketpair');
+  return [fds[0]!, fds[1]!];
 }
 
 /** The listening end of a console socket: what containerd (or a test) offers at --console-socket. */
@@ -72,12 +83,12 @@ export function sendFd(socketFd: number, fd: number, name: string): void {
   check(Number(sendmsg(socketFd, message, 0)), 'send the console fd');
 }
 
-/** Receives one fd sent by sendFd; what tests and the recvtty tool use. */
+/** Receives one fd sent by sendFd, close-on-exec: what a foreground terminal, tests and the recvtty tool use. */
 export function recvFd(socketFd: number): { fd: number; name: string } {
   const payload = Buffer.alloc(4096);
   const control = Buffer.alloc(CMSG_SPACE_ONE_FD);
   const message = { name: null, namelen: 0, iov: [{ base: payload, len: payload.length }], iovlen: 1, control, controllen: control.length, flags: 0 };
-  const n = Number(check(Number(recvmsg(socketFd, message, 0)), 'receive a console fd'));
+  const n = Number(check(Number(recvmsg(socketFd, message, MSG_CMSG_CLOEXEC)), 'receive a console fd'));
   if (control.readInt32LE(8) !== SOL_SOCKET || control.readInt32LE(12) !== SCM_RIGHTS) throw new Error('no fd received on the console socket');
   return { fd: control.readInt32LE(16), name: payload.toString('utf8', 0, n) };
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Spec, State } from '@tsrunc/spec-schemas';
 import { loadBundle } from '../config/load.js';
-import { connectUnixSocket } from '../console/index.js';
+import { connectUnixSocket, recvFd, socketPair } from '../console/index.js';
 import { runHooks } from '../hooks/run.js';
 import type { FromStage, InitPlan } from '../init/protocol.js';
 import { checkNamespaceRules, planNamespaces, PROC_NS_NAME } from '../launch/namespaces.js';
@@ -32,6 +32,17 @@ export interface CreateOptions {
   /** --no-new-keyring: keep the caller's session keyring instead of a new one named after the container. */
   noNewKeyring?: boolean;
   preserveFds: number;
+  /**
+   * A foreground run: with process.terminal and no consoleSocket, the pty master comes back to
+   * the caller (as runc receives it over a console socket of its own), to relay.
+   */
+  keepConsole?: boolean;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  /** The pty master, when keepConsole asked for it; the caller closes it. */
+  consoleMaster?: number;
 }
 
 function timeOffsets(config: Spec): string | undefined {
@@ -42,24 +53,27 @@ function timeOffsets(config: Spec): string | undefined {
     .join(',');
 }
 
-function checkTerminalFlags(config: Spec, consoleSocket: string | undefined): void {
+/** Whether the runtime receives the pty master itself (keepConsole), as a foreground run does. */
+function checkTerminalFlags(config: Spec, options: CreateOptions): boolean {
   const terminal = config.process?.terminal === true;
-  if (terminal && !consoleSocket) throw new Error('cannot allocate tty if runc will detach without setting console socket');
-  if (!terminal && consoleSocket) throw new Error('cannot use console socket if runc will not detach or allocate tty');
+  if (terminal && !options.consoleSocket && !options.keepConsole) throw new Error('cannot allocate tty if runc will detach without setting console socket');
+  if (!terminal && options.consoleSocket) throw new Error('cannot use console socket if runc will not detach or allocate tty');
+  return terminal && !options.consoleSocket;
 }
 
-export async function createContainer(ctx: RuntimeContext, options: CreateOptions): Promise<ContainerRecord> {
+export async function createContainer(ctx: RuntimeContext, options: CreateOptions): Promise<Created> {
   const { store } = ctx;
   store.dir(options.id); // validates the ID before anything else
   const bundle = loadBundle(options.bundle);
   const { config } = bundle;
-  checkTerminalFlags(config, options.consoleSocket);
+  const keepConsole = checkTerminalFlags(config, options);
+  const hasConsole = options.consoleSocket !== undefined || keepConsole;
   const namespaces = planNamespaces(config.linux?.namespaces);
   checkNamespaceRules(namespaces, config.linux);
   // Plans are pure: any error in config.json surfaces here, before the host is touched.
   const rootfsPlan = planRootfs(config, { bundle: bundle.dir, rootfs: bundle.rootfs, noPivot: options.noPivot });
   // The init stage gets the exec fifo at fd 4, the console socket (if any) at 5, then the preserved fds.
-  const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 6 : 5 });
+  const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: hasConsole ? 6 : 5 });
 
   const cgroup = openContainerCgroup(ctx, options.id, config);
 
@@ -92,7 +106,15 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     // Opened here and inherited: the init may run as a user that cannot reach the state dir.
     const fifoFd = fs.openSync(store.fifoPath(options.id), O.PATH | O.CLOEXEC);
     passedFds.push(fifoFd);
-    const consoleFd = options.consoleSocket ? connectUnixSocket(options.consoleSocket) : undefined;
+    /** Our end of the console socket pair, when the master comes back to us. */
+    let masterReceiver: number | undefined;
+    let consoleFd: number | undefined;
+    if (keepConsole) {
+      [masterReceiver, consoleFd] = socketPair();
+      passedFds.push(masterReceiver);
+    } else if (options.consoleSocket) {
+      consoleFd = connectUnixSocket(options.consoleSocket);
+    }
     if (consoleFd !== undefined) passedFds.push(consoleFd);
 
     // Every process of the container starts in its cgroup, so the kill finds them before the
@@ -160,7 +182,9 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     delete record.creating;
     store.save(record);
     if (options.pidFile) writePidFile(options.pidFile, stage.pid);
-    return record;
+    // The init sent the master before it reported ready: it is waiting in the socket.
+    const consoleMaster = masterReceiver !== undefined ? recvFd(masterReceiver).fd : undefined;
+    return { record, ...(consoleMaster !== undefined ? { consoleMaster } : {}) };
   } catch (err) {
     const failure = undo.unwind();
     if (failure !== undefined) ctx.log.warn(`cleanup after failed create: ${failure}; delete --force ${options.id} retries it`);

@@ -3,7 +3,8 @@
 // process itself: nothing of Node, nor of the host, runs inside the container (see native/).
 import fs from 'node:fs';
 import type { Process, Spec } from '@tsrunc/spec-schemas';
-import { connectUnixSocket } from '../console/index.js';
+import { connectUnixSocket, recvFd, socketPair } from '../console/index.js';
+import { hostTerminalSize, TerminalRelay } from '../console/relay.js';
 import type { FromStage } from '../init/protocol.js';
 import { planNamespaces, PROC_NS_NAME, type NamespaceType } from '../launch/namespaces.js';
 import { callerPreservedFds, startStage } from '../launch/stage.js';
@@ -34,18 +35,26 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
   if (terminal && !options.consoleSocket && options.detach) throw new Error('cannot allocate tty if runc will detach without setting console socket');
   if (!terminal && options.consoleSocket) throw new Error('cannot use console socket if runc will not detach or allocate tty');
 
+  // A foreground terminal without a console socket: the master comes back to us, to relay, as runc does.
+  const keepConsole = terminal && !options.consoleSocket;
+
   const spec: Spec = { ...record.config, process: options.process };
   // The native stage gets the console socket (if any) at fd 4, then the preserved fds.
-  const processPlan = planProcess(spec, { preserveFds: options.preserveFds, preservedFdBase: options.consoleSocket ? 5 : 4 });
+  const processPlan = planProcess(spec, { preserveFds: options.preserveFds, preservedFdBase: terminal ? 5 : 4 });
   // Every namespace the container has, as its init sees them now; the user namespace first.
   const types = Object.keys(record.namespaces) as NamespaceType[];
   const namespaces = planNamespaces(types.map((type) => ({ type, path: `/proc/${record.pid}/ns/${PROC_NS_NAME[type]}` })));
-  const consoleFd = options.consoleSocket ? connectUnixSocket(options.consoleSocket) : undefined;
+  // A relayed pty gets the caller's size from the start (runc resizes it after the program started).
+  const consoleSize = (keepConsole ? hostTerminalSize() : undefined) ?? options.process.consoleSize;
   const executorPlan = encodeProcessPlan(processPlan, {
-    ...(consoleFd !== undefined ? { console: { socketFd: 4, ...(options.process.consoleSize ? { size: options.process.consoleSize } : {}) } } : {}),
+    ...(terminal ? { console: { socketFd: 4, ...(consoleSize ? { size: consoleSize } : {}) } } : {}),
   });
   const cgroup = reopenCgroup(record);
   if (!options.detach) becomeSubreaper();
+  let masterReceiver: number | undefined;
+  let consoleFd: number | undefined;
+  if (keepConsole) [masterReceiver, consoleFd] = socketPair();
+  else if (options.consoleSocket) consoleFd = connectUnixSocket(options.consoleSocket);
   try {
     ctx.log.debug?.(`=> nsexec container setup: joining the namespaces of init ${record.pid}`);
     const stage = await startStage({
@@ -54,19 +63,43 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
       extraFds: [...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
       beforeNamespaces: (pid) => cgroup?.addProcess(pid),
     });
+    // The stage has its copy: with ours closed, a stage that dies before sending the master
+    // leaves the receiver at end of file rather than waiting.
+    if (consoleFd !== undefined) fs.closeSync(consoleFd);
+    consoleFd = undefined;
     ctx.log.debug?.(`child process in init(): pid ${stage.pid}, sending it the process plan`);
     stage.channel.write(executorPlan);
     ctx.log.debug?.(`setns_init: about to exec ${options.process.args?.[0] ?? ''}`);
-    // Nothing comes back when the program was exec'd: the socket closes (close-on-exec).
-    const message = await stage.channel.readMessage<FromStage>();
-    stage.channel.close();
-    if (message?.type === 'error') {
-      await waitForExit(stage.pid).catch(() => 0);
-      throw new Error(`exec failed: ${message.message}`);
+    // The executor sends the master first of all (or dies): the relay starts while it applies the
+    // rest of the plan, so that the program mostly finds its size passed on (runc races the same way).
+    let relay: TerminalRelay | undefined;
+    let relayFailure: unknown;
+    try {
+      if (masterReceiver !== undefined) relay = new TerminalRelay(recvFd(masterReceiver).fd);
+    } catch (err) {
+      relayFailure = err;
     }
-    if (options.pidFile) writePidFile(options.pidFile, stage.pid);
-    return options.detach ? 0 : await waitForeground(stage.pid);
+    try {
+      // Nothing comes back when the program was exec'd: the socket closes (close-on-exec).
+      const message = await stage.channel.readMessage<FromStage>();
+      stage.channel.close();
+      if (message?.type === 'error') {
+        await waitForExit(stage.pid).catch(() => 0);
+        throw new Error(`exec failed: ${message.message}`);
+      }
+      if (relayFailure !== undefined) {
+        // A terminal nobody relays is of no use to the program: it goes, as runc's exec fails.
+        try { process.kill(stage.pid, 'SIGKILL'); } catch { /* gone already */ }
+        await waitForExit(stage.pid).catch(() => 0);
+        throw relayFailure;
+      }
+      if (options.pidFile) writePidFile(options.pidFile, stage.pid);
+      return options.detach ? 0 : await waitForeground(stage.pid);
+    } finally {
+      relay?.finish();
+    }
   } finally {
     if (consoleFd !== undefined) fs.closeSync(consoleFd);
+    if (masterReceiver !== undefined) fs.closeSync(masterReceiver);
   }
 }

@@ -2,7 +2,8 @@
 // signals tsrunc receives, as runc does, and exit with its status.
 import { waitForExit } from '../sys/reap.js';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+/** Not SIGWINCH, which runc never forwards: a terminal's new size reaches the container through its pty (console/relay.ts). */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export async function waitForeground(pid: number): Promise<number> {
   const forward = (signal: NodeJS.Signals) => {

@@ -1,6 +1,8 @@
 // `tsrunc run`: create and start, then (unless --detach) wait for the container's process,
-// forwarding signals to it, delete it, and exit with its status.
+// forwarding signals to it (and relaying its terminal, when it has one and no --console-socket
+// takes it), delete it, and exit with its status.
 import os from 'node:os';
+import { TerminalRelay } from '../console/relay.js';
 import { prctl, PR_SET_PDEATHSIG } from '../sys/process.js';
 import { becomeSubreaper } from '../sys/reap.js';
 import { createContainer, type CreateOptions } from './create.js';
@@ -9,7 +11,7 @@ import { deleteContainer } from './delete.js';
 import { waitForeground } from './foreground.js';
 import { startContainer } from './start.js';
 
-export interface RunOptions extends CreateOptions {
+export interface RunOptions extends Omit<CreateOptions, 'keepConsole'> {
   detach: boolean;
   keep: boolean;
   /** Foreground only: when the process of this pid (tsrunc's parent) dies, SIGKILL the container. */
@@ -36,16 +38,25 @@ function killWithParent(parentPid: number, containerPid: number): void {
 
 export async function runContainer(ctx: RuntimeContext, options: RunOptions): Promise<number> {
   if (!options.detach) becomeSubreaper();
-  const record = await createContainer(ctx, options);
+  const { record, consoleMaster } = await createContainer(ctx, { ...options, keepConsole: !options.detach });
+  // Relaying before the program starts: it finds its terminal's size and the caller's keys already passed on.
+  let relay: TerminalRelay | undefined;
   try {
+    if (consoleMaster !== undefined) relay = new TerminalRelay(consoleMaster);
     startContainer(ctx, options.id);
   } catch (err) {
+    relay?.finish();
     deleteContainer(ctx, options.id, true);
     throw err;
   }
   if (options.detach) return 0;
   if (options.killWithParent !== undefined) killWithParent(options.killWithParent, record.pid);
-  const code = await waitForeground(record.pid);
+  let code: number;
+  try {
+    code = await waitForeground(record.pid);
+  } finally {
+    relay?.finish();
+  }
   if (!options.keep) deleteContainer(ctx, options.id, true);
   return code;
 }

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { busyboxProject, count, TSBUILD, TSRUNC } from './project.js';
+import { busyboxProject, count, project, TSBUILD, TSRUNC } from './project.js';
 
 /** The containers tsrunc still knows in the build's state root (TMPDIR/tsrunc). */
 function containersLeft(tmpdir: string): string[] {
@@ -119,4 +119,13 @@ t.test('a build interrupted by SIGINT keeps the cache of the steps it completed'
   t.equal(again.status, 0, again.stderr);
   t.equal(count(again.stderr, 'CACHED'), 3, 'the steps completed before the interrupt are CACHED');
   t.equal(fs.readFileSync(path.join(p.unpack('again:test'), 'runs'), 'utf8'), 'one\n', 'the counted step ran once');
+});
+
+t.test('a stage whose FROM does not expand fails the builds that need it, no other', async (t) => {
+  const p = project(t, { Dockerfile: 'ARG BASE\nFROM ${BASE:?unset} AS unused\nFROM scratch\nCOPY x /x\n', x: 'x\n' });
+  const built = p.build(['--progress', 'plain']);
+  t.equal(built.status, 0, built.stderr);
+  const failed = p.build(['--progress', 'plain', '--target', 'unused']);
+  t.equal(failed.status, 1);
+  t.match(failed.stderr, /tsbuild: error: .*BASE: unset/);
 });

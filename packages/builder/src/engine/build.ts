@@ -161,11 +161,18 @@ export class Build {
    * beside the stage it copies from.
    */
   private stageVertex(stage: Stage): Vertex<StageResult> {
-    const baseName = expandWords(stage.base, (n) => this.globalArgs[n], this.req.dockerfile.escape);
+    const id = stageVertexId(stage.index);
+    let baseName: string;
+    try {
+      baseName = expandWords(stage.base, (n) => this.globalArgs[n], this.req.dockerfile.escape);
+    } catch (err) {
+      // A FROM that does not expand fails the builds that need its stage, no other.
+      return { id, deps: [], solve: () => Promise.reject(err) };
+    }
     const earlier = this.findStage(baseName);
     const parent = earlier && earlier.index < stage.index ? earlier : undefined;
     return {
-      id: stageVertexId(stage.index),
+      id,
       deps: parent ? [stageVertexId(parent.index)] : [],
       solve: (inputs) => this.buildStage(stage, baseName, inputs[0] as StageResult | undefined),
     };

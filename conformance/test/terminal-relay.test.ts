@@ -151,6 +151,24 @@ t.test('exec -t gives the process a pty of the container\'s devpts on 0-2, as ru
   }
 });
 
+t.test('the pty belongs to the process\' user, its group to devpts\' gid=5, in run and exec, as runc', async (t) => {
+  const spec = baseSpec(['sh', '-c', 'stat -c %u:%g $(tty); sleep 100']);
+  spec.process!.terminal = true;
+  spec.process!.user = { uid: 1000, gid: 100 };
+  const bundle = makeBundle(t, spec);
+  for (const binary of [TSRUNC, RUNC]) {
+    const rt = runtime(t, binary);
+    const id = uniqueId();
+    const run = foreground(t, rt, binary, ['run', '--bundle', bundle.dir, id]);
+    t.match(await run.waitFor(/\n/), /^1000:5\n/, `${rt.name}: run`);
+    const exec = foreground(t, rt, binary, ['exec', '-t', id, 'sh', '-c', 'stat -c %u:%g $(tty)']);
+    t.equal((await exec.exited).code, 0, exec.stderr());
+    t.equal(exec.output().replace(/\r\n/g, '\n'), '1000:5\n', `${rt.name}: exec -t`);
+    t.equal(rt.call(['kill', id, 'KILL']).status, 0, `${rt.name}: kill`);
+    t.equal((await run.exited).code, 137, `${rt.name}: run ends with the container (${run.stderr()})`);
+  }
+});
+
 t.test('exec -t -d without --console-socket is refused, as by runc, and leaves the container as it was', async (t) => {
   const bundle = makeBundle(t, baseSpec(['sleep', '100']));
   const rt = runtime(t);

@@ -365,6 +365,26 @@ static void attach_console(const struct plan *plan)
 	close(slave);
 }
 
+/* As runc (fixStdioPermissions): the process' stdio, its pty or what the caller gave it, becomes
+ * its user's, so that a user other than root can use its terminal and reopen /proc/self/fd/N. The
+ * group stays (a devpts mount chooses it), /dev/null and what the user owns already are left alone,
+ * and so is an inode the user namespace cannot chown (EINVAL: unmapped, EPERM: owner unmapped). */
+static void give_stdio_to_user(const struct plan *plan)
+{
+	struct stat null;
+	if (stat("/dev/null", &null) < 0)
+		die("stat /dev/null");
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			die("fstat fd %d", fd);
+		if (st.st_uid == plan->uid || st.st_rdev == null.st_rdev)
+			continue;
+		if (fchown(fd, plan->uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM)
+			die("chown fd %d to uid %u", fd, plan->uid);
+	}
+}
+
 static int is_executable_file(const char *path)
 {
 	struct stat st;
@@ -545,6 +565,7 @@ void run_process_plan(const unsigned char *data, size_t len)
 		die("chdir to cwd (\"%s\") set in config.json failed", plan.cwd);
 	if (plan.has_caps)
 		drop_bounding_set(&plan);
+	give_stdio_to_user(&plan);
 	switch_user(&plan);
 	if (plan.has_caps)
 		apply_capability_sets(&plan);

@@ -385,6 +385,16 @@ static void give_stdio_to_user(const struct plan *plan)
 	}
 }
 
+/* Signals ignored by the engines before us (Node and Bun ignore SIGPIPE and SIGXFSZ) or by this
+ * executor (SIGPIPE, for hooks) would stay ignored across execve: the program starts with every
+ * disposition at its default, as under runc (whose Go runtime handles every signal, even one the
+ * caller ignored). */
+static void default_signal_dispositions(void)
+{
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL); /* fails, harmlessly, for SIGKILL, SIGSTOP and glibc's own numbers */
+}
+
 static int is_executable_file(const char *path)
 {
 	struct stat st;
@@ -585,6 +595,7 @@ void run_process_plan(const unsigned char *data, size_t len)
 		for (size_t i = 0; i < plan.nhooks; i++)
 			run_hook(&plan.hooks[i]);
 	}
+	default_signal_dispositions();
 	arrange_fds(&plan);
 	/* Last, so that as few system calls as possible run under the container's filter. */
 	if (plan.seccomp_bpf && plan.no_new_privs)

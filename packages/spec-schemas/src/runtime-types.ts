@@ -125,6 +125,28 @@ export interface Linux {
   intelRdt?: LinuxIntelRdt;
   personality?: LinuxPersonality;
   timeOffsets?: Record<string, LinuxTimeOffset>;
+  /** Host network interfaces moved into the container's network namespace, keyed by their host name. */
+  netDevices?: Record<string, LinuxNetDevice>;
+  memoryPolicy?: LinuxMemoryPolicy;
+}
+
+export interface LinuxNetDevice {
+  /** The interface's name in the container; the host name when absent. */
+  name?: string;
+}
+
+export type LinuxMemoryPolicyMode =
+  | 'MPOL_DEFAULT' | 'MPOL_BIND' | 'MPOL_INTERLEAVE' | 'MPOL_WEIGHTED_INTERLEAVE' | 'MPOL_PREFERRED'
+  | 'MPOL_PREFERRED_MANY' | 'MPOL_LOCAL';
+
+export type LinuxMemoryPolicyFlag = 'MPOL_F_NUMA_BALANCING' | 'MPOL_F_RELATIVE_NODES' | 'MPOL_F_STATIC_NODES';
+
+/** set_mempolicy(2) for the container's process. */
+export interface LinuxMemoryPolicy {
+  mode: LinuxMemoryPolicyMode;
+  /** Memory nodes as a list of ranges: "0-3,7". */
+  nodes?: string;
+  flags?: LinuxMemoryPolicyFlag[];
 }
 
 export type LinuxNamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
@@ -316,6 +338,8 @@ export interface Features {
     selinux?: { enabled?: boolean };
     intelRdt?: { enabled?: boolean };
     mountExtensions?: { idmap?: { enabled?: boolean } };
+    memoryPolicy?: { modes?: string[]; flags?: string[] };
+    netDevices?: { enabled?: boolean };
   };
   annotations?: Record<string, string>;
   potentiallyUnsafeConfigAnnotations?: string[];

@@ -99,8 +99,23 @@ t.test('a full linux section with resources and seccomp is valid', async (t) => 
     },
     sysctl: { 'net.ipv4.ip_forward': '1' },
     personality: { domain: 'LINUX' },
+    netDevices: { eth1: {}, dummy0: { name: 'ctr0' } },
+    memoryPolicy: { mode: 'MPOL_INTERLEAVE', nodes: '0-1,3', flags: ['MPOL_F_STATIC_NODES'] },
   };
   t.equal(configError(config), undefined);
+});
+
+t.test('runtime-spec 1.3 fields: netDevices and memoryPolicy are checked', async (t) => {
+  const withLinux = (linux: Record<string, unknown>) => {
+    const config = defaultConfig();
+    config['linux'] = { ...config['linux'], ...linux };
+    return configError(config);
+  };
+  t.match(withLinux({ netDevices: { eth1: { name: 7 } } }), /^config\.json: \/linux\/netDevices\/eth1\/name: must be string/);
+  t.match(withLinux({ netDevices: ['eth1'] }), /^config\.json: \/linux\/netDevices: must be object/);
+  t.match(withLinux({ memoryPolicy: { mode: 'MPOL_NOPE' } }), /^config\.json: \/linux\/memoryPolicy\/mode: must be equal to one of the allowed values/);
+  t.match(withLinux({ memoryPolicy: { nodes: '0' } }), /^config\.json: \/linux\/memoryPolicy: must have required property 'mode'/);
+  t.match(withLinux({ memoryPolicy: { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_NODE'] } }), /^config\.json: \/linux\/memoryPolicy\/flags\/0: must be equal to one of the allowed values/);
 });
 
 // dockerd sends these for every container whose options leave them out; runc reads them as unset.

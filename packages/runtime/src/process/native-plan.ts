@@ -10,7 +10,7 @@ import { compileSeccompFilter } from './seccomp.js';
 const RECORD = {
   arg: 1, env: 2, cwd: 3, user: 4, groups: 5, umask: 6, rlimit: 7, capabilities: 8, noNewPrivileges: 9,
   oomScoreAdj: 10, scheduler: 11, ioPriority: 12, personality: 13, seccomp: 14, apparmor: 15, selinux: 16,
-  console: 17, preserveFds: 18, execFifo: 19, startContainerHook: 20,
+  console: 17, preserveFds: 18, execFifo: 19, startContainerHook: 20, memoryPolicy: 21,
 } as const;
 
 /** What the executor does besides the process' own settings. */
@@ -98,6 +98,14 @@ export function encodeProcessPlan(plan: ProcessPlan, extras: ExecutorExtras = {}
   }
   if (plan.ioPriority !== undefined) w.u32s(RECORD.ioPriority, plan.ioPriority);
   if (plan.personality !== undefined) w.u32s(RECORD.personality, plan.personality);
+  if (plan.memoryPolicy) {
+    // [u32 mode | flags][u64 mask words, lowest nodes first]
+    const { mode, nodeMask } = plan.memoryPolicy;
+    const value = Buffer.alloc(4 + 8 * nodeMask.length);
+    value.writeUInt32LE(mode, 0);
+    nodeMask.forEach((word, i) => value.writeBigUInt64LE(word, 4 + 8 * i));
+    w.record(RECORD.memoryPolicy, value);
+  }
   if (plan.seccomp) {
     const program = compileSeccompFilter(plan.seccomp);
     const flags = Buffer.alloc(4);

@@ -3,6 +3,7 @@
 import type { Spec } from '@tsrunc/spec-schemas';
 import { capabilityNumbers, hostLastCap, type CapabilityPlan } from './capabilities.js';
 import { checkSecurityModules } from './lsm.js';
+import { planMemoryPolicy, type MemoryPolicyPlan } from './memory-policy.js';
 import { planRlimits, type RlimitPlan } from './rlimits.js';
 import { planIoPriority, planScheduler, type SchedulerPlan } from './scheduling.js';
 import { planSeccomp, type SeccompPlan } from './seccomp.js';
@@ -31,6 +32,8 @@ export interface ProcessPlan {
   selinuxLabel?: string;
   /** personality(2) persona: linux.personality's domain (flags are not supported). */
   personality?: number;
+  /** linux.memoryPolicy, for set_mempolicy(2). */
+  memoryPolicy?: MemoryPolicyPlan;
   /** --preserve-fds: this many fds, found in the stage from `preservedFdBase` on, become 3, 4, ... */
   preserveFds: number;
   preservedFdBase: number;
@@ -73,6 +76,7 @@ export function planProcess(spec: Spec, options: { preserveFds: number; preserve
     ...(p.scheduler ? { scheduler: planScheduler(p.scheduler) } : {}),
     ...(p.ioPriority ? { ioPriority: planIoPriority(p.ioPriority) } : {}),
     ...(spec.linux?.seccomp ? { seccomp: planSeccomp(spec.linux.seccomp) } : {}),
+    ...(spec.linux?.memoryPolicy ? { memoryPolicy: planMemoryPolicy(spec.linux.memoryPolicy) } : {}),
     ...(p.apparmorProfile ? { apparmorProfile: p.apparmorProfile } : {}),
     ...(p.selinuxLabel ? { selinuxLabel: p.selinuxLabel } : {}),
     preserveFds: options.preserveFds,

@@ -24,6 +24,8 @@
  *   us     -> "E<message>\n" a failure, before exiting with status 1
  *   exec:  parent -> a process plan (u32 length, then the plan); us -> a JSON error line, or
  *          nothing: the socket closes on a successful execve (close-on-exec)
+ *   seccomp notify (exec, and create's executor): us -> {"type":"seccompListener","fd":N};
+ *          parent -> 'L' once the listener is with the agent (process.c)
  *
  * Why the read-only bind of NODE: the init stage runs Node inside the container's namespaces
  * until it hands over to the process executor; /proc/PID/exe would let a hostile process write

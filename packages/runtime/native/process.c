@@ -297,16 +297,42 @@ static void apply_security_modules(const struct plan *plan)
 		write_file("/proc/self/attr/exec", plan->selinux);
 }
 
+/*
+ * SCMP_ACT_NOTIFY: the filter's listener goes to the agent at listenerPath, through tsrunc. We
+ * only name its fd, with write(2) (which tsrunc refuses to notify), and tsrunc takes it with
+ * pidfd_getfd; then we wait for tsrunc's 'L', so that the agent holds the listener before anything
+ * runs that it may have to answer (our own read of 'L' included, which it may be asked to). Our
+ * copy goes: the program and the hooks never see it.
+ */
+static void hand_over_listener(int listener)
+{
+	char msg[64];
+	int len = snprintf(msg, sizeof(msg), "{\"type\":\"seccompListener\",\"fd\":%d}\n", listener);
+	send_all(msg, (size_t)len);
+	char reply;
+	ssize_t n;
+	do
+		n = read(sync_fd, &reply, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || reply != 'L')
+		die("tsrunc did not take the seccomp listener");
+	close(listener);
+}
+
 static void load_seccomp(const struct plan *plan)
 {
-	struct sock_fprog prog = { .len = (unsigned short)plan->seccomp_len, .filter = (struct sock_filter *)plan->seccomp_bpf };
+	struct sock_fprog prog = { .len = (unsigned short)plan->seccomp_len };
 	/* The BPF is copied to an aligned buffer: the plan's bytes have no alignment guarantee. */
 	struct sock_filter *aligned = xmalloc(plan->seccomp_len * sizeof(struct sock_filter));
 	memcpy(aligned, plan->seccomp_bpf, plan->seccomp_len * sizeof(struct sock_filter));
 	prog.filter = aligned;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan->seccomp_flags, &prog) < 0)
+	long ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan->seccomp_flags, &prog);
+	if (ret < 0)
 		die("load the seccomp filter");
 	free(aligned);
+	/* The plan asks for a listener only when a rule notifies; seccomp(2) then returns its fd. */
+	if (plan->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		hand_over_listener((int)ret);
 }
 
 static void drop_bounding_set(const struct plan *plan)
@@ -564,6 +590,16 @@ static void arrange_fds(const struct plan *plan)
 	}
 }
 
+/* fd, duplicated close-on-exec at or above `above` (and 16), the original closed. */
+static int move_fd_above(int fd, uint32_t above, const char *what)
+{
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, above > 16 ? above : 16);
+	if (moved < 0)
+		die("move %s", what);
+	close(fd);
+	return moved;
+}
+
 void run_process_plan(const unsigned char *data, size_t len)
 {
 	struct plan plan;
@@ -571,11 +607,9 @@ void run_process_plan(const unsigned char *data, size_t len)
 	parse_plan(&plan, data, len);
 	/* Out of the way of the fds that become 3, 4, ... and closed by a successful execve. */
 	uint32_t above = plan.preserved_base + plan.preserve_fds;
-	int moved = fcntl(sync_fd, F_DUPFD_CLOEXEC, above > 16 ? above : 16);
-	if (moved < 0)
-		die("move the sync socket");
-	close(sync_fd);
-	sync_fd = moved;
+	sync_fd = move_fd_above(sync_fd, above, "the sync socket");
+	if (plan.fifo_fd >= 0)
+		plan.fifo_fd = move_fd_above(plan.fifo_fd, above, "the exec fifo");
 
 	if (plan.console_fd >= 0)
 		attach_console(&plan);
@@ -616,7 +650,16 @@ void run_process_plan(const unsigned char *data, size_t len)
 	if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die("prctl(PR_SET_NO_NEW_PRIVS)");
 
+	arrange_fds(&plan);
+
+	/* With no_new_privs the filter comes as late as it can, so that as few system calls as
+	 * possible run under it: right before execve, or for create right before `ready`, as runc
+	 * 1.1.5 orders it, since its listener goes over the sync socket, which closes at `ready`
+	 * (startContainer hooks then run under it, as under runc). */
+	int late_filter = plan.seccomp_bpf && plan.no_new_privs;
 	if (plan.fifo_fd >= 0) {
+		if (late_filter)
+			load_seccomp(&plan);
 		/* create's part ends here: every setting that can fail has been applied. */
 		send_all("{\"type\":\"ready\"}\n", 17);
 		close(sync_fd);
@@ -626,9 +669,7 @@ void run_process_plan(const unsigned char *data, size_t len)
 			run_hook(&plan.hooks[i]);
 	}
 	default_signal_dispositions();
-	arrange_fds(&plan);
-	/* Last, so that as few system calls as possible run under the container's filter. */
-	if (plan.seccomp_bpf && plan.no_new_privs)
+	if (late_filter && plan.fifo_fd < 0)
 		load_seccomp(&plan);
 	execve(executable, plan.argv, plan.envp);
 	die("exec %s", plan.argv[0]);

@@ -23,19 +23,20 @@ const SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
 /** struct cmsghdr (len, level, type) plus one int, aligned: CMSG_SPACE(sizeof(int)). */
 const CMSG_SPACE_ONE_FD = 24;
 
-function unixAddress(path: string): Buffer {
+/** `what`, in errors: the socket's role (the console socket, a seccomp agent's socket). */
+function unixAddress(path: string, what: string): Buffer {
   const address = Buffer.alloc(110); // struct sockaddr_un { sa_family_t; char sun_path[108] }
-  if (Buffer.byteLength(path) >= 108) throw new Error(`console socket path too long: ${path}`);
+  if (Buffer.byteLength(path) >= 108) throw new Error(`${what} path too long: ${path}`);
   address.writeUInt16LE(AF_UNIX, 0);
   address.write(path, 2);
   return address;
 }
 
-export function connectUnixSocket(path: string): number {
-  const address = unixAddress(path);
+export function connectUnixSocket(path: string, what = 'console socket'): number {
+  const address = unixAddress(path, what);
   const fd = check(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket');
   try {
-    check(connect(fd, address, address.length) as number, `connect to console socket ${path}`);
+    check(connect(fd, address, address.length) as number, `connect to ${what} ${path}`);
   } catch (err) {
     close(fd);
     throw err;
@@ -55,7 +56,7 @@ export function socketPair(): [number, number] {
 
 /** The listening end of a console socket: what containerd (or a test) offers at --console-socket. */
 export function listenUnixSocket(path: string): number {
-  const address = unixAddress(path);
+  const address = unixAddress(path, 'console socket');
   const fd = check(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket');
   try {
     check(bind(fd, address, address.length) as number, `bind ${path}`);
@@ -72,7 +73,8 @@ export function acceptConnection(listenFd: number): number {
   return check(accept4(listenFd, null, null, SOCK_CLOEXEC) as number, 'accept on the console socket');
 }
 
-export function sendFd(socketFd: number, fd: number, name: string): void {
+/** `name`: the payload (the pty's name, or a seccomp agent's container process state). */
+export function sendFd(socketFd: number, fd: number, name: string, what = 'the console fd'): void {
   const payload = Buffer.from(name);
   const control = Buffer.alloc(CMSG_SPACE_ONE_FD);
   control.writeBigUInt64LE(20n, 0); // CMSG_LEN(sizeof(int))
@@ -80,7 +82,7 @@ export function sendFd(socketFd: number, fd: number, name: string): void {
   control.writeInt32LE(SCM_RIGHTS, 12);
   control.writeInt32LE(fd, 16);
   const message = { name: null, namelen: 0, iov: [{ base: payload, len: payload.length }], iovlen: 1, control, controllen: control.length, flags: 0 };
-  check(Number(sendmsg(socketFd, message, 0)), 'send the console fd');
+  check(Number(sendmsg(socketFd, message, 0)), `send ${what}`);
 }
 
 /** Receives one fd sent by sendFd, close-on-exec: what a foreground terminal, tests and the recvtty tool use. */

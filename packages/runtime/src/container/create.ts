@@ -19,6 +19,7 @@ import { mkfifo } from '../sys/fifo.js';
 import { O } from '../sys/openat2.js';
 import { openContainerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
+import { answerListener } from './seccomp-agent.js';
 import { killProcesses } from './teardown.js';
 import { UndoStack } from './undo.js';
 import { writePidFile } from './pid-file.js';
@@ -166,6 +167,10 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       if (message.type === 'ready') {
         ctx.log.debug?.('init: closing the pipe to signal completion (set up; the init waits on the exec fifo)');
         break;
+      }
+      if (message.type === 'seccompListener') {
+        answerListener(stage.channel, processPlan.seccomp, stage.pid, message.fd, state);
+        continue;
       }
       // prePivot: the namespaces exist and the mounts are made; hooks of the runtime namespace run now.
       ctx.log.debug?.('init: mounts made, running the prestart and createRuntime hooks before pivot_root');

@@ -2,7 +2,7 @@
 // cgroup, and the security settings of its spec. The native stage joins them all and becomes the
 // process itself: nothing of Node, nor of the host, runs inside the container (see native/).
 import fs from 'node:fs';
-import type { Process, Spec } from '@tsrunc/spec-schemas';
+import type { Process, Spec, State } from '@tsrunc/spec-schemas';
 import { connectUnixSocket, recvFd, socketPair } from '../console/index.js';
 import { hostTerminalSize, TerminalRelay } from '../console/relay.js';
 import type { FromStage } from '../init/protocol.js';
@@ -14,7 +14,9 @@ import { waitForeground } from './foreground.js';
 import { reopenCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { writePidFile } from './pid-file.js';
-import { requireStatus } from '../state/status.js';
+import { answerListener } from './seccomp-agent.js';
+import { requireStatus, stateDocument } from '../state/status.js';
+import type { ContainerRecord } from '../state/store.js';
 import { statusOf } from './status.js';
 
 export interface ExecOptions {
@@ -25,6 +27,12 @@ export interface ExecOptions {
   pidFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
+}
+
+/** The container's state as an exec'd process' seccomp agent gets it (runtime-spec's fields only). */
+function runningState(record: ContainerRecord): State {
+  const { ociVersion, id, status, pid, bundle, annotations } = stateDocument(record, 'running');
+  return { ociVersion, id, status, pid, bundle, ...(annotations ? { annotations } : {}) };
 }
 
 export async function execInContainer(ctx: RuntimeContext, options: ExecOptions): Promise<number> {
@@ -79,9 +87,22 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
     } catch (err) {
       relayFailure = err;
     }
+    const abandon = async (): Promise<void> => {
+      try { process.kill(stage.pid, 'SIGKILL'); } catch { /* gone already */ }
+      await waitForExit(stage.pid).catch(() => 0);
+    };
     try {
       // Nothing comes back when the program was exec'd: the socket closes (close-on-exec).
-      const message = await stage.channel.readMessage<FromStage>();
+      let message = await stage.channel.readMessage<FromStage>();
+      try {
+        for (; message?.type === 'seccompListener'; message = await stage.channel.readMessage<FromStage>()) {
+          answerListener(stage.channel, processPlan.seccomp, stage.pid, message.fd, runningState(record));
+        }
+      } catch (err) {
+        stage.channel.close();
+        await abandon();
+        throw new Error(`exec failed: ${(err as Error).message}`);
+      }
       stage.channel.close();
       if (message?.type === 'error') {
         await waitForExit(stage.pid).catch(() => 0);
@@ -89,8 +110,7 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
       }
       if (relayFailure !== undefined) {
         // A terminal nobody relays is of no use to the program: it goes, as runc's exec fails.
-        try { process.kill(stage.pid, 'SIGKILL'); } catch { /* gone already */ }
-        await waitForExit(stage.pid).catch(() => 0);
+        await abandon();
         throw relayFailure;
       }
       if (options.pidFile) writePidFile(options.pidFile, stage.pid);

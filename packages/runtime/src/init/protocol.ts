@@ -27,4 +27,6 @@ export type ToStage = { type: 'plan'; plan: InitPlan } | { type: 'continue' };
 export type FromStage =
   | { type: 'prePivot' }
   | { type: 'ready' }
+  /** The process executor's fd of its seccomp filter's listener (SCMP_ACT_NOTIFY); it waits for 'L'. */
+  | { type: 'seccompListener'; fd: number }
   | { type: 'error'; message: string };

@@ -16,6 +16,8 @@ export interface SeccompPlan {
   architectures: string[];
   flags: string[];
   rules: SeccompRule[];
+  /** SCMP_ACT_NOTIFY rules: the filter's listener goes to the agent listening on this socket. */
+  listener?: { path: string; metadata: string };
 }
 
 const EPERM = 1;
@@ -26,6 +28,7 @@ const ACTIONS: Record<string, (ret?: number) => number> = {
   SCMP_ACT_TRAP: () => 0x00030000,
   SCMP_ACT_ERRNO: (ret = EPERM) => 0x00050000 | (ret & 0xffff),
   SCMP_ACT_TRACE: (ret = EPERM) => 0x7ff00000 | (ret & 0xffff),
+  SCMP_ACT_NOTIFY: () => 0x7fc00000,
   SCMP_ACT_LOG: () => 0x7ffc0000,
   SCMP_ACT_ALLOW: () => 0x7fff0000,
 };
@@ -40,6 +43,8 @@ const FILTER_FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_LOG: 2,
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
 };
+/** Not a flag of the spec's: set when a rule notifies, seccomp(2) then returns the listener's fd. */
+const FLAG_NEW_LISTENER = 8;
 const ATTR_NO_NEW_PRIVS = 3;
 
 export const SECCOMP_ACTIONS = [...Object.keys(ACTIONS)];
@@ -47,7 +52,6 @@ export const SECCOMP_OPERATORS = Object.keys(OPERATORS);
 export const SECCOMP_FLAGS = Object.keys(FILTER_FLAGS);
 
 function action(name: string, ret: number | undefined): number {
-  if (name === 'SCMP_ACT_NOTIFY') throw new Error('seccomp: SCMP_ACT_NOTIFY (seccomp notify) is not supported');
   const make = ACTIONS[name];
   if (!make) throw new Error(`seccomp: unknown action "${name}"`);
   return make(ret) >>> 0;
@@ -58,10 +62,25 @@ function archName(arch: string): string {
   return arch.replace(/^SCMP_ARCH_/, '').toLowerCase();
 }
 
+/**
+ * SCMP_ACT_NOTIFY as runc 1.1.5 allows it. The executor names the listener's fd to tsrunc with
+ * write(2) and waits for tsrunc to have handed it to the agent: a notified write would wait for an
+ * agent that never gets the fd. The default action would notify write too.
+ */
+function checkNotify(seccomp: LinuxSeccomp): SeccompPlan['listener'] {
+  if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY') throw new Error('seccomp: SCMP_ACT_NOTIFY cannot be used as default action');
+  const notified = (seccomp.syscalls ?? []).filter((s) => s.action === 'SCMP_ACT_NOTIFY');
+  if (notified.length === 0) return undefined; // listenerPath is ignored then (runtime-spec)
+  if (notified.some((s) => s.names.includes('write'))) throw new Error('seccomp: SCMP_ACT_NOTIFY cannot be used for the write syscall');
+  if (!seccomp.listenerPath) throw new Error('seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath, the socket of the agent that receives the listener');
+  return { path: seccomp.listenerPath, metadata: seccomp.listenerMetadata ?? '' };
+}
+
 export function planSeccomp(seccomp: LinuxSeccomp): SeccompPlan {
   for (const flag of seccomp.flags ?? []) {
     if (!(flag in FILTER_FLAGS)) throw new Error(`seccomp: flag "${flag}" is not supported`);
   }
+  const listener = checkNotify(seccomp);
   const rules: SeccompRule[] = [];
   for (const syscall of seccomp.syscalls ?? []) {
     const act = action(syscall.action, syscall.errnoRet);
@@ -78,6 +97,7 @@ export function planSeccomp(seccomp: LinuxSeccomp): SeccompPlan {
     architectures: (seccomp.architectures ?? []).map(archName),
     flags: seccomp.flags ?? [],
     rules,
+    ...(listener ? { listener } : {}),
   };
 }
 
@@ -169,7 +189,7 @@ export function compileSeccompFilter(plan: SeccompPlan): SeccompProgram {
     const fd = check(memfdCreate('tsrunc-seccomp', MFD_CLOEXEC) as number, 'memfd_create');
     try {
       ok(s.exportBpf(ctx, fd), 'export the filter');
-      const flags = plan.flags.reduce((all, flag) => all | FILTER_FLAGS[flag]!, 0);
+      const flags = plan.flags.reduce((all, flag) => all | FILTER_FLAGS[flag]!, plan.listener ? FLAG_NEW_LISTENER : 0);
       return { flags, bpf: readWhole(fd) };
     } finally {
       fs.closeSync(fd);

@@ -40,6 +40,8 @@ export class Puller {
   private readonly sessions = new Map<string, RegistrySession>();
   private readonly images = new Map<string, Promise<PulledImage>>();
   private readonly tags: PulledTags;
+  /** Where each blob of the images resolved in this build is, by registry: a push there mounts it from that repository. */
+  private readonly origins = new Map<string, Map<string, string>>();
 
   constructor(private readonly blobs: BlobStore, storeRoot: string, readonly options: PullOptions) {
     this.tags = new PulledTags(storeRoot);
@@ -53,6 +55,18 @@ export class Puller {
       this.sessions.set(domain, session);
     }
     return session;
+  }
+
+  /** A repository of `domain` that holds the blob `digest`, as far as this build knows. */
+  originOf(domain: string, digest: string): string | undefined {
+    return this.origins.get(domain)?.get(digest);
+  }
+
+  /** Notes that `repository` of `domain` holds the blob `digest` (first one wins). */
+  noteOrigin(domain: string, repository: string, digest: string): void {
+    let blobs = this.origins.get(domain);
+    if (!blobs) this.origins.set(domain, blobs = new Map());
+    if (!blobs.has(digest)) blobs.set(digest, repository);
   }
 
   /** The image `text` names, pulled at most once per build whatever the number of stages naming it. */
@@ -122,6 +136,7 @@ export class Puller {
       return { mediaType, digest: layer.digest, size: layer.size };
     });
     await inParallel([manifest.config, ...manifest.layers], PARALLEL_DOWNLOADS, (d) => repo.fetchBlob(d, this.blobs));
+    for (const d of [manifest.config, ...manifest.layers]) this.noteOrigin(repo.domain, repo.name, d.digest);
     const config = this.blobs.readJson<ImageConfig>(manifest.config.digest);
     return { digest, manifest: { ...manifest, layers }, config };
   }

@@ -1,7 +1,10 @@
 // The distribution-spec's endpoints for one repository: manifests by tag or digest (checked
 // against the digest asked for or announced), blobs streamed into the content store (digest and
-// size checked as they arrive, nothing left on a mismatch), and pushes (HEAD, POST then PUT).
+// size checked as they arrive, nothing left on a mismatch), and pushes: HEAD, then a blob another
+// repository of the registry holds mounted from it (POST ?mount=&from=), a small one sent in one
+// PUT, a large one in chunks (PATCH with Content-Range, each acknowledged, then PUT ?digest=).
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Descriptor } from '@tsrunc/spec-schemas';
 import { sha256Digest, type BlobStore } from '../image/store.js';
 import { ACCEPT } from './media-types.js';
@@ -15,12 +18,44 @@ export interface FetchedManifest {
 
 /** The largest manifest or index accepted, as containerd limits them. */
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
+/**
+ * Blobs larger than this go up in chunks of this size: a chunk is acknowledged before the next is
+ * read, so the upload holds one chunk in memory and the registry's Range tells how far it got.
+ */
+export const UPLOAD_CHUNK = 8 * 1024 * 1024;
+
+/** `stream` cut into buffers of `size` bytes (the last one shorter). */
+async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let length = 0;
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    let rest = piece;
+    while (length + rest.length >= size) {
+      const take = size - length;
+      yield Buffer.concat([...pending, rest.subarray(0, take)]);
+      rest = rest.subarray(take);
+      pending = [];
+      length = 0;
+    }
+    if (rest.length > 0) {
+      pending.push(rest);
+      length += rest.length;
+    }
+  }
+  if (length > 0) yield Buffer.concat(pending);
+}
+
+export type Upload = 'mounted' | 'sent' | 'sent in chunks';
 
 export class RemoteRepository {
   private readonly scope: string;
 
   constructor(private readonly session: RegistrySession, readonly name: string, push: boolean) {
     this.scope = `repository:${name}:${push ? 'pull,push' : 'pull'}`;
+  }
+
+  get domain(): string {
+    return this.session.domain;
   }
 
   private async expect(res: IncomingMessage, ok: number[], what: string): Promise<void> {
@@ -80,18 +115,62 @@ export class RemoteRepository {
     return true;
   }
 
-  /** Uploads a stored blob: a session opened by POST, then the whole blob in one PUT that names its digest. */
-  async uploadBlob(descriptor: Descriptor, blobs: BlobStore): Promise<void> {
-    const start = await this.session.send({ method: 'POST', url: `/v2/${this.name}/blobs/uploads/`, headers: { 'content-length': '0' } }, this.scope);
+  /**
+   * Uploads a stored blob. With `mountFrom`, a repository of the same registry that holds it, the
+   * registry is asked to mount it from there first; one that cannot (201 refused: 202) has opened
+   * an upload session instead, which is used. The blob is checked against its digest before it is
+   * sent: a corrupt one is reported, never sent.
+   */
+  async uploadBlob(descriptor: Descriptor, blobs: BlobStore, mountFrom?: string): Promise<Upload> {
+    const mount = mountFrom !== undefined && mountFrom !== this.name;
+    const query = mount ? `?mount=${encodeURIComponent(descriptor.digest)}&from=${encodeURIComponent(mountFrom)}` : '';
+    // Mounting reads the other repository: the token must allow pulling from it too.
+    const scope = mount ? `${this.scope} repository:${mountFrom}:pull` : this.scope;
+    const start = await this.session.send({ method: 'POST', url: `/v2/${this.name}/blobs/uploads/${query}`, headers: { 'content-length': '0' } }, scope);
     start.resume();
+    if (mount && start.statusCode === 201) return 'mounted';
     await this.expect(start, [202], `starting the upload of ${descriptor.digest} to ${this.name}`);
-    const location = start.headers.location;
+    const location = this.locationOf(start, descriptor);
+    const body = await blobs.open(descriptor.digest);
+    if (descriptor.size <= UPLOAD_CHUNK) {
+      await this.finishUpload(location, descriptor, body, descriptor.size);
+      return 'sent';
+    }
+    let url = location;
+    let offset = 0;
+    for await (const chunk of chunksOf(body, UPLOAD_CHUNK)) {
+      const end = offset + chunk.length - 1;
+      const res = await this.session.send({
+        method: 'PATCH', url, body: chunk,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(chunk.length), 'content-range': `${offset}-${end}` },
+      }, this.scope);
+      res.resume();
+      await this.expect(res, [202], `uploading bytes ${offset}-${end} of ${descriptor.digest} to ${this.name}`);
+      // The registry says what it holds: exactly what was sent so far, or the upload is off.
+      const range = res.headers.range;
+      if (range !== undefined && range !== `0-${end}` && range !== `bytes=0-${end}`) {
+        throw new Error(`${this.session.domain}: the upload of ${descriptor.digest} to ${this.name} holds ${range} after bytes ${offset}-${end}`);
+      }
+      url = this.locationOf(res, descriptor);
+      offset = end + 1;
+    }
+    if (offset !== descriptor.size) throw new Error(`blob ${descriptor.digest} has ${offset} bytes, its descriptor says ${descriptor.size}`);
+    await this.finishUpload(url, descriptor, undefined, 0);
+    return 'sent in chunks';
+  }
+
+  private locationOf(res: IncomingMessage, descriptor: Descriptor): string {
+    const location = res.headers.location;
     if (!location) throw new Error(`${this.session.domain}: the upload of ${descriptor.digest} to ${this.name} got no Location`);
+    return location;
+  }
+
+  /** The PUT that closes an upload, naming its digest, with the bytes not sent yet (all, or none after chunks). */
+  private async finishUpload(location: string, descriptor: Descriptor, body: Readable | undefined, size: number): Promise<void> {
     const url = `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(descriptor.digest)}`;
-    const body = await blobs.open(descriptor.digest); // checked first: a corrupt blob is reported, never sent
     const res = await this.session.send({
-      method: 'PUT', url, body,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(descriptor.size) },
+      method: 'PUT', url, ...(body !== undefined ? { body } : {}),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     }, this.scope);
     res.resume();
     await this.expect(res, [201], `uploading ${descriptor.digest} to ${this.name}`);

@@ -96,12 +96,14 @@ export class RegistrySession {
     if (!realm) throw new Error(`${this.domain}: a Bearer challenge without a realm`);
     // What this repository needs for the whole operation (a push's HEAD is challenged for pull only,
     // and the upload after it needs push), else what the challenge names.
+    // Several scopes (a mount reads another repository) are one scope parameter each, as docker sends them.
     const wanted = scope || params.scope;
-    const query = new URLSearchParams({ ...(params.service ? { service: params.service } : {}), ...(wanted ? { scope: wanted } : {}) });
+    const query = new URLSearchParams(params.service ? { service: params.service } : {});
+    for (const one of (wanted ?? '').split(' ').filter(Boolean)) query.append('scope', one);
     const res = creds?.identityToken !== undefined
       ? await this.transport.send({
         method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: Buffer.from(new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'tsbuild', ...Object.fromEntries(query) }).toString()),
+        body: Buffer.from(new URLSearchParams([['grant_type', 'refresh_token'], ['refresh_token', creds.identityToken], ['client_id', 'tsbuild'], ...query]).toString()),
       })
       : await this.transport.send({
         method: 'GET', url: `${realm}${realm.includes('?') ? '&' : '?'}${query}`,

@@ -17,6 +17,7 @@ import { openBuildInput, type BuildInput } from './cli/build-input.js';
 import { imageIdOf, parseLabels, QuietProgress, writeMetadataFile } from './cli/build-report.js';
 import { STORE_COMMANDS, storeCommand } from './cli/store-commands.js';
 import { parseImageOutput, pushImage, type ImageOutput } from './engine/push.js';
+import { exportCaches, importCaches, parseCacheFrom, parseCacheTo } from './engine/remote-cache.js';
 import { parseNetworkMode, type NetworkPolicy } from './engine/run-step.js';
 import { parseSshAgents } from './engine/ssh-agent.js';
 import { beginBuild, normalizeReference, openStore, readConfig, storeRoot, type BuildSession } from './engine/store-root.js';
@@ -38,7 +39,9 @@ const USAGE = `Usage:
           [--shm-size SIZE] [--build-context NAME=docker-image://REF|oci-layout://DIR]...
           [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--network default|none|host]
           [--allow network.host|security.insecure]... [--pull] [--platform OS/ARCH[/VARIANT]]
-          [--push] [-o type=image,name=NAME[,push=true]|type=registry,name=NAME]... [--print ast] CONTEXT|-
+          [--push] [-o type=image,name=NAME[,push=true]|type=registry,name=NAME]... [--print ast]
+          [--cache-from type=registry,ref=REF|type=local,src=DIR[,tag=TAG]]...
+          [--cache-to type=registry,ref=REF|type=local,dest=DIR[,tag=TAG][,mode=min|max][,ignore-error=true]]... CONTEXT|-
   tsbuild login [-u USER] [-p PASSWORD | --password-stdin] [REGISTRY]
   tsbuild logout [REGISTRY]
   tsbuild images
@@ -77,6 +80,8 @@ const buildOptions = {
   ulimit: { type: 'string', multiple: true },
   'shm-size': { type: 'string' },
   'build-context': { type: 'string', multiple: true },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
 } as const;
 
 function buildArgs(list: string[] = []): Record<string, string> {
@@ -203,6 +208,8 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   const labels = parseLabels(values.label);
   const options = stepOptions(values);
   const imageContexts = parseBuildContexts(values['build-context']);
+  const cacheFrom = (values['cache-from'] ?? []).map(parseCacheFrom);
+  const cacheTo = (values['cache-to'] ?? []).map(parseCacheTo);
   const quiet = values.quiet === true;
   const progress = quiet ? new QuietProgress() : openProgress(values.progress);
   // Ctrl-C (or a TERM) stops the running step's container and unwinds: no mount, container or
@@ -220,6 +227,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
     registry = new Puller(store.layout.blobs, store.root, { platform, refresh: values.pull === true });
     const load = progress.step(`[internal] load build definition from ${dockerfileName}`);
     load.done();
+    await importCaches(cacheFrom, store, registry, progress);
     const started = process.hrtime.bigint();
     const epoch = sourceDateEpoch(args);
     const run = new Build({
@@ -257,6 +265,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
       pushed.push(`pushed ${name}@${await pushImage(store.layout.blobs, image, name, registry)}`);
       pushing.done();
     }
+    await exportCaches(cacheTo, store, image.manifest.layers, registry, progress);
     // cache.max_size in the config file keeps the store within bounds after every build.
     const maxSize = readConfig().cache?.max_size;
     if (maxSize !== undefined) await session.pruneIfAlone(async () => { await prune(store, { all: false, keepBytes: parseSize(maxSize) }); });

@@ -4,6 +4,8 @@
 // is then, under a lock on the cache directory, so builds running at once all keep their entries.
 // A step's entry is saved as the step completes (record), so that a build that fails or is
 // interrupted later still leaves it to the next, as BuildKit keeps each result as it is made.
+// Caches imported with --cache-from (remote-cache.ts) are asked on a local miss: a hit there
+// brings its layer into the store, checked, and becomes a local entry.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,16 @@ export interface CacheEntry {
   layer: Layer | null;
   /** When the entry was last used, for pruning. */
   used: string;
+}
+
+/** A cache read from elsewhere (--cache-from): its entries, and how one's layer reaches the store. */
+export interface CacheSource {
+  /** What the warnings name: the reference or directory. */
+  readonly name: string;
+  /** The layer of `key` (null: the step made none), or undefined where the source has no entry. */
+  layerOf(key: string): Layer | null | undefined;
+  /** Copies the layer's blob into `blobs`, checked against its descriptor. */
+  fetch(layer: Layer, blobs: BlobStore): Promise<void>;
 }
 
 export function stepKey(parts: string[]): string {
@@ -47,6 +59,9 @@ export class BuildCache {
   private readonly deleted = new Set<string>();
   /** A save waiting for the lock: it writes whatever is set before it starts, so one is enough. */
   private queued: Promise<void> | undefined;
+  /** The entries this build used or made, in that order: what --cache-to exports. */
+  private readonly used = new Set<string>();
+  private readonly sources: CacheSource[] = [];
 
   constructor(private readonly file: string) {
     this.entries = readEntries(file);
@@ -61,11 +76,23 @@ export class BuildCache {
     return entry;
   }
 
+  /** Asks `source` after the local entries, in the order added. */
+  addSource(source: CacheSource): void {
+    this.sources.push(source);
+  }
+
   /**
-   * The entry of `key` if its layer is in `blobs` and intact. A corrupt layer (which `blobs`
-   * removes) is a miss: `report` is told, the entry goes, and the step is built again.
+   * The entry of `key` if its layer is in `blobs` and intact, else one of an imported cache's,
+   * its layer fetched into `blobs` and recorded here. A corrupt layer (which `blobs` removes) is a
+   * miss: `report` is told, the entry goes, and the step is built again.
    */
   async lookup(key: string, blobs: BlobStore, report: (line: string) => void): Promise<CacheEntry | undefined> {
+    const entry = (await this.localEntry(key, blobs, report)) ?? (await this.importedEntry(key, blobs, report));
+    if (entry) this.used.add(key);
+    return entry;
+  }
+
+  private async localEntry(key: string, blobs: BlobStore, report: (line: string) => void): Promise<CacheEntry | undefined> {
     const entry = this.get(key);
     if (!entry?.layer) return entry;
     if (!blobs.has(entry.layer.descriptor.digest)) return undefined;
@@ -79,10 +106,28 @@ export class BuildCache {
     }
   }
 
+  /** A source's entry whose layer (if any) could be fetched; a source that fails it is a miss, told to `report`. */
+  private async importedEntry(key: string, blobs: BlobStore, report: (line: string) => void): Promise<CacheEntry | undefined> {
+    for (const source of this.sources) {
+      const layer = source.layerOf(key);
+      if (layer === undefined) continue;
+      try {
+        if (layer) await source.fetch(layer, blobs);
+      } catch (err) {
+        report(`cache from ${source.name}: ${(err as Error).message}`);
+        continue;
+      }
+      await this.record(key, layer);
+      return this.entries[key];
+    }
+    return undefined;
+  }
+
   set(key: string, layer: Layer | null): void {
     this.entries[key] = { layer, used: new Date().toISOString() };
     this.deleted.delete(key);
     this.touched.add(key);
+    this.used.add(key);
   }
 
   /** Sets the entry and saves it, durably, before it resolves. */
@@ -93,6 +138,16 @@ export class BuildCache {
 
   all(): Record<string, CacheEntry> {
     return this.entries;
+  }
+
+  /** The entries this process found or made, each step's layer (null where it made none). */
+  usedEntries(): Map<string, Layer | null> {
+    const used = new Map<string, Layer | null>();
+    for (const key of this.used) {
+      const entry = this.entries[key];
+      if (entry) used.set(key, entry.layer);
+    }
+    return used;
   }
 
   delete(key: string): void {

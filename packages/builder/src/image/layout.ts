@@ -107,13 +107,22 @@ export class OciLayout {
       size: manifestRef.size,
       platform: { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) },
     };
-    if (refName !== undefined) descriptor.annotations = { [REF_NAME_ANNOTATION]: refName };
+    return this.list(descriptor, refName);
+  }
+
+  /**
+   * Lists `descriptor` (of a document already in the store) in index.json, under the tag
+   * `refName` if given, which it takes from any manifest tagged so before; every other entry,
+   * including those other builds add meanwhile, is kept.
+   */
+  async list(descriptor: Descriptor, refName?: string): Promise<Descriptor> {
+    const listed: Descriptor = refName === undefined ? descriptor : { ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME_ANNOTATION]: refName } };
     await withDirLock(this.dir, () => {
       const index = this.readIndex();
       const others = index.manifests.filter((d) => refName === undefined || d.annotations?.[REF_NAME_ANNOTATION] !== refName);
-      writeLayoutFile(join(this.dir, INDEX_FILE), canonicalJson({ ...index, manifests: [...others, descriptor] }));
+      writeLayoutFile(join(this.dir, INDEX_FILE), canonicalJson({ ...index, manifests: [...others, listed] }));
     });
-    return descriptor;
+    return listed;
   }
 
   /**

@@ -12,7 +12,7 @@ import { Build, loadIgnore, openStore, parseDockerfile } from '@tsrunc/builder';
 const iterations = Number(process.argv[2] ?? 3);
 
 /** The engine's progress, discarded: the bench times the front end, not the log. */
-const silent = { step: (_title) => ({ id: 0, done() {}, log() {} }), close() {} };
+const silent = { step: (_title) => ({ id: 0, done() {}, log() {}, error() {}, canceled() {} }), close() {} };
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-bench-dockerfile-'));
 process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));

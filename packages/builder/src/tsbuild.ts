@@ -10,6 +10,7 @@ import { exportFilesystem, parseFilesystemOutput, type FilesystemOutput } from '
 import { loadIgnore } from './engine/ignore.js';
 import type { Progress } from './engine/progress.js';
 import { PlainProgress } from './engine/progress-plain.js';
+import { RawJsonProgress } from './engine/progress-rawjson.js';
 import { TtyProgress } from './engine/progress-tty.js';
 import { parseSize, prune } from './engine/prune.js';
 import { parseBuildContexts } from './cli/build-context.js';
@@ -33,10 +34,10 @@ const VERSION = 'tsbuild version 0.1.0';
 
 const USAGE = `Usage:
   tsbuild [build] [-f Dockerfile|-] [-t name:tag]... [--build-arg K=V|K]... [--target STAGE] [--no-cache]
-          [--progress auto|plain|tty] [-q] [--iidfile FILE] [--metadata-file FILE] [--label K=V]...
+          [--progress auto|plain|tty|rawjson] [-q] [--iidfile FILE] [--metadata-file FILE] [--label K=V]...
           [-o type=oci|oci-archive|docker-archive,dest=PATH[,compression=zstd]]... [--root DIR]
           [-o type=local,dest=DIR|type=tar,dest=FILE|-]... [--add-host HOST:IP]... [--ulimit NAME=SOFT[:HARD]]...
-          [--shm-size SIZE] [--build-context NAME=docker-image://REF|oci-layout://DIR]...
+          [--shm-size SIZE] [--build-context NAME=docker-image://REF|oci-layout://DIR|DIR]...
           [--secret id=ID,src=FILE]... [--ssh default|ID=SOCKET]... [--network default|none|host]
           [--allow network.host|security.insecure]... [--pull] [--platform OS/ARCH[/VARIANT]]
           [--push] [-o type=image,name=NAME[,push=true]|type=registry,name=NAME]... [--print ast]
@@ -152,15 +153,16 @@ function sourceDateEpoch(args: Record<string, string>): number | undefined {
   return Number(text);
 }
 
-const PROGRESS_MODES = ['auto', 'plain', 'tty'];
+const PROGRESS_MODES = ['auto', 'plain', 'tty', 'rawjson'];
 
 /**
  * --progress, else BUILDKIT_PROGRESS as docker reads it: the live view on a terminal (auto) or when
- * asked for (tty, even on a pipe), else BuildKit's plain log.
+ * asked for (tty, even on a pipe), BuildKit's JSON status stream (rawjson), else its plain log.
  */
 function openProgress(flag: string | undefined): Progress {
   const [source, mode] = flag !== undefined ? ['--progress', flag] : ['BUILDKIT_PROGRESS', process.env.BUILDKIT_PROGRESS || 'auto'];
   if (!PROGRESS_MODES.includes(mode)) throw new Error(`invalid ${source} value "${mode}" (${PROGRESS_MODES.join(', ')})`);
+  if (mode === 'rawjson') return new RawJsonProgress(process.stderr);
   const live = mode === 'tty' || (mode === 'auto' && process.stderr.isTTY);
   return live ? new TtyProgress(process.stderr) : new PlainProgress(process.stderr);
 }

@@ -130,7 +130,7 @@ t.test('--progress and BUILDKIT_PROGRESS choose the output of the CLI', async (t
   for (const [args, env, source] of [[['--progress=bogus'], {}, '--progress'], [[], { BUILDKIT_PROGRESS: 'bogus' }, 'BUILDKIT_PROGRESS']] as const) {
     const bogus = p.build([...args], env);
     t.equal(bogus.status, 1, `${source}=bogus fails`);
-    t.equal(bogus.stderr, `tsbuild: error: invalid ${source} value "bogus" (auto, plain, tty)\n`, 'with one line saying why');
+    t.equal(bogus.stderr, `tsbuild: error: invalid ${source} value "bogus" (auto, plain, tty, rawjson)\n`, 'with one line saying why');
   }
 });
 

@@ -290,6 +290,11 @@ export class Build {
           throw new Error(`${i.kind} is not supported`);
       }
     } catch (err) {
+      // A step that fails once the solve is cancelled was stopped by another's failure (or by
+      // Ctrl-C): BuildKit marks it CANCELED, and only the first failure as an ERROR, with the
+      // error's first line (the rest, a RUN's last output, is the vertex's log already).
+      if (this.solver.signal.aborted) progress.canceled();
+      else progress.error((err as Error).message.split('\n')[0]!);
       // An error of a stage this step reads already names its own line.
       const message = (err as Error).message;
       throw message.startsWith(`${this.req.dockerfileName}:`) ? err : new Error(`${this.where(i)}: ${message}`);

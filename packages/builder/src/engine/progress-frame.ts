@@ -9,6 +9,8 @@ export interface Vertex {
   started: number;
   ended?: number;
   cached: boolean;
+  /** How a vertex that did not complete ended: its own failure, or stopped by another's. */
+  outcome?: 'error' | 'canceled';
   /** The last lines of its log, each already made fit for one terminal line by oneLine(). */
   logTail: string[];
 }
@@ -27,6 +29,7 @@ export interface FrameOptions {
 
 const BLUE = '\x1b[34m';
 const RED = '\x1b[31m';
+const YELLOW = '\x1b[33m';
 const DIM = '\x1b[2m';
 const RESET = '\x1b[0m';
 
@@ -37,7 +40,7 @@ interface Block {
 }
 
 export function renderFrame(vertices: readonly Vertex[], o: FrameOptions): string[] {
-  const finished = vertices.filter((v) => v.ended !== undefined).length;
+  const finished = vertices.filter((v) => v.ended !== undefined && v.outcome === undefined).length;
   const complete = o.final && finished === vertices.length ? ' FINISHED' : '';
   const header = fit(`[+] Building ${seconds(o.now - o.started)} (${finished}/${vertices.length})${complete}`, o.width);
   const blocks = vertices.map((v) => vertexBlock(v, o));
@@ -46,11 +49,13 @@ export function renderFrame(vertices: readonly Vertex[], o: FrameOptions): strin
 
 function vertexBlock(v: Vertex, o: FrameOptions): Block {
   const open = v.ended === undefined;
-  const mark = v.cached ? 'CACHED ' : open && o.final ? 'ERROR ' : '';
-  const color = !open ? BLUE : o.final ? RED : '';
+  // A vertex still open when the build has ended is one that failed without saying so.
+  const failed = v.outcome === 'error' || (open && o.final);
+  const mark = v.cached ? 'CACHED ' : v.outcome === 'canceled' ? 'CANCELED ' : failed ? 'ERROR ' : '';
+  const color = failed ? RED : v.outcome === 'canceled' ? YELLOW : !open ? BLUE : '';
   const line = paint(color, spread(` => ${mark}${v.title}`, seconds((v.ended ?? o.now) - v.started), o.width));
   // A finished vertex's log collapses; a failed one's stays above the error that follows the frame.
-  const log = open ? v.logTail.map((text) => paint(DIM, fit(` => => # ${text}`, o.width))) : [];
+  const log = open || failed ? v.logTail.map((text) => paint(DIM, fit(` => => # ${text}`, o.width))) : [];
   return { lines: [line, ...log], finished: !open };
 }
 

@@ -16,6 +16,8 @@ export class PlainProgress implements Progress {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         this.out.write(cached ? `#${id} CACHED\n\n` : `#${id} DONE ${seconds.toFixed(1)}s\n\n`);
       },
+      error: (message: string) => this.out.write(`#${id} ERROR: ${message}\n\n`),
+      canceled: () => this.out.write(`#${id} CANCELED\n\n`),
       log: (line: string) => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         this.out.write(`#${id} ${seconds.toFixed(3)} ${line}\n`);

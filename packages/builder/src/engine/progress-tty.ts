@@ -41,6 +41,8 @@ export class TtyProgress implements Progress {
         vertex.cached = cached;
         this.draw(false);
       },
+      error: () => this.end(vertex, 'error'),
+      canceled: () => this.end(vertex, 'canceled'),
       // Shown by the next tick rather than at once: a step printing thousands of lines a second
       // would otherwise have the whole frame redrawn for each.
       log: (line: string) => {
@@ -48,6 +50,13 @@ export class TtyProgress implements Progress {
         if (vertex.logTail.length > LOG_TAIL_LINES) vertex.logTail.shift();
       },
     };
+  }
+
+  /** The error itself follows the final frame, as the build's; the frame marks the vertex. */
+  private end(vertex: Vertex, outcome: 'error' | 'canceled'): void {
+    vertex.ended = performance.now();
+    vertex.outcome = outcome;
+    this.draw(false);
   }
 
   close(): void {

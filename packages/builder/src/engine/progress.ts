@@ -1,5 +1,6 @@
-// What the build engine reports its vertices to: BuildKit's plain log (progress-plain.ts) or its
-// live terminal view (progress-tty.ts), chosen by --progress.
+// What the build engine reports its vertices to: BuildKit's plain log (progress-plain.ts), its
+// live terminal view (progress-tty.ts) or its raw JSON status stream (progress-rawjson.ts), chosen
+// by --progress.
 
 /** One vertex of the build (a step, or the export), from its start. */
 export interface ProgressStep {
@@ -8,6 +9,10 @@ export interface ProgressStep {
   done(cached?: boolean): void;
   /** One line of the vertex's output (a RUN step's stdout and stderr), without its newline. */
   log(line: string): void;
+  /** Ends the vertex as failed, with its error (BuildKit's "ERROR: ..."). */
+  error(message: string): void;
+  /** Ends the vertex as stopped by another's failure or an interrupt (BuildKit's CANCELED). */
+  canceled(): void;
 }
 
 export interface Progress {

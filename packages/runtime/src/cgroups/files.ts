@@ -28,7 +28,13 @@ export function fileExists(dir: string, file: string): boolean {
 export function writeCgroupFile(dir: string, file: string, value: string | number): void {
   const full = path.join(dir, file);
   try {
-    fs.writeFileSync(full, String(value));
+    // Never O_CREAT: cgroupfs refuses to create a file with EACCES, which hid a missing one.
+    const fd = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+    try {
+      fs.writeSync(fd, String(value));
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' && fs.existsSync(dir)) {

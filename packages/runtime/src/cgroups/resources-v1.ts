@@ -87,15 +87,22 @@ function setCpu(paths: Paths, c: LinuxCPU): void {
   if (c.mems !== undefined && c.mems !== '') write(paths, 'cpuset', 'cpuset.mems', c.mems);
 }
 
+/**
+ * The weight files of a blkio cgroup: CFQ's blkio.weight and blkio.weight_device, or on kernels
+ * without CFQ (removed in 5.0) BFQ's blkio.bfq.weight and blkio.bfq.weight_device, as runc picks them.
+ */
+function weightFiles(dir: string): { weight: string; weightDevice: string } {
+  return fileExists(dir, 'blkio.weight')
+    ? { weight: 'blkio.weight', weightDevice: 'blkio.weight_device' }
+    : { weight: 'blkio.bfq.weight', weightDevice: 'blkio.bfq.weight_device' };
+}
+
 function setBlkio(paths: Paths, b: LinuxBlockIO): void {
-  if (b.weight !== undefined && b.weight !== 0) {
-    // Kernels with only the BFQ scheduler expose the weight as blkio.bfq.weight.
-    const dir = controllerDir(paths, 'blkio', 'blkio.weight');
-    writeCgroupFile(dir, fileExists(dir, 'blkio.weight') ? 'blkio.weight' : 'blkio.bfq.weight', b.weight);
-  }
+  const files = () => weightFiles(controllerDir(paths, 'blkio', 'blkio.weight'));
+  if (b.weight !== undefined && b.weight !== 0) write(paths, 'blkio', files().weight, b.weight);
   if (b.leafWeight !== undefined && b.leafWeight !== 0) write(paths, 'blkio', 'blkio.leaf_weight', b.leafWeight);
   for (const d of b.weightDevice ?? []) {
-    if (d.weight !== undefined && d.weight !== 0) write(paths, 'blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.weight}`);
+    if (d.weight !== undefined && d.weight !== 0) write(paths, 'blkio', files().weightDevice, `${d.major}:${d.minor} ${d.weight}`);
     if (d.leafWeight !== undefined && d.leafWeight !== 0) write(paths, 'blkio', 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`);
   }
   const throttles: [string, LinuxBlockIO['throttleReadBpsDevice']][] = [

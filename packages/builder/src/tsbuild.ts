@@ -7,6 +7,7 @@ import { Build } from './engine/build.js';
 import type { ImageState } from './engine/image-state.js';
 import { exportImage, finalizeImage, parseOutput, type FinalImage } from './engine/export.js';
 import { exportFilesystem, parseFilesystemOutput, type FilesystemOutput } from './engine/export-local.js';
+import { isGitSource } from './engine/git-source.js';
 import { loadIgnore } from './engine/ignore.js';
 import type { Progress } from './engine/progress.js';
 import { PlainProgress } from './engine/progress-plain.js';
@@ -169,7 +170,7 @@ function openProgress(flag: string | undefined): Progress {
 
 async function build(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: buildOptions, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) throw new Error('build requires exactly 1 argument: the build context (a directory, or - for stdin)');
+  if (positionals.length !== 1) throw new Error('build requires exactly 1 argument: the build context (a directory, a git URL, or - for stdin)');
   const input = await openBuildInput(positionals[0]!, values.file);
   try {
     return await buildInput(values, input);
@@ -334,7 +335,7 @@ async function main(argv: string[]): Promise<number> {
   if (STORE_COMMANDS.includes(first)) return storeCommand(first, rest);
   if (first === 'build') return build(rest);
   // `tsbuild [flags] CONTEXT` builds too; a first word that is neither a flag nor a context is a mistyped command.
-  if (!first.startsWith('-') && !fs.statSync(first, { throwIfNoEntry: false })?.isDirectory()) {
+  if (!first.startsWith('-') && !isGitSource(first) && !fs.statSync(first, { throwIfNoEntry: false })?.isDirectory()) {
     process.stderr.write(`tsbuild: unknown command "${first}" (tsbuild --help lists the commands)\n`);
     return 1;
   }

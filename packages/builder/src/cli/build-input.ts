@@ -1,10 +1,12 @@
 // Where a build's context and Dockerfile come from, as `docker build` takes them: a directory and
-// its Dockerfile (or -f FILE), the Dockerfile on stdin (-f -), or the context itself on stdin
-// (`build -`): a tar archive (plain or compressed), or a Dockerfile alone with an empty context.
+// its Dockerfile (or -f FILE), the Dockerfile on stdin (-f -), a git repository (URL#REF:SUBDIR,
+// checked out as ADD checks one out, its subdirectory the context), or the context itself on
+// stdin (`build -`): a tar archive (plain or compressed), or a Dockerfile alone with an empty context.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { checkoutGit, isGitSource } from '../engine/git-source.js';
 import { extractLayer } from '../image/layer-reader.js';
 
 export interface BuildInput {
@@ -30,18 +32,37 @@ function readStdin(what: string): Buffer {
   return fs.readFileSync(0);
 }
 
+/** A context directory and its Dockerfile (-f FILE relative to it, or - for stdin). */
+function fromDirectory(contextDir: string, file: string | undefined, release: () => void): BuildInput {
+  if (file === '-') {
+    const dockerfileText = readStdin('-f -').toString('utf8');
+    return { contextDir, dockerfilePath: path.join(contextDir, 'Dockerfile'), dockerfileText, release };
+  }
+  const dockerfilePath = path.resolve(contextDir, file ?? 'Dockerfile');
+  if (!fs.existsSync(dockerfilePath)) throw new Error(`failed to read dockerfile: open ${dockerfilePath}: no such file or directory`);
+  return { contextDir, dockerfilePath, dockerfileText: fs.readFileSync(dockerfilePath, 'utf8'), release };
+}
+
+/** A git URL's checkout, in a directory of its own that release() removes (as it does on a failure). */
+function fromGit(url: string, file: string | undefined): BuildInput {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-git-context-'));
+  const release = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    const checkout = checkoutGit(url, path.join(dir, 'checkout'), false, `build context ${url}`);
+    return fromDirectory(checkout.dir, file, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
 /** `context` is the CONTEXT argument ("-" for stdin); `file` is -f's value. */
 export async function openBuildInput(context: string, file: string | undefined): Promise<BuildInput> {
+  if (isGitSource(context)) return fromGit(context, file);
   if (context !== '-') {
     const contextDir = path.resolve(context);
     if (!fs.statSync(contextDir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`build context ${contextDir} is not a directory`);
-    if (file === '-') {
-      const dockerfileText = readStdin('-f -').toString('utf8');
-      return { contextDir, dockerfilePath: path.join(contextDir, 'Dockerfile'), dockerfileText, release: () => {} };
-    }
-    const dockerfilePath = path.resolve(contextDir, file ?? 'Dockerfile');
-    if (!fs.existsSync(dockerfilePath)) throw new Error(`failed to read dockerfile: open ${dockerfilePath}: no such file or directory`);
-    return { contextDir, dockerfilePath, dockerfileText: fs.readFileSync(dockerfilePath, 'utf8'), release: () => {} };
+    return fromDirectory(contextDir, file, () => {});
   }
   if (file === '-') throw new Error('-f - and the context - cannot both be read from stdin');
   const bytes = readStdin('the build context "-"');

@@ -210,7 +210,9 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   const args = buildArgs(values['build-arg']);
   const labels = parseLabels(values.label);
   const options = stepOptions(values);
-  const imageContexts = parseBuildContexts(values['build-context']);
+  const namedContexts = parseBuildContexts(values['build-context']);
+  const localContexts = Object.fromEntries(Object.entries(namedContexts.directories).map(([name, dir]) =>
+    [name, { dir, ignore: loadIgnore(dir, path.join(dir, 'Dockerfile')), label: `build context "${name}"` }]));
   const cacheFrom = (values['cache-from'] ?? []).map(parseCacheFrom);
   const cacheTo = (values['cache-to'] ?? []).map(parseCacheTo);
   const quiet = values.quiet === true;
@@ -244,7 +246,8 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
       sshAgents: parseSshAgents(values.ssh),
       snapshotter: snapshotter(),
       stepOptions: options,
-      imageContexts,
+      imageContexts: namedContexts.images,
+      localContexts,
       registry,
     });
     let state: ImageState;

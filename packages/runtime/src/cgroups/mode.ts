@@ -18,6 +18,8 @@ export interface CgroupMode {
   unifiedRoot?: string;
   /** v1 only: controller (or "name=xxx" for named hierarchies) -> mount. */
   v1Mounts: Record<string, V1Mount>;
+  /** Hybrid v1 only: the cgroup2 mount beside the v1 hierarchies (no controllers, processes only). */
+  hybrid?: V1Mount;
 }
 
 /** Super options of a v1 cgroup mount that are not controller names. */
@@ -26,11 +28,11 @@ const NON_CONTROLLER_OPTIONS = new Set(['rw', 'ro', 'xattr', 'noprefix', 'clone_
 export function detectCgroupMode(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): CgroupMode {
   const mounts = parseMountinfo(mountinfo);
   const v1Mounts: Record<string, V1Mount> = {};
-  let unifiedRoot: string | undefined;
+  let hybrid: V1Mount | undefined;
   for (const m of mounts) {
     if (m.fstype === 'cgroup2') {
       if (m.mountpoint === CGROUP_ROOT) return { version: 2, unifiedRoot: CGROUP_ROOT, v1Mounts: {} };
-      unifiedRoot ??= m.mountpoint;
+      hybrid ??= { mountpoint: m.mountpoint, root: m.root };
     } else if (m.fstype === 'cgroup') {
       for (const opt of m.superOptions) {
         if (NON_CONTROLLER_OPTIONS.has(opt) || opt.startsWith('release_agent=')) continue;
@@ -39,7 +41,7 @@ export function detectCgroupMode(mountinfo = fs.readFileSync('/proc/self/mountin
       }
     }
   }
-  return unifiedRoot === undefined ? { version: 1, v1Mounts } : { version: 1, unifiedRoot, v1Mounts };
+  return hybrid === undefined ? { version: 1, v1Mounts } : { version: 1, unifiedRoot: hybrid.mountpoint, v1Mounts, hybrid };
 }
 
 /**

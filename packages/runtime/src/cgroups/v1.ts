@@ -13,10 +13,20 @@ import { isSigkill, signalPids } from './signal.js';
 import { statsV1 } from './stats.js';
 import type { CgroupManager, CgroupRecord, CgroupStats } from './types.js';
 
-/** Directories of `inner` in every mounted v1 hierarchy, keyed by controller name. */
+/**
+ * The key of a hybrid host's cgroup2 hierarchy in the paths, as runc keys it ("" is also its
+ * name in /proc/self/cgroup).
+ */
+export const HYBRID_UNIFIED = '';
+
+/**
+ * Directories of `inner` in every mounted v1 hierarchy, keyed by controller name, and on a hybrid
+ * host in its cgroup2 hierarchy too, where runc also places the container.
+ */
 export function v1Paths(mode: CgroupMode, inner: string, own: Record<string, string>): Record<string, string> {
   const paths: Record<string, string> = {};
   for (const [controller, mount] of Object.entries(mode.v1Mounts)) paths[controller] = v1Dir(mount, inner, own[controller]);
+  if (mode.hybrid !== undefined) paths[HYBRID_UNIFIED] = v1Dir(mode.hybrid, inner, own['']);
   return paths;
 }
 
@@ -51,12 +61,27 @@ export class V1Manager implements CgroupManager {
     return dir;
   }
 
+  /** The v1 directories; a hybrid host's cgroup2 one is joined on a best effort only. */
+  private controllerDirs(): string[] {
+    const hybrid = this.paths[HYBRID_UNIFIED];
+    return this.dirs().filter((dir) => dir !== hybrid);
+  }
+
   create(): void {
-    for (const dir of this.dirs()) {
+    for (const dir of this.controllerDirs()) {
       try {
         makeDirs(dir);
       } catch (err) {
         throw new CgroupError(`create cgroup: ${(err as Error).message}`, (err as NodeJS.ErrnoException).code);
+      }
+    }
+    // As runc's "" group: no limit lives there, so a hierarchy we cannot write is no failure.
+    const hybrid = this.paths[HYBRID_UNIFIED];
+    if (hybrid !== undefined) {
+      try {
+        makeDirs(hybrid);
+      } catch {
+        // addProcess skips it too.
       }
     }
     const cpuset = this.paths['cpuset'];
@@ -65,7 +90,15 @@ export class V1Manager implements CgroupManager {
   }
 
   addProcess(pid: number): void {
-    for (const dir of this.dirs()) writeCgroupFile(dir, 'cgroup.procs', pid);
+    for (const dir of this.controllerDirs()) writeCgroupFile(dir, 'cgroup.procs', pid);
+    const hybrid = this.paths[HYBRID_UNIFIED];
+    if (hybrid !== undefined) {
+      try {
+        writeCgroupFile(hybrid, 'cgroup.procs', pid);
+      } catch {
+        // See create: the process stays where it was in that hierarchy, as with runc.
+      }
+    }
   }
 
   set(resources: LinuxResources): void {

@@ -11,6 +11,7 @@ export type { CgroupManager, CgroupOptions, CgroupRecord, CgroupStats, BlkioEntr
 export type { CgroupMode } from './mode.js';
 export { CgroupError } from './files.js';
 export { detectCgroupMode };
+export { checkExistingCgroup } from './preflight.js';
 
 export function openCgroup(options: CgroupOptions): CgroupManager {
   const inner = innerCgroupPath(options.id, options.cgroupsPath, options.systemd);

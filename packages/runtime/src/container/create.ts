@@ -17,6 +17,7 @@ import { OCI_VERSION } from '../state/status.js';
 import type { ContainerRecord } from '../state/store.js';
 import { mkfifo } from '../sys/fifo.js';
 import { O } from '../sys/openat2.js';
+import { checkExistingCgroup } from '../cgroups/index.js';
 import { openContainerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { answerListener } from './seccomp-agent.js';
@@ -77,6 +78,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: hasConsole ? 6 : 5 });
 
   const cgroup = openContainerCgroup(ctx, options.id, config);
+  checkExistingCgroup(cgroup, (message) => ctx.log.warn(message));
 
   // Each step below registers its undo before it acts, and the record on disk names everything
   // a step may have made before the step begins: a create killed at any point leaves nothing

@@ -4,6 +4,7 @@ import { CgroupError } from './files.js';
 import { CGROUP_ROOT, detectCgroupMode, ownCgroups } from './mode.js';
 import { innerCgroupPath, v2Dir } from './paths.js';
 import type { CgroupManager, CgroupOptions, CgroupRecord } from './types.js';
+import { checkResources } from './validate.js';
 import { V1Manager, v1Paths } from './v1.js';
 import { V2Manager } from './v2.js';
 
@@ -16,6 +17,8 @@ export { checkExistingCgroup } from './preflight.js';
 export function openCgroup(options: CgroupOptions): CgroupManager {
   const inner = innerCgroupPath(options.id, options.cgroupsPath, options.systemd);
   const mode = detectCgroupMode();
+  // Before the caller makes anything: a value the kernel would refuse leaves nothing behind.
+  if (options.resources !== undefined) checkResources(mode.version, options.resources);
   const own = ownCgroups();
   if (mode.version === 2) {
     const root = mode.unifiedRoot ?? CGROUP_ROOT;

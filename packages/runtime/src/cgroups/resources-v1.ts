@@ -3,6 +3,7 @@
 import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources, LinuxRdma } from '@tsrunc/spec-schemas';
 import { applyV1Devices } from './devices.js';
 import { CgroupError, fileExists, readCgroupFile, writeCgroupFile } from './files.js';
+import { checkResources } from './validate.js';
 
 type Paths = Record<string, string>;
 
@@ -48,10 +49,7 @@ function setMemory(paths: Paths, m: LinuxMemory): void {
     process.emitWarning('linux.resources.memory.kernel is deprecated and ignored');
   }
   if (m.kernelTCP !== undefined && m.kernelTCP !== 0) write(paths, 'memory', 'memory.kmem.tcp.limit_in_bytes', m.kernelTCP);
-  if (m.swappiness !== undefined) {
-    if (m.swappiness < 0 || m.swappiness > 100) throw new CgroupError(`invalid memory swappiness ${m.swappiness}: must be between 0 and 100`);
-    write(paths, 'memory', 'memory.swappiness', m.swappiness);
-  }
+  if (m.swappiness !== undefined) write(paths, 'memory', 'memory.swappiness', m.swappiness);
   if (m.disableOOMKiller === true) write(paths, 'memory', 'memory.oom_control', 1);
   if (m.useHierarchy !== undefined) write(paths, 'memory', 'memory.use_hierarchy', m.useHierarchy ? 1 : 0);
 }
@@ -61,12 +59,8 @@ function setCpu(paths: Paths, c: LinuxCPU): void {
   if (c.realtimePeriod !== undefined && c.realtimePeriod !== 0) write(paths, 'cpu', 'cpu.rt_period_us', c.realtimePeriod);
   if (c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0) write(paths, 'cpu', 'cpu.rt_runtime_us', c.realtimeRuntime);
   if (c.shares !== undefined && c.shares !== 0) {
+    // In the kernel's range (checkResources): it would clamp any other silently.
     write(paths, 'cpu', 'cpu.shares', c.shares);
-    // The kernel silently clamps shares to [2, 262144]; say so instead of pretending.
-    const actual = Number(readCgroupFile(controllerDir(paths, 'cpu', 'cpu.shares'), 'cpu.shares'));
-    if (actual !== c.shares) {
-      throw new CgroupError(`the ${c.shares > actual ? 'maximum' : 'minimum'} allowed cpu-shares is ${actual} (requested ${c.shares})`);
-    }
   }
   const period = c.period ?? 0;
   const quota = c.quota ?? 0;
@@ -134,9 +128,7 @@ export function pidsMaxValue(limit: number | undefined): string | undefined {
 }
 
 export function applyV1Resources(paths: Paths, r: LinuxResources): void {
-  if (r.unified !== undefined && Object.keys(r.unified).length > 0) {
-    throw new CgroupError('linux.resources.unified requires cgroup v2, but this host uses cgroup v1');
-  }
+  checkResources(1, r);
   if (r.devices !== undefined && r.devices.length > 0) applyV1Devices(controllerDir(paths, 'devices', 'devices.deny'), r.devices);
   if (r.memory !== undefined) setMemory(paths, r.memory);
   if (r.cpu !== undefined) setCpu(paths, r.cpu);

@@ -4,6 +4,7 @@ import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources } from '@tsrun
 import { applyV2Devices } from './devices.js';
 import { CgroupError, fileExists, readOptional, writeCgroupFile } from './files.js';
 import { pidsMaxValue, rdmaLine } from './resources-v1.js';
+import { checkResources } from './validate.js';
 
 /** A missing v2 file almost always means the controller is not enabled in the parent. */
 function write(dir: string, file: string, value: string | number): void {
@@ -12,10 +13,6 @@ function write(dir: string, file: string, value: string | number): void {
     throw new CgroupError(`cgroup v2 file ${dir}/${file} does not exist: the "${controller}" controller is not available (not in the parent's cgroup.subtree_control)`);
   }
   writeCgroupFile(dir, file, value);
-}
-
-function unsupported(field: string): never {
-  throw new CgroupError(`linux.resources.${field} is not supported on cgroup v2`);
 }
 
 /** Spec value -> v2 file value: -1 is "max". */
@@ -44,11 +41,6 @@ function setMemory(dir: string, m: LinuxMemory): void {
   if (limit !== 0) write(dir, 'memory.max', limitValue(limit));
   if (m.reservation !== undefined && m.reservation !== 0) write(dir, 'memory.low', limitValue(m.reservation));
   if (m.kernel !== undefined && m.kernel !== 0) process.emitWarning('linux.resources.memory.kernel is deprecated and ignored');
-  if (m.kernelTCP !== undefined && m.kernelTCP !== 0) unsupported('memory.kernelTCP');
-  if (m.swappiness !== undefined) unsupported('memory.swappiness');
-  if (m.disableOOMKiller === true) unsupported('memory.disableOOMKiller');
-  // v2 is always hierarchical, so only asking for the opposite is an error.
-  if (m.useHierarchy === false) unsupported('memory.useHierarchy=false');
 }
 
 /** runc's ConvertCPUSharesToCgroupV2Value: [2, 262144] -> [1, 10000]. */
@@ -58,7 +50,6 @@ export function sharesToWeight(shares: number): number {
 }
 
 function setCpu(dir: string, c: LinuxCPU): void {
-  if ((c.realtimePeriod ?? 0) !== 0 || (c.realtimeRuntime ?? 0) !== 0) unsupported('cpu.realtimePeriod/realtimeRuntime');
   if (c.shares !== undefined && c.shares !== 0) write(dir, 'cpu.weight', sharesToWeight(c.shares));
   // Both 0 (or missing) is "not set" for runc: an old cpu.max stays as it is.
   if ((c.quota ?? 0) !== 0 || (c.period ?? 0) !== 0) {
@@ -86,9 +77,7 @@ function setIo(dir: string, b: LinuxBlockIO): void {
     if (fileExists(dir, 'io.bfq.weight')) write(dir, 'io.bfq.weight', b.weight);
     else write(dir, 'io.weight', blkioWeightToIoWeight(b.weight));
   }
-  if (b.leafWeight !== undefined && b.leafWeight !== 0) unsupported('blockIO.leafWeight');
   for (const d of b.weightDevice ?? []) {
-    if (d.leafWeight !== undefined && d.leafWeight !== 0) unsupported('blockIO.weightDevice[].leafWeight');
     if (d.weight !== undefined && d.weight !== 0) write(dir, 'io.bfq.weight', `${d.major}:${d.minor} ${d.weight}`);
   }
   const throttles: [string, LinuxBlockIO['throttleReadBpsDevice']][] = [
@@ -103,14 +92,8 @@ function setIo(dir: string, b: LinuxBlockIO): void {
   }
 }
 
-/** `unified` keys are file names in the cgroup directory, nothing else. */
-function checkUnifiedKey(key: string): void {
-  if (key === '' || key.includes('/') || key === '.' || key === '..' || (key.startsWith('cgroup.') && !key.startsWith('cgroup.max.'))) {
-    throw new CgroupError(`invalid linux.resources.unified key "${key}"`);
-  }
-}
-
 export function applyV2Resources(dir: string, r: LinuxResources): void {
+  checkResources(2, r);
   if (r.devices !== undefined) applyV2Devices(dir, r.devices);
   if (r.memory !== undefined) setMemory(dir, r.memory);
   if (r.cpu !== undefined) setCpu(dir, r.cpu);
@@ -118,16 +101,10 @@ export function applyV2Resources(dir: string, r: LinuxResources): void {
   if (pidsMax !== undefined) write(dir, 'pids.max', pidsMax);
   if (r.blockIO !== undefined) setIo(dir, r.blockIO);
   for (const h of r.hugepageLimits ?? []) write(dir, `hugetlb.${h.pageSize}.max`, h.limit);
-  if (r.network !== undefined && ((r.network.classID ?? 0) !== 0 || (r.network.priorities ?? []).length > 0)) {
-    unsupported('network (net_cls/net_prio do not exist in v2)');
-  }
   for (const [device, limits] of Object.entries(r.rdma ?? {})) {
     const line = rdmaLine(device, limits);
     if (line !== undefined) write(dir, 'rdma.max', line);
   }
   // Last, so explicit unified values override the converted ones (runc does the same).
-  for (const [key, value] of Object.entries(r.unified ?? {})) {
-    checkUnifiedKey(key);
-    write(dir, key, value);
-  }
+  for (const [key, value] of Object.entries(r.unified ?? {})) write(dir, key, value);
 }

@@ -20,7 +20,7 @@ import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type So
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { fetchSources, sortAddSources } from './fetched-sources.js';
 import { parseChecksum } from './remote-source.js';
-import { envMap, envValue, hostArchitecture, type ImageState, type Layer } from './image-state.js';
+import { envMap, envValue, hostArchitecture, scratchImage, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
 import { proxyEnv } from './proxy-args.js';
@@ -61,6 +61,8 @@ export interface BuildRequest {
   stepOptions?: StepOptions;
   /** --build-context NAME=docker-image://REF: the image FROM NAME and COPY --from=NAME take, where NAME is not a stage. */
   imageContexts?: Record<string, string>;
+  /** --build-context NAME=DIR: the files FROM NAME, COPY --from=NAME and RUN --mount from=NAME take, where NAME is not a stage. */
+  localContexts?: Record<string, SourceRoot>;
   /** Pulls FROM and COPY --from images that are not in the local store. */
   registry?: Puller;
 }
@@ -184,6 +186,22 @@ export class Build {
     return stages.find((s) => s.name === ref.toLowerCase());
   }
 
+  /** The local directory --build-context gave `name`, unless a stage is so named. */
+  private localContext(name: string): SourceRoot | undefined {
+    return this.findStage(name) ? undefined : this.req.localContexts?.[name];
+  }
+
+  /** FROM a local named context: its files as the one layer of an image with no configuration, as from scratch. */
+  private async localBase(name: string, source: SourceRoot): Promise<StageResult> {
+    const plan = planCopy(source, ['.'], '/');
+    const key = stepKey(['FROM', 'context', planDigest(source, plan)]);
+    const layer = await this.layerStep(key, this.req.progress.step(`[context ${name}] load from client`), async (staging) =>
+      StagingTree.with(staging, (tree) => { stageCopy(source, plan, tree, { uid: 0, gid: 0 }); return true; }));
+    const state = scratchImage();
+    if (layer) state.layers.push(layer);
+    return { state, key };
+  }
+
   private label(stage: Stage): string {
     return stage.name ?? `stage-${stage.index}`;
   }
@@ -195,6 +213,8 @@ export class Build {
     if (parent) {
       state = structuredClone(parent.state);
       key = parent.key;
+    } else if (this.req.localContexts?.[baseName] && !this.findStage(baseName)) {
+      ({ state, key } = await this.localBase(baseName, this.req.localContexts[baseName]));
     } else {
       // The stage's own failure, whichever stage reads it: it names the FROM line.
       const base = await loadBase(this.req.store, this.req.imageContexts?.[baseName] ?? baseName, this.req.registry).catch((err: Error) => {
@@ -362,6 +382,8 @@ export class Build {
   private async sourceFor(i: CopyInstruction | AddInstruction): Promise<{ source: SourceRoot; key: string }> {
     const from = i.flags.from;
     if (typeof from !== 'string') return { source: this.req.context, key: 'context' };
+    const local = this.localContext(from);
+    if (local) return { source: local, key: `context ${from}` };
     const { dir, key } = await this.stageFilesystem(from);
     return { source: { dir, ignore: new IgnoreMatcher([]), label: `stage "${from}"` }, key };
   }
@@ -412,10 +434,15 @@ export class Build {
     const keys: string[] = [];
     for (const m of specs.filter((spec) => spec.type === 'bind')) {
       const stage = m.options.from;
-      const root = stage ? await this.stageFilesystem(stage) : { dir: this.req.context.dir, key: 'context' };
-      const from = bindSource(root.dir, m);
-      const plan = { entries: [{ from, to: m.target, base: from }], exclude: new IgnoreMatcher([]) };
-      keys.push(stage ? `${root.key}:${from}` : planDigest(this.req.context, plan));
+      // The build context, or a local one named by --build-context, counts by content.
+      const context = stage === undefined ? this.req.context : this.localContext(stage);
+      if (context) {
+        const from = bindSource(context.dir, m);
+        keys.push(planDigest(context, { entries: [{ from, to: m.target, base: from }], exclude: new IgnoreMatcher([]) }));
+      } else {
+        const root = await this.stageFilesystem(stage!);
+        keys.push(`${root.key}:${bindSource(root.dir, m)}`);
+      }
     }
     return keys;
   }
@@ -463,6 +490,7 @@ export class Build {
             contextIgnore: this.req.context.ignore,
             secrets: this.req.secrets ?? {},
             stageRootfs: async (name) => (await this.stageFilesystem(name)).dir,
+            namedContext: (name) => this.localContext(name),
             sshSocket: (id, owner) => this.ssh.socketFor(id, owner),
           });
           try {

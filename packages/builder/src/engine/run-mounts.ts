@@ -1,6 +1,7 @@
 // RUN --mount: cache directories kept in the store across builds, tmpfs, secrets bound read-only
-// from the host (never part of a layer or a cache key), binds of the context or of another
-// stage's filesystem (read-only, or writable with the writes discarded), and sockets relaying to
+// from the host (never part of a layer or a cache key), binds of the context (or of a local
+// one named by --build-context) or of another stage's filesystem (read-only, or writable with
+// the writes discarded), and sockets relaying to
 // the host's ssh-agent.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -58,6 +59,8 @@ export interface MountSources {
   /** .dockerignore: what a bind of the context does not show. */
   contextIgnore: IgnoreMatcher;
   secrets: Record<string, string>;
+  /** A local directory --build-context named, for bind mounts with from= (shown as the context is). */
+  namedContext(name: string): { dir: string; ignore: IgnoreMatcher } | undefined;
   /** The filesystem of a stage, for bind mounts with from=. */
   stageRootfs(name: string): Promise<string>;
   /** A socket relaying to the --ssh agent `id`, owned and moded as asked; undefined if none was given. */
@@ -121,11 +124,13 @@ async function addMounts(specs: RunMountSpec[], sources: MountSources, mounts: M
       const scratch = path.join(sources.scratch, `bind-${mounts.length}`);
       fs.mkdirSync(scratch, { recursive: true });
       let source: string;
-      if (o.from) {
+      const named = o.from ? sources.namedContext(o.from) : undefined;
+      if (o.from && !named) {
         const root = await sources.stageRootfs(o.from);
         source = path.join(root, bindSource(root, m));
       } else {
-        const context = contextView(sources.contextDir, bindSource(sources.contextDir, m), sources.contextIgnore, path.join(scratch, 'context'));
+        const { dir, ignore } = named ?? { dir: sources.contextDir, ignore: sources.contextIgnore };
+        const context = contextView(dir, bindSource(dir, m), ignore, path.join(scratch, 'context'));
         releases.push(context.release);
         source = context.path;
       }

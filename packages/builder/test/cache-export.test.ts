@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { counted, runsIn } from './step-counter.js';
 import { BUSYBOX_BASE, busyboxProject, count, TSBUILD, type Project } from './project.js';
 
 const CACHE_CONFIG = 'application/vnd.buildkit.cacheconfig.v0';
-const counted = (word: string, then: string) => `RUN --mount=type=cache,id=counter,target=/counter echo ${word} >> /counter/runs${then}`;
 
 // Six cached ops: the base's COPY and RUN, the tool stage's RUN, the final stage's RUN, COPY --from, RUN.
 const DOCKERFILE = [
@@ -23,20 +23,6 @@ const DOCKERFILE = [
 ];
 const OPS = 6;
 
-/** What the counted RUN steps wrote to the counter of the store at `root`: one line per run. */
-function runsIn(root: string): string {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name === 'runs') found.push(fs.readFileSync(full, 'utf8'));
-    }
-  };
-  walk(path.join(root, 'cache-mounts'));
-  // Stages run side by side: the order of their steps' lines is not the test's business.
-  return found.join('').split('\n').filter(Boolean).sort().join(' ');
-}
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
 const blob = (layout: string, digest: string) => path.join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length));

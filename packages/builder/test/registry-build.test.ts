@@ -91,7 +91,7 @@ t.test('FROM a manifest list behind TLS and basic auth, RUN, --push; a second bu
   const refused = anonymous.build(['--progress', 'plain', '-t', 'refused:1'], env);
   t.equal(refused.status, 1);
   const error = lastLine(refused.stderr);
-  t.match(error, new RegExp(`^tsbuild: error: ${registry.host}/team/base:v2s2: ${registry.host}: authentication required \\(no credentials for ${registry.host} in .*; run tsbuild login ${registry.host}\\)$`));
+  t.match(error, new RegExp(`^tsbuild: error: Dockerfile:1: ${registry.host}/team/base:v2s2: ${registry.host}: authentication required \\(no credentials for ${registry.host} in .*; run tsbuild login ${registry.host}\\)$`));
   t.equal(refused.stderr.split('\n').filter((l) => l.startsWith('tsbuild: error')).length, 1, 'one line');
   const blobs = path.join(anonymous.root, 'layout', 'blobs', 'sha256');
   t.same(fs.existsSync(blobs) ? fs.readdirSync(blobs) : [], [], 'nothing entered the store');

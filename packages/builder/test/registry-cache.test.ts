@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { counted, runsIn } from './step-counter.js';
 import { busyboxProject, count, freePort, project, type Project } from './project.js';
 import { clientEnv, PASSWORD, sha256, skopeoInspect, startRegistry, tsbuild, USER, type Registry } from './registry-server.js';
 
@@ -18,20 +19,7 @@ const EPOCH = { SOURCE_DATE_EPOCH: '1700000000' };
 const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
 const builtDigest = (stderr: string) => /built (sha256:[0-9a-f]{64})/.exec(stderr)?.[1];
 
-/** The lines the counted RUN steps wrote to the counter of the store at `root`, sorted. */
-function runsIn(root: string): string {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
-      if (entry.isDirectory()) walk(path.join(dir, entry.name));
-      else if (entry.name === 'runs') found.push(fs.readFileSync(path.join(dir, entry.name), 'utf8'));
-    }
-  };
-  walk(path.join(root, 'cache-mounts'));
-  return found.join('').split('\n').filter(Boolean).sort().join(' ');
-}
 
-const counted = (word: string, then: string) => `RUN --mount=type=cache,id=counter,target=/counter echo ${word} >> /counter/runs${then}`;
 
 let registry: Registry;
 let env: Record<string, string>;

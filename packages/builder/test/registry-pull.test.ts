@@ -56,7 +56,7 @@ t.test('--platform chooses the entry of an OCI index; a platform it lacks is an 
   const missing = markProject(t, `${registry.host}/team/base:oci`);
   const r = missing.build(['--platform', 'linux/s390x', '-t', 'none:1'], env);
   t.equal(r.status, 1);
-  t.equal(lastLine(r.stderr), `tsbuild: error: ${registry.host}/team/base:oci: no image for linux/s390x in the manifest list (it has linux/amd64, linux/arm64/v8)`);
+  t.equal(lastLine(r.stderr), `tsbuild: error: Dockerfile:1: ${registry.host}/team/base:oci: no image for linux/s390x in the manifest list (it has linux/amd64, linux/arm64/v8)`);
   t.same(storeFiles(missing.root).filter((f) => !fs.readFileSync(path.join(missing.root, 'layout', 'blobs', 'sha256', f), 'utf8').includes('manifests')), [], 'only the index itself was stored');
   const bad = missing.build(['--platform', 'linux', '-t', 'none:1'], env);
   t.equal(lastLine(bad.stderr), 'tsbuild: error: --platform linux: expected os/arch[/variant], for example linux/amd64 or linux/arm/v7');
@@ -71,7 +71,7 @@ t.test('a digest pin is pulled as it is, and kept in the name', async (t) => {
   const wrong = markProject(t, `${registry.host}/team/base@sha256:${'0'.repeat(64)}`);
   const refused = wrong.build(['-t', 'pinned:2'], env);
   t.equal(refused.status, 1);
-  t.match(lastLine(refused.stderr), `tsbuild: error: ${registry.host}/team/base@sha256:${'0'.repeat(64)}: ${registry.host}: manifest team/base:sha256:${'0'.repeat(64)}: not found (MANIFEST_UNKNOWN`);
+  t.match(lastLine(refused.stderr), `tsbuild: error: Dockerfile:1: ${registry.host}/team/base@sha256:${'0'.repeat(64)}: ${registry.host}: manifest team/base:sha256:${'0'.repeat(64)}: not found (MANIFEST_UNKNOWN`);
 });
 
 t.test('zstd layers, pushed in OCI form by skopeo, are pulled and applied', async (t) => {
@@ -96,7 +96,7 @@ t.test('a blob the registry serves with other bytes is refused, and nothing of i
   const p = project(t, { Dockerfile: `FROM ${registry.host}/team/corrupt:1\n` });
   const r = p.build(['-t', 'corrupt:1'], env);
   t.equal(r.status, 1);
-  t.match(lastLine(r.stderr), new RegExp(`^tsbuild: error: ${registry.host}/team/corrupt:1: ${registry.host}: blob ${layer} of team/corrupt: the content is sha256:[0-9a-f]{64} \\(${bytes.length} bytes\\), not what its descriptor says`));
+  t.match(lastLine(r.stderr), new RegExp(`^tsbuild: error: Dockerfile:1: ${registry.host}/team/corrupt:1: ${registry.host}: blob ${layer} of team/corrupt: the content is sha256:[0-9a-f]{64} \\(${bytes.length} bytes\\), not what its descriptor says`));
   t.notOk(storeFiles(p.root).includes(layer.slice(7)), 'no blob under the layer\'s digest');
   t.same(fs.readdirSync(path.join(p.root, 'layout', 'tmp')), [], 'no partial download left');
   t.notOk(fs.existsSync(path.join(p.root, 'registry', 'tags.json')), 'the tag is not recorded');
@@ -106,7 +106,7 @@ t.test('an unknown tag and a refused password are one-line errors naming the reg
   const p = markProject(t, `${registry.host}/team/base:nope`);
   const r = p.build(['-t', 'nope:1'], env);
   t.equal(r.status, 1);
-  t.equal(lastLine(r.stderr), `tsbuild: error: ${registry.host}/team/base:nope: ${registry.host}: manifest team/base:nope: not found (MANIFEST_UNKNOWN: manifest unknown)`);
+  t.equal(lastLine(r.stderr), `tsbuild: error: Dockerfile:1: ${registry.host}/team/base:nope: ${registry.host}: manifest team/base:nope: not found (MANIFEST_UNKNOWN: manifest unknown)`);
 
   const other = clientEnv(path.join(registry.dir, 'client-wrong'));
   const login = tsbuild(['login', '-u', USER, '-p', 'not-the-password', registry.host], other);
@@ -143,7 +143,7 @@ t.test('a certificate nobody trusts is refused naming the problem; tsbuild.toml 
   const p = project(t, { Dockerfile: `FROM ${untrusted.host}/lone/image:1\n` });
   const r = p.build(['-t', 'tls:1'], own);
   t.equal(r.status, 1);
-  t.match(lastLine(r.stderr), new RegExp(`^tsbuild: error: ${untrusted.host}/lone/image:1: ${untrusted.host}: unable to verify the first certificate \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\\); trust its CA in /etc/docker/certs.d/${untrusted.host}/ca.crt`));
+  t.match(lastLine(r.stderr), new RegExp(`^tsbuild: error: Dockerfile:1: ${untrusted.host}/lone/image:1: ${untrusted.host}: unable to verify the first certificate \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\\); trust its CA in /etc/docker/certs.d/${untrusted.host}/ca.crt`));
   t.same(storeFiles(p.root), [], 'nothing stored');
 
   fs.writeFileSync(own.TSBUILD_CONFIG!, `[registry."${untrusted.host}"]\nca = ["${untrusted.caFile}"]\n`);
@@ -157,7 +157,7 @@ t.test('a certificate nobody trusts is refused naming the problem; tsbuild.toml 
 
   fs.writeFileSync(own.TSBUILD_CONFIG!, `[registry."${untrusted.host}"]\nhttp = "yes"\n`);
   const typo = q.build(['-t', 'tls:3', '--pull'], own);
-  t.equal(lastLine(typo.stderr), `tsbuild: error: ${untrusted.host}/lone/image:1: [registry."${untrusted.host}"] in the configuration file: http must be true or false`);
+  t.equal(lastLine(typo.stderr), `tsbuild: error: Dockerfile:1: ${untrusted.host}/lone/image:1: [registry."${untrusted.host}"] in the configuration file: http must be true or false`);
 });
 
 t.test('-o type=registry pushes, -o type=image,push=false only tags', async (t) => {

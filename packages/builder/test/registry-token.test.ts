@@ -14,7 +14,7 @@ import { clientEnv, PASSWORD, startRegistry, tsbuild, twoPlatformLayout, USER } 
 const SERVICE = 'tsbuild-token-test';
 const ISSUER = 'tsbuild-token-issuer';
 
-/** Grants the scope asked for to USER:PASSWORD, nothing to anyone else; logs "user scope" lines. */
+/** Grants the scopes asked for (each a scope parameter) to USER:PASSWORD, nothing to anyone else; logs "user scopes" lines. */
 const TOKEN_SERVER = `
 const http = require('node:http'), crypto = require('node:crypto'), fs = require('node:fs');
 const [keyFile, certFile, logFile, user, password, issuer] = process.argv.slice(1);
@@ -25,7 +25,7 @@ http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   const basic = (req.headers.authorization || '').replace(/^Basic /, '');
   const who = Buffer.from(basic, 'base64').toString() === user + ':' + password ? user : 'anonymous';
-  const scope = url.searchParams.get('scope') || '';
+  const scope = url.searchParams.getAll('scope').join(' ');
   fs.appendFileSync(logFile, who + ' ' + scope + '\\n');
   const access = who === user && scope ? scope.split(' ').map((s) => { const [type, name, actions] = s.split(':'); return { type, name, actions: actions.split(',') }; }) : [];
   const now = Math.floor(Date.now() / 1000);
@@ -69,7 +69,10 @@ t.test('bearer tokens: login, FROM, --push, each with the scope it needs; anonym
   const name = `${registry.host}/team/app:1`;
   const r = p.build(['-t', name, '--push'], env);
   t.equal(r.status, 0, r.stderr);
-  t.same([...new Set(asked())].sort(), [`${USER} repository:team/app:pull,push`, `${USER} repository:team/base:pull`], 'a pull scope for the base, pull and push for the pushed repository');
+  t.same([...new Set(asked())].sort(), [`${USER} repository:team/app:pull,push`, `${USER} repository:team/app:pull,push repository:team/base:pull`, `${USER} repository:team/base:pull`],
+    'a pull scope for the base, pull and push for the pushed repository, and both to mount the base\'s layers from team/base');
+  t.ok(registry.requests(/^POST \/v2\/team\/app\/blobs\/uploads\/\?mount=sha256%3A[0-9a-f]{64}&from=team%2Fbase$/) > 0, 'the base\'s layers were mounted');
+  t.equal(registry.requests(/^(PUT|PATCH) \/v2\/team\/app\/blobs\/uploads\/.*/), 1, 'only the config was uploaded (one PUT)');
   const digest = /pushed \S+@(sha256:[0-9a-f]{64})/.exec(r.stderr)?.[1];
   t.ok(digest);
   const inspected = JSON.parse(spawnSync('skopeo', ['inspect', '--cert-dir', `/etc/docker/certs.d/${registry.host}`, '--creds', `${USER}:${PASSWORD}`, `docker://${name}`], { encoding: 'utf8' }).stdout);
@@ -79,5 +82,5 @@ t.test('bearer tokens: login, FROM, --push, each with the scope it needs; anonym
   const anonymous = project(t, { Dockerfile: `FROM ${registry.host}/team/base:1\n` });
   const refused = anonymous.build(['-t', 'x:1'], clientEnv(path.join(dir, 'nobody')));
   t.equal(refused.status, 1);
-  t.match(refused.stderr.trim().split('\n').pop(), `tsbuild: error: ${registry.host}/team/base:1: ${registry.host}: authentication required (no credentials for ${registry.host}`);
+  t.match(refused.stderr.trim().split('\n').pop(), `tsbuild: error: Dockerfile:1: ${registry.host}/team/base:1: ${registry.host}: authentication required (no credentials for ${registry.host}`);
 });

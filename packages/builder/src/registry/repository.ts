@@ -45,8 +45,6 @@ async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer>
   if (length > 0) yield Buffer.concat(pending);
 }
 
-export type Upload = 'mounted' | 'sent' | 'sent in chunks';
-
 export class RemoteRepository {
   private readonly scope: string;
 
@@ -117,24 +115,30 @@ export class RemoteRepository {
 
   /**
    * Uploads a stored blob. With `mountFrom`, a repository of the same registry that holds it, the
-   * registry is asked to mount it from there first; one that cannot (201 refused: 202) has opened
-   * an upload session instead, which is used. The blob is checked against its digest before it is
-   * sent: a corrupt one is reported, never sent.
+   * registry is asked to mount it from there first; one that does not (202: it opened an upload
+   * session instead, used then) or may not (a token without pull there) costs nothing but the
+   * ask: the blob is sent as any other. It is checked against its digest before it is sent: a
+   * corrupt one is reported, never sent.
    */
-  async uploadBlob(descriptor: Descriptor, blobs: BlobStore, mountFrom?: string): Promise<Upload> {
-    const mount = mountFrom !== undefined && mountFrom !== this.name;
-    const query = mount ? `?mount=${encodeURIComponent(descriptor.digest)}&from=${encodeURIComponent(mountFrom)}` : '';
-    // Mounting reads the other repository: the token must allow pulling from it too.
-    const scope = mount ? `${this.scope} repository:${mountFrom}:pull` : this.scope;
-    const start = await this.session.send({ method: 'POST', url: `/v2/${this.name}/blobs/uploads/${query}`, headers: { 'content-length': '0' } }, scope);
-    start.resume();
-    if (mount && start.statusCode === 201) return 'mounted';
+  async uploadBlob(descriptor: Descriptor, blobs: BlobStore, mountFrom?: string): Promise<void> {
+    let start: IncomingMessage | undefined;
+    if (mountFrom !== undefined && mountFrom !== this.name) {
+      const query = `?mount=${encodeURIComponent(descriptor.digest)}&from=${encodeURIComponent(mountFrom)}`;
+      // Mounting reads the other repository: the token must allow pulling from it too.
+      start = await this.startUpload(query, `${this.scope} repository:${mountFrom}:pull`).catch(() => undefined);
+      if (start?.statusCode === 201) return;
+      if (start?.statusCode !== 202) {
+        start?.resume();
+        start = undefined;
+      }
+    }
+    start ??= await this.startUpload('', this.scope);
     await this.expect(start, [202], `starting the upload of ${descriptor.digest} to ${this.name}`);
     const location = this.locationOf(start, descriptor);
     const body = await blobs.open(descriptor.digest);
     if (descriptor.size <= UPLOAD_CHUNK) {
       await this.finishUpload(location, descriptor, body, descriptor.size);
-      return 'sent';
+      return;
     }
     let url = location;
     let offset = 0;
@@ -156,7 +160,13 @@ export class RemoteRepository {
     }
     if (offset !== descriptor.size) throw new Error(`blob ${descriptor.digest} has ${offset} bytes, its descriptor says ${descriptor.size}`);
     await this.finishUpload(url, descriptor, undefined, 0);
-    return 'sent in chunks';
+  }
+
+  private async startUpload(query: string, scope: string): Promise<IncomingMessage> {
+    const res = await this.session.send({ method: 'POST', url: `/v2/${this.name}/blobs/uploads/${query}`, headers: { 'content-length': '0' } }, scope);
+    if (res.statusCode !== 202 && res.statusCode !== 201) return res; // expect() reads its error document
+    res.resume();
+    return res;
   }
 
   private locationOf(res: IncomingMessage, descriptor: Descriptor): string {

@@ -86,6 +86,6 @@ t.test('--build-context NAME=docker-image://REF is what FROM NAME and COPY --fro
 
   const without = build(p, ['-'], dockerfile);
   t.equal(without.status, 1, 'without the flag, runtime is a name to pull');
-  const directory = build(p, ['--build-context', `runtime=${p.dir}`, '-'], dockerfile);
-  t.equal(directory.stderr, `tsbuild: error: --build-context runtime=${p.dir}: only docker-image:// and oci-layout:// contexts are supported, not a local directory\n`);
+  const scheme = build(p, ['--build-context', 'runtime=git://127.0.0.1/x.git', '-'], dockerfile);
+  t.equal(scheme.stderr, 'tsbuild: error: --build-context runtime=git://127.0.0.1/x.git: only docker-image://, oci-layout:// and local directories are supported\n', 'another kind of source is refused by name');
 });

@@ -22,3 +22,4 @@ export { defaultSpec } from './container/spec-template.js';
 export { CAPABILITIES, boundingCapabilities } from './process/capability-names.js';
 export { TsruncClient, TSRUNC_BINARY, type TsruncRunOptions } from './client.js';
 export { parseByteSize } from './units.js';
+export { parseSubCgroupArgs, type SubCgroups } from './cgroups/sub-cgroup.js';

@@ -6,6 +6,7 @@ import type { Features, LinuxResources, Process, Spec } from '@tsrunc/spec-schem
 import type { RuntimeContext, RuntimeLog } from './container/context.js';
 import type { ContainerEvent, EventOptions } from './container/events.js';
 import { containerState, listContainers } from './container/list.js';
+import type { SubCgroups } from './cgroups/sub-cgroup.js';
 import type { RuncState } from './state/status.js';
 import { StateStore } from './state/store.js';
 
@@ -55,6 +56,8 @@ export interface ExecOptions {
   pidFile?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** Sub-cgroups of the container's to join instead of it (exec --cgroup, parsed by parseSubCgroupArgs). */
+  subCgroups?: SubCgroups;
 }
 
 const stderrLog: RuntimeLog = { warn: (message) => process.stderr.write(`tsrunc: warning: ${message}\n`) };
@@ -161,6 +164,7 @@ export class Container {
       pidFile: options.pidFile,
       preserveFds: options.preserveFds ?? 0,
       ignorePaused: options.ignorePaused === true,
+      ...(options.subCgroups !== undefined ? { subCgroups: options.subCgroups } : {}),
     });
   }
 

@@ -25,16 +25,36 @@ export function fileExists(dir: string, file: string): boolean {
  * Writes one value to a control file. A missing file means the controller (or this feature
  * of it) is not available in this cgroup, which is reported as such instead of as ENOENT.
  */
+function writeExisting(full: string, value: string | number): void {
+  // Never O_CREAT: cgroupfs refuses to create a file with EACCES, which hid a missing one.
+  const fd = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+  try {
+    fs.writeSync(fd, String(value));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The C library's words of a Node fs error ("no such file or directory"), without its code and call. */
+function strerror(err: unknown): string {
+  const message = (err as Error).message;
+  return /^[A-Z0-9]+: (.*?), \w+ '/.exec(message)?.[1] ?? message;
+}
+
+/** Moves `pid` into the cgroup at `dir`; a failure is worded as runc words it. */
+export function enterCgroup(dir: string, pid: number): void {
+  const full = path.join(dir, 'cgroup.procs');
+  try {
+    writeExisting(full, pid);
+  } catch (err) {
+    throw new CgroupError(`adding pid ${pid} to cgroups: ${full}: ${strerror(err)}`, errnoCode(err));
+  }
+}
+
 export function writeCgroupFile(dir: string, file: string, value: string | number): void {
   const full = path.join(dir, file);
   try {
-    // Never O_CREAT: cgroupfs refuses to create a file with EACCES, which hid a missing one.
-    const fd = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
-    try {
-      fs.writeSync(fd, String(value));
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeExisting(full, value);
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' && fs.existsSync(dir)) {

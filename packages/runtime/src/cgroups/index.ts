@@ -13,6 +13,7 @@ export type { CgroupMode } from './mode.js';
 export { CgroupError } from './files.js';
 export { detectCgroupMode };
 export { checkExistingCgroup } from './preflight.js';
+export { parseSubCgroupArgs, subCgroupRecord, type SubCgroups } from './sub-cgroup.js';
 
 export function openCgroup(options: CgroupOptions): CgroupManager {
   const inner = innerCgroupPath(options.id, options.cgroupsPath, options.systemd);

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import type { LinuxResources } from '@tsrunc/spec-schemas';
 import { makeDirs } from '../sys/make-dirs.js';
-import { CgroupError, fileExists, readCgroupFile, readProcsRecursive, removeCgroupDir, writeCgroupFile } from './files.js';
+import { CgroupError, enterCgroup, fileExists, readCgroupFile, readProcsRecursive, removeCgroupDir, writeCgroupFile } from './files.js';
 import { freezeStateV1, freezeV1, thawV1, type FreezeState } from './freeze.js';
 import type { CgroupMode } from './mode.js';
 import { pollOomKills } from './oom.js';
@@ -90,11 +90,11 @@ export class V1Manager implements CgroupManager {
   }
 
   addProcess(pid: number): void {
-    for (const dir of this.controllerDirs()) writeCgroupFile(dir, 'cgroup.procs', pid);
+    for (const dir of this.controllerDirs()) enterCgroup(dir, pid);
     const hybrid = this.paths[HYBRID_UNIFIED];
     if (hybrid !== undefined) {
       try {
-        writeCgroupFile(hybrid, 'cgroup.procs', pid);
+        enterCgroup(hybrid, pid);
       } catch {
         // See create: the process stays where it was in that hierarchy, as with runc.
       }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '@tsrunc/spec-schemas';
-import { CgroupError, fileExists, readCgroupFile, readProcsRecursive, removeCgroupDir, writeCgroupFile } from './files.js';
+import { CgroupError, enterCgroup, fileExists, readCgroupFile, readProcsRecursive, removeCgroupDir, writeCgroupFile } from './files.js';
 import { freezeStateV2, freezeV2, thawV2, type FreezeState } from './freeze.js';
 import { pollOomKills } from './oom.js';
 import { applyV2Resources } from './resources-v2.js';
@@ -61,7 +61,7 @@ export class V2Manager implements CgroupManager {
   }
 
   addProcess(pid: number): void {
-    writeCgroupFile(this.dir, 'cgroup.procs', pid);
+    enterCgroup(this.dir, pid);
   }
 
   set(resources: LinuxResources): void {

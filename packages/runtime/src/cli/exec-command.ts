@@ -2,7 +2,7 @@
 // spec with the command line's arguments and overrides, as runc builds it.
 import fs from 'node:fs';
 import type { Process } from '@tsrunc/spec-schemas';
-import type { Container } from '../index.js';
+import { parseSubCgroupArgs, type Container } from '../index.js';
 import { flag, int, list, str, UsageError, type Command, type Values } from './command.js';
 
 async function processFromFile(file: string): Promise<Process> {
@@ -85,6 +85,7 @@ export const execCommand: Command = {
   args: [1, Number.MAX_SAFE_INTEGER],
   async run(env, values, [id, ...args]) {
     const file = str(values, 'process');
+    const cgroups = list(values, 'cgroup');
     const container = (await env.runtime()).load(id!);
     return container.exec({
       process: file ? await processFromFile(file) : processFromFlags(container, values, args),
@@ -93,6 +94,7 @@ export const execCommand: Command = {
       pidFile: str(values, 'pid-file'),
       preserveFds: int(values, 'preserve-fds', 0),
       ignorePaused: flag(values, 'ignore-paused'),
+      ...(cgroups.length > 0 ? { subCgroups: parseSubCgroupArgs(cgroups) } : {}),
     });
   },
 };

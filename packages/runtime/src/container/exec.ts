@@ -11,6 +11,7 @@ import { callerPreservedFds, startStage } from '../launch/stage.js';
 import { encodeProcessPlan, planProcess } from '../process/index.js';
 import { becomeSubreaper, waitForExit } from '../sys/reap.js';
 import { waitForeground } from './foreground.js';
+import { reopenCgroupManager, subCgroupRecord, type CgroupManager, type SubCgroups } from '../cgroups/index.js';
 import { reopenCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { writePidFile } from './pid-file.js';
@@ -27,12 +28,25 @@ export interface ExecOptions {
   pidFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
+  /** exec --cgroup: sub-cgroups of the container's to join instead of it. */
+  subCgroups?: SubCgroups;
 }
 
 /** The container's state as an exec'd process' seccomp agent gets it (runtime-spec's fields only). */
 function runningState(record: ContainerRecord): State {
   const { ociVersion, id, status, pid, bundle, annotations } = stateDocument(record, 'running');
   return { ociVersion, id, status, pid, bundle, ...(annotations ? { annotations } : {}) };
+}
+
+/** The cgroup the process joins: the container's, or the sub-cgroups of it that --cgroup names. */
+function execCgroup(record: ContainerRecord, sub: SubCgroups | undefined): CgroupManager | undefined {
+  if (sub === undefined) return reopenCgroup(record);
+  if (record.cgroup === undefined) throw new Error(`exec failed: --cgroup: container ${record.id} has no cgroup`);
+  try {
+    return reopenCgroupManager(subCgroupRecord(record.cgroup, sub));
+  } catch (err) {
+    throw new Error(`exec failed: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export async function execInContainer(ctx: RuntimeContext, options: ExecOptions): Promise<number> {
@@ -57,7 +71,7 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
   const executorPlan = encodeProcessPlan(processPlan, {
     ...(terminal ? { console: { socketFd: 4, ...(consoleSize ? { size: consoleSize } : {}) } } : {}),
   });
-  const cgroup = reopenCgroup(record);
+  const cgroup = execCgroup(record, options.subCgroups);
   if (!options.detach) becomeSubreaper();
   let masterReceiver: number | undefined;
   let consoleFd: number | undefined;
@@ -70,7 +84,7 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
       namespaces,
       extraFds: [...(consoleFd !== undefined ? [consoleFd] : []), ...callerPreservedFds(options.preserveFds)],
       beforeNamespaces: (pid) => cgroup?.addProcess(pid),
-    });
+    }).catch((err: unknown) => { throw new Error(`exec failed: ${(err as Error).message}`, { cause: err }); });
     // The stage has its copy: with ours closed, a stage that dies before sending the master
     // leaves the receiver at end of file rather than waiting.
     if (consoleFd !== undefined) fs.closeSync(consoleFd);

@@ -21,6 +21,7 @@ import { checkExistingCgroup } from '../cgroups/index.js';
 import { openContainerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { answerListener } from './seccomp-agent.js';
+import { moveNetDevices, planNetDevices } from './net-devices.js';
 import { killProcesses } from './teardown.js';
 import { UndoStack } from './undo.js';
 import { writePidFile } from './pid-file.js';
@@ -72,6 +73,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   const hasConsole = options.consoleSocket !== undefined || keepConsole;
   const namespaces = planNamespaces(config.linux?.namespaces);
   checkNamespaceRules(namespaces, config.linux);
+  const netDevices = planNetDevices(config.linux, namespaces);
   // Plans are pure: any error in config.json surfaces here, before the host is touched.
   const rootfsPlan = planRootfs(config, { bundle: bundle.dir, rootfs: bundle.rootfs, noPivot: options.noPivot });
   // The init stage gets the exec fifo at fd 4, the console socket (if any) at 5, then the preserved fds.
@@ -101,6 +103,8 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   const undo = new UndoStack();
   /** Our copies of the fds the init inherits, closed whatever happens. */
   const passedFds: number[] = [];
+  /** Releases the container's network namespace, held while network devices may need moving back. */
+  let releaseNetDevices: (() => void) | undefined;
   undo.push('remove state dir', () => store.remove(options.id));
   try {
     undo.push('remove cgroup', () => cgroup.destroy());
@@ -138,6 +142,8 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     record.pid = init.pid;
     record.pidStartTime = init.startTime;
     store.save(record);
+    // Before the plan is sent: the hooks and the program find the devices in place.
+    if (netDevices.length > 0) releaseNetDevices = moveNetDevices(netDevices, stage.pid, undo);
     const state: State = {
       ociVersion: OCI_VERSION,
       id: options.id,
@@ -197,6 +203,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     if (failure !== undefined) ctx.log.warn(`cleanup after failed create: ${failure}; delete --force ${options.id} retries it`);
     throw err;
   } finally {
+    releaseNetDevices?.();
     for (const fd of passedFds) fs.closeSync(fd);
     lock.release();
   }

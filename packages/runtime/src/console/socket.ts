@@ -1,18 +1,20 @@
 // Unix sockets at the fd level: --console-socket is a path the caller listens on, and the pty
 // master travels over it as SCM_RIGHTS ancillary data, with the pty's name as the payload (runc's
 // protocol, which containerd and recvtty speak).
-import { check, koffi, libc } from '../sys/libc.js';
+import { check, defineTypes, koffi, libc } from '../sys/libc.js';
 
 const socket = libc.func('int socket(int domain, int type, int protocol)');
-const socketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)');
+const socketpair = libc.func('int socketpair(int domain, int type, int protocol, void *fds)');
 const connect = libc.func('int connect(int fd, const void *addr, uint32_t len)');
 const bind = libc.func('int bind(int fd, const void *addr, uint32_t len)');
 const listen = libc.func('int listen(int fd, int backlog)');
 const accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
-const iovec = koffi().struct('tsrunc_iovec', { base: 'void *', len: 'size_t' });
-koffi().struct('tsrunc_msghdr', {
-  name: 'void *', namelen: 'uint32_t', iov: koffi().pointer(iovec), iovlen: 'size_t',
-  control: 'void *', controllen: 'size_t', flags: 'int',
+defineTypes(() => {
+  const iovec = koffi().struct('tsrunc_iovec', { base: 'void *', len: 'size_t' });
+  koffi().struct('tsrunc_msghdr', {
+    name: 'void *', namelen: 'uint32_t', iov: koffi().pointer(iovec), iovlen: 'size_t',
+    control: 'void *', controllen: 'size_t', flags: 'int',
+  });
 });
 const sendmsg = libc.func('long sendmsg(int fd, const tsrunc_msghdr *msg, int flags)');
 const recvmsg = libc.func('long recvmsg(int fd, _Inout_ tsrunc_msghdr *msg, int flags)');
@@ -49,7 +51,7 @@ export function connectUnixSocket(path: string, what = 'console socket'): number
  * passes the other to the container as its console socket, as runc does with its own.
  */
 export function socketPair(): [number, number] {
-  const fds = [-1, -1];
+  const fds = new Int32Array(2);
   check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) as number, 'socketpair');
   return [fds[0]!, fds[1]!];
 }

@@ -9,6 +9,7 @@ import { becomeNonDumpable, executorFd, handOverToExecutor } from './handover.js
 import type { FromStage, InitPlan, ToStage } from './protocol.js';
 import { SyncChannel } from './sync-channel.js';
 import { joinSessionKeyring } from '../sys/keyring.js';
+import { koffi } from '../sys/libc.js';
 
 function main(): void {
   const channel = new SyncChannel(SYNC_FD);
@@ -18,6 +19,10 @@ function main(): void {
     if (message.type !== 'plan') throw new Error(`init: expected a plan, got ${message.type}`);
     const plan = message.plan as InitPlan;
     const executor = executorFd();
+    // The console's calls (a struct msghdr, in/out ioctl arguments) go through koffi, which is
+    // loaded on first use: here, before pivot_root hides node_modules. Everything else the init
+    // stage calls is bound through bun:ffi under Bun, or loaded koffi before the pivot under Node.
+    if (plan.consoleSocketFd !== undefined) koffi();
     if (plan.sessionKeyring !== undefined) joinSessionKeyring(plan.sessionKeyring);
     setupRootfs(plan.rootfs, {
       beforePivot() {

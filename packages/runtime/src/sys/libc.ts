@@ -4,24 +4,61 @@
 // koffi is loaded on the first call, not on import: its native module costs tens of milliseconds
 // of start-up, which `state`, `list` and `kill` do without although they import the store.
 import type Koffi from 'koffi';
+import { bindWithBunFfi, lastFfiErrno } from './bun-ffi.js';
 import { errnoName, strerror } from './errno.js';
 
 let loaded: typeof Koffi | undefined;
+/** Type declarations (structs) waiting for koffi to be loaded: see defineTypes. */
+const pendingTypes: (() => void)[] = [];
 
 /** The koffi module, loaded on first use; every module reaches koffi through this one instance. */
 export function koffi(): typeof Koffi {
-  return (loaded ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('koffi') as typeof Koffi);
+  if (loaded) return loaded;
+  loaded = process.getBuiltinModule('node:module').createRequire(import.meta.url)('koffi') as typeof Koffi;
+  for (const define of pendingTypes.splice(0)) define();
+  return loaded;
+}
+
+/**
+ * Declares a module's C types (koffi structs) when koffi is loaded, not when the module is: a
+ * struct declared at import would load koffi (~15 ms) for every command that merely imports the
+ * module (`start` imports the cgroup code for its rare failure path). Functions bound with
+ * libc.func that name these types bind on their first call, by which time the types exist.
+ */
+export function defineTypes(define: () => void): void {
+  if (loaded) define();
+  else pendingTypes.push(define);
 }
 
 type LibcFunction = ReturnType<ReturnType<typeof Koffi.load>['func']>;
 let handle: ReturnType<typeof Koffi.load> | undefined;
 
+/** Which FFI made the last call on this thread, for lastErrno. */
+let lastCallByBunFfi = false;
+
 export const libc = {
-  /** A function of the C library by its C declaration, bound on its first call. */
+  /**
+   * A function of the C library by its C declaration, bound on its first call: through bun:ffi
+   * under Bun where the declaration allows (bun-ffi.ts: no koffi load), else through koffi.
+   */
   func(declaration: string): LibcFunction {
+    const fast = bindWithBunFfi(declaration);
+    if (fast) {
+      const call = ((...args: unknown[]) => {
+        lastCallByBunFfi = true;
+        return fast(...args);
+      }) as LibcFunction;
+      call.async = () => {
+        throw new Error(`${declaration}: no async call through bun:ffi`);
+      };
+      return call;
+    }
     let bound: LibcFunction | undefined;
     const get = (): LibcFunction => (bound ??= (handle ??= koffi().load('libc.so.6')).func(declaration));
-    const call = ((...args: unknown[]) => get()(...args)) as LibcFunction;
+    const call = ((...args: unknown[]) => {
+      lastCallByBunFfi = false;
+      return get()(...args);
+    }) as LibcFunction;
     call.async = (...args: unknown[]) => get().async(...args);
     return call;
   },
@@ -39,9 +76,9 @@ export class SysError extends Error {
   }
 }
 
-/** Reads errno right after a failed call; koffi keeps it per call on the calling thread. */
+/** Reads errno right after a failed call, from whichever FFI made it (each keeps it per call). */
 export function lastErrno(): number {
-  return koffi().errno();
+  return lastCallByBunFfi ? lastFfiErrno() : koffi().errno();
 }
 
 /** Throws a SysError describing `what` when a libc call returned -1 (or a negative bigint). */

@@ -64,7 +64,7 @@ export function bindFdOnFd(sourceFd: number, targetFd: number, what: string): vo
   }
 }
 
-const statvfsC = libc.func('int statvfs(const char *path, _Out_ uint8_t *buf)');
+const statvfsC = libc.func('int statvfs(const char *path, void *buf)');
 const STATVFS_SIZE = 112;
 const STATVFS_FLAG_OFFSET = 72;
 /** The flags a mount in a user namespace cannot lose on remount (the kernel "locks" them). */

@@ -1,17 +1,19 @@
 // bpf(2) for the device filter: load a program, attach it to a cgroup, and replace what was there.
 import fs from 'node:fs';
-import { check, koffi, lastErrno, libc, SysError } from '../../sys/libc.js';
+import { check, defineTypes, koffi, lastErrno, libc, SysError } from '../../sys/libc.js';
 import { syscallNumber } from '../../sys/syscalls.js';
 import { encode, type Insn } from './asm.js';
 
-koffi().struct('tsrunc_bpf_prog_load', {
-  prog_type: 'uint32_t', insn_cnt: 'uint32_t', insns: 'void *', license: 'const char *',
-  log_level: 'uint32_t', log_size: 'uint32_t', log_buf: 'void *', kern_version: 'uint32_t', prog_flags: 'uint32_t',
-  prog_name0: 'uint64_t', prog_name1: 'uint64_t', prog_ifindex: 'uint32_t', expected_attach_type: 'uint32_t',
-});
-koffi().struct('tsrunc_bpf_prog_query', {
-  target_fd: 'uint32_t', attach_type: 'uint32_t', query_flags: 'uint32_t', attach_flags: 'uint32_t',
-  prog_ids: 'void *', prog_cnt: 'uint32_t', pad: 'uint32_t',
+defineTypes(() => {
+  koffi().struct('tsrunc_bpf_prog_load', {
+    prog_type: 'uint32_t', insn_cnt: 'uint32_t', insns: 'void *', license: 'const char *',
+    log_level: 'uint32_t', log_size: 'uint32_t', log_buf: 'void *', kern_version: 'uint32_t', prog_flags: 'uint32_t',
+    prog_name0: 'uint64_t', prog_name1: 'uint64_t', prog_ifindex: 'uint32_t', expected_attach_type: 'uint32_t',
+  });
+  koffi().struct('tsrunc_bpf_prog_query', {
+    target_fd: 'uint32_t', attach_type: 'uint32_t', query_flags: 'uint32_t', attach_flags: 'uint32_t',
+    prog_ids: 'void *', prog_cnt: 'uint32_t', pad: 'uint32_t',
+  });
 });
 const bpfLoad = libc.func('long syscall(long nr, int cmd, const tsrunc_bpf_prog_load *attr, uint32_t size)');
 const bpfQuery = libc.func('long syscall(long nr, int cmd, _Inout_ tsrunc_bpf_prog_query *attr, uint32_t size)');

@@ -412,6 +412,7 @@ export class Build {
       const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs, copyFlags, keepGitDir]), sourceKey,
         planDigest(source, plan), ...fetched.map((f) => f.digest)]);
       const layer = await this.layerStep(key, progress, async (staging) => StagingTree.with(staging, async (tree) => {
+        tree.makeDirectoriesAs({ ...owner, mode: chmod ?? 0o755 });
         if (i.kind === 'ADD') await stageAdd(source, plan, dest, tree, owner, chmod);
         else stageCopy(source, plan, tree, owner, chmod);
         for (const f of fetched) stageCopy(f.source, f.plan, tree, owner, chmod);

@@ -185,8 +185,9 @@ export function planDigest(source: SourceRoot, plan: CopyPlan): string {
 }
 
 /**
- * Copies `from` to `to`. A directory that already exists at the top of the copy (the destination
- * a directory's contents go into) keeps its owner and mode; those below it take the source's, as
+ * Copies `from` to `to`. The directory at the top of the copy (the destination a directory's
+ * contents go into) keeps its owner and mode if it exists, else is made as the destination's
+ * parents are (the step's owner, --chmod or 0755); those below it take the source's, as
  * BuildKit's copy does.
  */
 function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership, chmod: number | undefined, verdict: (rel: string) => Verdict, rel: string, top: boolean): void {
@@ -197,7 +198,7 @@ function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership,
   else if (stat.isDirectory()) {
     const existing = top ? tree.existingDirectory(to) : undefined;
     const at = existing ?? to;
-    tree.directory(at, existing === undefined ? meta : undefined, () => {
+    tree.directory(at, top ? undefined : meta, () => {
       for (const name of includedChildren(from, rel, verdict)) {
         copyNode(tree, path.join(from, name), path.posix.join(at, name), owner, chmod, verdict, rel ? `${rel}/${name}` : name, false);
       }

@@ -11,7 +11,13 @@
 // directories a step only passes through (the parents of a destination, an existing destination
 // a directory's contents go into) keep what the image below has, as in BuildKit, whose layer is a
 // diff in which such a directory is unchanged: their entries carry the lower image's owner, mode
-// and times, and only the directories the step itself makes or copies carry the step's.
+// and times, and only the directories the step itself makes or copies carry the step's. Those it
+// makes on the way to a destination take the step's owner (--chown) and --chmod's mode, else
+// 0755, as BuildKit's copy makes them.
+//
+// A destination is resolved in the image, not only in the tree: a directory of the lower image
+// that a symlink leads to (/var/run -> /run) is where the copy goes, as BuildKit follows the
+// destination's symlinks in its root; the layer never shadows the link with a directory.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SysError } from '@tsrunc/runtime/platform';
@@ -33,6 +39,10 @@ const treeKey = (rel: string) => path.posix.normalize('/' + rel).slice(1).replac
 export class StagingTree {
   /** Directories whose metadata the step sets (treeKey); the others take the lower image's. */
   private readonly own = new Set<string>();
+  /** What the directories made on the way to a destination get. */
+  private madeMeta: NodeMetadata = { uid: 0, gid: 0, mode: 0o755 };
+  /** Image paths already resolved through the lower image's symlinks (treeKey -> treeKey). */
+  private readonly resolved = new Map<string, string>();
 
   private constructor(private readonly dir: string, private readonly rootFd: number, private readonly lower: string | undefined) {}
 
@@ -65,6 +75,11 @@ export class StagingTree {
     return '/' + found;
   }
 
+  /** The owner and mode of the directories the step makes on the way to its destinations. */
+  makeDirectoriesAs(meta: NodeMetadata): void {
+    this.madeMeta = meta;
+  }
+
   /** Marks `rel` as a directory whose metadata the step set itself (an archive's directory entry). */
   ownMetadata(rel: string): void {
     this.own.add(treeKey(rel));
@@ -77,11 +92,12 @@ export class StagingTree {
    * Without `meta` the directory keeps what it has in the lower image (or the defaults of a new one).
    */
   directory(rel: string, meta: NodeMetadata | undefined, fill: () => void): void {
-    const fd = this.mkdirp(rel);
+    const key = this.inImage(rel);
+    const fd = this.mkdirp(key);
     try {
       fill();
       if (meta === undefined) return;
-      this.own.add(treeKey(rel));
+      this.own.add(key);
       // The directory itself, through the descriptor: whatever its name leads to now.
       const self = procFdPath(fd);
       fs.chownSync(self, meta.uid, meta.gid);
@@ -129,7 +145,7 @@ export class StagingTree {
    * through the returned path (for a tool that takes a path, such as the archive extractor).
    */
   async below<T>(rel: string, use: (dir: string) => Promise<T>): Promise<T> {
-    const fd = this.mkdirp(rel);
+    const fd = this.mkdirp(this.inImage(rel));
     try {
       return await use(procFdPath(fd));
     } finally {
@@ -137,12 +153,68 @@ export class StagingTree {
     }
   }
 
-  private mkdirp(rel: string): number {
+  /**
+   * `rel` as the image resolves it: its longest leading part that the lower image has as a
+   * directory (symlinks followed inside it) replaced by where that is, unless the tree already
+   * has a real directory there.
+   */
+  private inImage(rel: string): string {
+    const key = treeKey(rel);
+    const lower = this.lower;
+    if (lower === undefined || key === '') return key;
+    const known = this.resolved.get(key);
+    if (known !== undefined) return known;
+    const parts = key.split('/');
+    let result = key;
+    for (let n = parts.length; n > 0; n--) {
+      const prefix = parts.slice(0, n).join('/');
+      if (this.realDirectories(this.dir, prefix)) break;
+      const found = existingPathInRoot(lower, prefix);
+      if (found !== undefined && fs.lstatSync(path.join(lower, found)).isDirectory()) {
+        result = [found, ...parts.slice(n)].filter((p) => p !== '').join('/');
+        break;
+      }
+    }
+    this.resolved.set(key, result);
+    return result;
+  }
+
+  /**
+   * The directory at `key` (resolved by inImage), made with its parents where missing: those the
+   * tree lacks and the lower image has no directory at get the step's owner and mode.
+   */
+  private mkdirp(key: string): number {
+    const parts = key === '' ? [] : key.split('/');
+    const made: string[] = [];
+    for (let n = 1, parentReal = true; n <= parts.length && parentReal; n++) {
+      const prefix = parts.slice(0, n).join('/');
+      if (this.realDirectories(this.dir, prefix)) continue;
+      // Below a real directory, lstat follows nothing. Anything standing there (a symlink this
+      // step copied) is left to mkdirAllInRoot, which follows it inside the tree.
+      parentReal = made.length > 0 || !fs.lstatSync(path.join(this.dir, prefix), { throwIfNoEntry: false });
+      if (parentReal && !(this.lower !== undefined && this.realDirectories(this.lower, prefix))) made.push(prefix);
+    }
+    const fd = this.mkdirpInRoot(key);
+    for (const dir of made) {
+      this.own.add(dir);
+      const madeFd = this.mkdirpInRoot(dir);
+      try {
+        const self = procFdPath(madeFd);
+        fs.chownSync(self, this.madeMeta.uid, this.madeMeta.gid);
+        fs.chmodSync(self, this.madeMeta.mode);
+      } finally {
+        fs.closeSync(madeFd);
+      }
+    }
+    return fd;
+  }
+
+  private mkdirpInRoot(rel: string): number {
     try {
       return mkdirAllInRoot(this.rootFd, rel);
     } catch (err) {
       const code = (err as SysError).code ?? (err as Error).message;
-      throw new Error(`destination ${rel}: cannot be a directory in the layer: something in the way is not a directory, or is a symbolic link leading to none inside the layer (${code})`);
+      throw new Error(`destination /${treeKey(rel)}: cannot be a directory in the layer: something in the way is not a directory, or is a symbolic link leading to none inside the layer (${code})`);
     }
   }
 
@@ -153,7 +225,7 @@ export class StagingTree {
   private withSlot(rel: string, make: (at: string) => void): void {
     const name = path.posix.basename(path.posix.normalize('/' + rel));
     if (name === '') throw new Error(`destination ${rel}: the layer's root cannot be replaced with a file`);
-    const parentFd = this.mkdirp(path.posix.dirname(path.posix.normalize('/' + rel)));
+    const parentFd = this.mkdirp(this.inImage(path.posix.dirname(path.posix.normalize('/' + rel))));
     try {
       // One name below a pinned directory: no other name of the path is resolved again.
       const at = `${procFdPath(parentFd)}/${name}`;

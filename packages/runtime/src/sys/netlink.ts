@@ -97,7 +97,7 @@ export class RouteSocket {
     check(Number(sendC(this.fd, message, message.length, 0)), `${what}: netlink send`);
     const replies: { type: number; body: Buffer }[] = [];
     for (;;) {
-      const n = Number(check(Number(recvC(this.fd, this.buffer, this.buffer.length, 0)), `${what}: netlink receive`));
+      const n = check(Number(recvC(this.fd, this.buffer, this.buffer.length, 0)), `${what}: netlink receive`);
       for (let off = 0; off + NLMSG_HDRLEN <= n;) {
         const len = this.buffer.readUInt32LE(off);
         const replyType = this.buffer.readUInt16LE(off + 4);

@@ -1,7 +1,8 @@
 // Log lines in runc's formats (logrus text or JSON), so that containerd's shim, which reads
 // the --log file in JSON, understands ours.
 import fs from 'node:fs';
-import { writeAll, writeStderr } from './output.js';
+import { writeAll } from '../sys/write-all.js';
+import { writeStderr } from './output.js';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';

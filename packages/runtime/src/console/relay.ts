@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { check, libc } from '../sys/libc.js';
+import { writeAll } from '../sys/write-all.js';
 import { clearOnlcr, makeRaw, setWindowSize, windowSize, type WindowSize } from './terminal.js';
 
 const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
@@ -60,21 +61,6 @@ export function hostTerminalSize(): WindowSize | undefined {
     return undefined;
   } finally {
     if (host.owned) fs.closeSync(host.fd);
-  }
-}
-
-/** All of `data` to `fd`, also when the caller handed us a non-blocking stdout. */
-function writeAll(fd: Fd, data: Uint8Array): void {
-  for (let offset = 0; offset < data.length;) {
-    try {
-      offset += fs.writeSync(fd, data, offset);
-    } catch (err) {
-      if (!isErrno(err, 'EAGAIN')) throw err;
-      const pollfd = Buffer.alloc(POLLFD_SIZE);
-      pollfd.writeInt32LE(fd, 0);
-      pollfd.writeInt16LE(POLLOUT, 4);
-      poll(pollfd, 1, -1);
-    }
   }
 }
 

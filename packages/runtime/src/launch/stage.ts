@@ -1,13 +1,13 @@
 // Starts the native stage (native/nsexec.c) into a container's namespaces, and speaks its part of
 // the sync protocol: for create it then execs the init stage (Node), for exec it becomes the
 // container's process itself.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import type { Socket } from 'node:net';
 import type { LinuxIDMapping } from '@tsrunc/spec-schemas';
+import { socketPair } from '../console/socket.js';
 import { Channel } from './channel.js';
 import type { NamespacePlan } from './namespaces.js';
 import { NSEXEC_BINARY } from './paths.js';
+import { spawnWithFds } from './spawn.js';
 
 export interface StageOptions {
   /** The native stage's arguments: [NODE, SCRIPT] for the init stage, ['--exec'] for exec. */
@@ -36,10 +36,10 @@ export function callerPreservedFds(count: number): number[] {
 /** The stage's fd of the sync socket. */
 export const SYNC_FD = 3;
 
-function stageEnvironment(options: StageOptions): NodeJS.ProcessEnv {
+function stageEnvironment(options: StageOptions): Record<string, string> {
   // Nothing of the caller's environment: NODE_OPTIONS could inject code into a stage that runs
   // inside the container's namespaces, and NODE_EXTRA_CA_CERTS costs ~100 ms per start.
-  const env: NodeJS.ProcessEnv = {
+  const env: Record<string, string> = {
     _TSRUNC_SYNC_FD: String(SYNC_FD),
     _TSRUNC_JOIN: options.namespaces.join.map((ns) => `${ns.type}:${ns.path}`).join(','),
     _TSRUNC_CLONE: options.namespaces.cloneFlags.toString(16),
@@ -53,14 +53,24 @@ function mappingText(mappings: LinuxIDMapping[] = []): string {
 }
 
 export async function startStage(options: StageOptions): Promise<Stage> {
-  const child = spawn(NSEXEC_BINARY, options.args, {
-    env: stageEnvironment(options),
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...(options.extraFds ?? [])],
-  });
-  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-  const channel = new Channel(child.stdio[SYNC_FD] as Socket);
-  const pid = child.pid;
-  if (pid === undefined) return spawnError;
+  // The sync socket: our end for the channel, the other the stage's fd 3 (closed here once the
+  // stage has its copy, so that the channel ends when the stages are done with it).
+  const [ours, theirs] = socketPair();
+  let spawned;
+  try {
+    spawned = spawnWithFds(NSEXEC_BINARY, options.args, stageEnvironment(options), [theirs, ...(options.extraFds ?? [])]);
+  } catch (err) {
+    fs.closeSync(ours);
+    throw err;
+  } finally {
+    fs.closeSync(theirs);
+  }
+  const channel = new Channel(ours);
+  const { pid, failed: spawnError } = spawned;
+  if (pid < 0) {
+    channel.close();
+    return spawnError;
+  }
 
   const fail = (reason: string): never => {
     channel.close();

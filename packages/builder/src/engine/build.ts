@@ -20,7 +20,8 @@ import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type So
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { fetchSources, sortAddSources } from './fetched-sources.js';
 import { parseChecksum } from './remote-source.js';
-import { envMap, envValue, hostArchitecture, scratchImage, type ImageState, type Layer } from './image-state.js';
+import { hostArchitecture } from '../registry/platform.js';
+import { envMap, envValue, scratchImage, type ImageState, type Layer } from './image-state.js';
 import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
 import { proxyEnv } from './proxy-args.js';

@@ -6,9 +6,10 @@
 // interrupted later still leaves it to the next, as BuildKit keeps each result as it is made.
 // Caches imported with --cache-from (remote-cache.ts) are asked on a local miss: a hit there
 // brings its layer into the store, checked, and becomes a local entry.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '@tsrunc/runtime/platform';
 import { withDirLock } from '../image/file-lock.js';
 import { withPath } from '../image/fs-error.js';
 import { processTag } from '../image/process-tag.js';
@@ -168,13 +169,10 @@ export class BuildCache {
       const merged = readEntries(this.file);
       for (const key of this.deleted) delete merged[key];
       for (const key of this.touched) merged[key] = this.entries[key]!;
-      const tmp = path.join(dir, `.index.${processTag()}-${randomBytes(6).toString('hex')}.tmp`);
       try {
-        fs.writeFileSync(tmp, JSON.stringify(merged), { flag: 'wx' });
-        fs.renameSync(tmp, this.file);
+        writeFileAtomic(this.file, JSON.stringify(merged), { writer: processTag() });
       } catch (err) {
-        fs.rmSync(tmp, { force: true });
-        throw withPath(err, tmp);
+        throw withPath(err, this.file);
       }
       this.entries = merged;
       this.touched.clear();

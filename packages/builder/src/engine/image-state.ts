@@ -15,7 +15,6 @@ export interface ImageState {
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // build.ts takes the host's architecture from here, beside the images' state.
-export { hostArchitecture };
 
 /** FROM scratch: no layers, and the PATH BuildKit gives an image that has none. */
 export function scratchImage(): ImageState {

@@ -8,6 +8,7 @@ import type { ImageState } from './engine/image-state.js';
 import { exportImage, finalizeImage, parseOutput, type FinalImage } from './engine/export.js';
 import { exportFilesystem, parseFilesystemOutput, type FilesystemOutput } from './engine/export-local.js';
 import { isGitSource } from './engine/git-source.js';
+import { ContextHashes } from './engine/context-hashes.js';
 import { loadIgnore } from './engine/ignore.js';
 import type { Progress } from './engine/progress.js';
 import { PlainProgress } from './engine/progress-plain.js';
@@ -238,7 +239,10 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
     const run = new Build({
       signal: interrupt.signal,
       dockerfile, dockerfileName, buildArgs: args, secrets: parseSecrets(values.secret), noCache: values['no-cache'] === true, store, progress,
-      context: { dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context' },
+      context: {
+        dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context',
+        hashes: ContextHashes.open(path.join(store.root, 'context-hashes'), contextDir, () => store.layout.blobs.tempPath()),
+      },
       ...(values.target !== undefined ? { target: values.target } : {}),
       ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
       allowInsecure: allowed.has('security.insecure'),

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { hashFileSync, type ContextHashes } from './context-hashes.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { existingPathInRoot } from './in-root.js';
 import type { StagingTree } from './staging-tree.js';
@@ -14,6 +15,8 @@ export interface SourceRoot {
   ignore: IgnoreMatcher;
   /** Name for errors: "build context" or `stage "builder"`. */
   label: string;
+  /** The build context's file digests kept across builds (none: every file is read). */
+  hashes?: ContextHashes;
 }
 
 export interface CopyEntry {
@@ -163,15 +166,18 @@ export interface Ownership {
   gid: number;
 }
 
-/** The content digest of everything a plan reads: paths, modes, link targets and file bytes, never times. */
+/**
+ * The content digest of everything a plan reads: paths, modes, link targets and the digests of
+ * file bytes (streamed, or known from an earlier build by the file's stat), never times.
+ */
 export function planDigest(source: SourceRoot, plan: CopyPlan): string {
   const hash = createHash('sha256');
   const visit = (rel: string, verdict: (rel: string) => Verdict): void => {
     const full = path.join(source.dir, rel);
-    const stat = fs.lstatSync(full);
+    const stat = fs.lstatSync(full, { bigint: true });
     hash.update(`${rel}\0${stat.mode}\0`);
     if (stat.isSymbolicLink()) hash.update(fs.readlinkSync(full));
-    else if (stat.isFile()) hash.update(fs.readFileSync(full));
+    else if (stat.isFile()) hash.update(source.hashes ? source.hashes.digest(rel, full, stat) : hashFileSync(full));
     else if (stat.isDirectory()) {
       for (const name of includedChildren(full, rel, verdict)) visit(rel ? `${rel}/${name}` : name, verdict);
     }
@@ -181,6 +187,7 @@ export function planDigest(source: SourceRoot, plan: CopyPlan): string {
     hash.update(`=> ${entry.to}\n`);
     visit(entry.from, skipper(source, plan, entry));
   }
+  source.hashes?.save();
   return `sha256:${hash.digest('hex')}`;
 }
 

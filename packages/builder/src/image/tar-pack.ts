@@ -5,6 +5,9 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 
+/** How much of a file is read at a time into the tar. */
+const FILE_CHUNK = 1 << 20;
+
 /** A tar header as tar-stream accepts it; `pax` holds extra PAX key=value text records. */
 export type TarHeader = Omit<Partial<tar.Header>, 'pax'> & { name: string; pax?: Record<string, string> };
 
@@ -20,7 +23,8 @@ export function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffe
     const sink = pack.entry(header, done);
     // The pack failing (its output's disk full, say) fails the entry too: an error to reject
     // with, not an unheard 'error' event that ends the process.
-    const source = 'file' in body ? createReadStream(body.file) : body.stream;
+    // Large reads: a layer of big files is read through the thread pool, each read a round trip.
+    const source = 'file' in body ? createReadStream(body.file, { highWaterMark: FILE_CHUNK }) : body.stream;
     sink.on('error', (err: Error) => {
       source.destroy();
       reject(err);

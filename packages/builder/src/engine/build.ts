@@ -17,6 +17,7 @@ import type { StepOptions } from '../run/step-options.js';
 import { stageAdd } from './add-archive.js';
 import { stepKey } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type SourceRoot } from './copy.js';
+import type { ExecutorFactory, StepExecutor } from './executor.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { fetchSources, sortAddSources } from './fetched-sources.js';
 import { parseChecksum } from './remote-source.js';
@@ -26,7 +27,7 @@ import { applyMetadata, type StageContext } from './metadata.js';
 import type { Progress } from './progress.js';
 import { proxyEnv } from './proxy-args.js';
 import { bindSource, mountKey, parseRunMount, resolveRunMounts, type RunMountSpec } from './run-mounts.js';
-import { RunExecutor, runCommand, runNetwork, type NetworkPolicy, type RunStep } from './run-step.js';
+import { runCommand, runExecutor, runNetwork, type NetworkPolicy, type RunStep } from './run-step.js';
 import { loadBase } from './stage-base.js';
 import { Solver, type ResultCache, type Vertex } from './solver.js';
 import { SshForwarder } from './ssh-agent.js';
@@ -66,6 +67,8 @@ export interface BuildRequest {
   localContexts?: Record<string, SourceRoot>;
   /** Pulls FROM and COPY --from images that are not in the local store. */
   registry?: Puller;
+  /** Makes what runs the build's steps: tsrunc containers (runExecutor) unless a test gives its own. */
+  executor?: ExecutorFactory;
 }
 
 interface StageResult {
@@ -115,7 +118,7 @@ function copyFlagsOf(i: CopyInstruction | AddInstruction, ctx: StageContext): Co
 export class Build {
   private readonly solver: Solver<Layer | null>;
   private readonly globalArgs: Record<string, string | undefined> = {};
-  private readonly runner: RunExecutor;
+  private readonly runner: StepExecutor;
   private readonly ssh: SshForwarder;
   private readonly yieldPoint: YieldPoint;
 
@@ -123,7 +126,10 @@ export class Build {
     // Everything the build runs watches the solver's signal: aborted on Ctrl-C and on the first failure.
     this.solver = new Solver({ cache: layerCache(req.store), noCache: req.noCache, ...(req.signal ? { signal: req.signal } : {}) });
     this.yieldPoint = new YieldPoint(this.solver.signal);
-    this.runner = new RunExecutor(req.store, req.snapshotter ?? 'auto', req.sourceDateEpoch, this.solver.signal, req.stepOptions);
+    this.runner = (req.executor ?? runExecutor)({
+      store: req.store, snapshotter: req.snapshotter ?? 'auto', sourceDateEpoch: req.sourceDateEpoch,
+      signal: this.solver.signal, stepOptions: req.stepOptions,
+    });
     this.ssh = new SshForwarder(req.sshAgents ?? {});
     const lookup = (name: string) => this.globalArgs[name];
     for (const arg of req.dockerfile.globalArgs.flatMap((a) => a.args)) {

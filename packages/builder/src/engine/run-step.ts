@@ -13,6 +13,7 @@ import { unmount } from '../run/mount.js';
 import { NETWORK_FILES, type NetworkMode } from '../run/network.js';
 import { DEFAULT_STEP_OPTIONS, type StepOptions } from '../run/step-options.js';
 import { openSnapshot, type SnapshotChoice, type SnapshotKind, type SnapshotParent } from '../run/snapshot.js';
+import type { ExecutorFactory, StepExecutor } from './executor.js';
 import type { ImageState } from './image-state.js';
 import type { BuilderStore } from './store-root.js';
 import { resolveUser } from './user.js';
@@ -101,7 +102,7 @@ function scriptMount(script: RunScript, work: string): Mount {
   return { destination: script.path, type: 'bind', source: file, options: ['rbind', 'ro'] };
 }
 
-export class RunExecutor {
+export class RunExecutor implements StepExecutor {
   /** Parent filesystems, made once per build and reused by the steps on top of them. */
   private readonly parents = new Map<string, Promise<SnapshotParent>>();
   /** The read-only overlays of parents, unmounted when the build ends. */
@@ -199,3 +200,6 @@ export class RunExecutor {
     fs.rmSync(this.scratch, { recursive: true, force: true });
   }
 }
+
+/** The executor a build makes unless it is given another: RUN steps in tsrunc containers. */
+export const runExecutor: ExecutorFactory = (s) => new RunExecutor(s.store, s.snapshotter, s.sourceDateEpoch, s.signal, s.stepOptions);

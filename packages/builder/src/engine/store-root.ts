@@ -12,9 +12,6 @@ import { sweepDead } from '../image/process-tag.js';
 import { BuildCache } from './cache.js';
 import { beginRun, sweepDeadRuns } from './run-record.js';
 
-// tsbuild.ts reads the configuration file through the store's module.
-export { readConfig };
-
 export interface BuilderStore {
   root: string;
   /** The local image store: an OCI layout whose ref names are the tags ("name:tag"). */

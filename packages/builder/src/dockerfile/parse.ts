@@ -6,9 +6,17 @@ import { DockerfileError, Problem } from './errors.js';
 import { parseInstruction } from './instructions.js';
 import { LineSource, splitLines } from './lines.js';
 import { assembleStages } from './stages.js';
-import type { Dockerfile, FromInstruction, Instruction } from './types.js';
+import type { Dockerfile, EscapeChar, FromInstruction, Instruction } from './types.js';
 
-export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
+export interface InstructionList {
+  directives: Record<string, string>;
+  escape: EscapeChar;
+  /** Every instruction in file order, FROMs included, before they are grouped into stages. */
+  items: (Instruction | FromInstruction)[];
+}
+
+/** Directives and instructions, without the stage rules (the build checks read what those refuse). */
+export function readInstructions(text: string, file = 'Dockerfile'): InstructionList {
   const lines = splitLines(text);
   const { directives, escape } = parseDirectives(lines, file);
   const source = new LineSource(lines, escape);
@@ -22,5 +30,10 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
     }
   }
   if (items.length === 0) throw new DockerfileError(file, Math.max(1, lines.length), 'file with no instructions');
+  return { directives, escape, items };
+}
+
+export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
+  const { directives, escape, items } = readInstructions(text, file);
   return { directives, escape, ...assembleStages(items, file) };
 }

@@ -1,0 +1,339 @@
+// BuildKit's build checks over a Dockerfile: style (casing, legacy forms), stage names, and the
+// mistakes a build would not report (undefined variables, relative workdirs, a CMD that only the
+// last of several counts). They read the instructions as written, before the stage rules: a
+// duplicate stage name is a finding here, though parseDockerfile refuses it.
+
+import path from 'node:path';
+import { expandWords, readInstructions } from '../dockerfile/index.js';
+import type { AddInstruction, CopyInstruction, EscapeChar, FromInstruction, Instruction, Lookup } from '../dockerfile/index.js';
+import { hostArchitecture, parsePlatform } from '../registry/platform.js';
+import { parseReference } from '../registry/reference.js';
+import { isSkipped, parseCheckConfig, type CheckConfig } from './config.js';
+import type { Finding, RuleName } from './rules.js';
+
+export interface CheckOptions {
+  /** The BUILDKIT_DOCKERFILE_CHECK build arg: when given, it is used instead of the `# check=` directive. */
+  checkArg?: string;
+  /** Whether the build context leaves out this slash-separated path (its .dockerignore). */
+  ignored?: (rel: string) => boolean;
+}
+
+export interface CheckResult {
+  config: CheckConfig;
+  /** What the checks found, the skipped rules left out, in line order. */
+  findings: Finding[];
+}
+
+/** The args BuildKit defines for every build; a FROM may use them undeclared. */
+const PLATFORM_ARGS = ['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT'];
+const RESERVED_STAGE_NAMES = new Set(['context', 'scratch']);
+/** Instructions of which a stage keeps only the last. */
+const ONCE_PER_STAGE = new Set(['CMD', 'ENTRYPOINT', 'HEALTHCHECK']);
+/** A name with one of these `_`-separated words holds a secret, unless it also has an allowed word. */
+const SECRET_WORD = /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
+const NOT_SECRET_WORD = /(?:_|^)(?:public|file|version)(?:_|$)/i;
+
+/** What the checks know of a stage while they walk it. */
+interface StageScope {
+  name?: string;
+  /** The variables its instructions may use; undefined when the base is an image, whose environment is not read here. */
+  defined: Set<string> | undefined;
+  shellSet: boolean;
+  absoluteWorkdir: boolean;
+  /** CMD, ENTRYPOINT and HEALTHCHECK: the line of the last one seen. */
+  lastOnce: Map<string, number>;
+}
+
+const keywordAsWritten = (item: Instruction | FromInstruction): string => /^\S+/.exec(item.original)?.[0] ?? item.kind;
+const isOneCase = (word: string): boolean => word === word.toLowerCase() || word === word.toUpperCase();
+
+/** `text` expanded, or undefined where the build would fail on it (`${X:?}`, a malformed substitution) with its own error. */
+function tryExpand(text: string, lookup: Lookup, escape: EscapeChar): string | undefined {
+  try {
+    return expandWords(text, lookup, escape);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The variable names that `text` uses and `lookup` does not know. */
+function unknownNames(text: string, lookup: Lookup, escape: EscapeChar): string[] {
+  const missing = new Set<string>();
+  tryExpand(text, (name) => {
+    const value = lookup(name);
+    if (value === undefined) missing.add(name);
+    return value;
+  }, escape);
+  return [...missing];
+}
+
+/** Levenshtein distance, for "did you mean" (BuildKit suggests a name fewer than 3 edits away). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function suggestion(name: string, options: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const option of options) {
+    const d = distance(name, option);
+    if (d < bestDistance) [best, bestDistance] = [option, d];
+  }
+  return best;
+}
+
+const didYouMean = (match: string | undefined, prefix = ''): string => (match === undefined ? '' : ` (did you mean ${prefix}${match}?)`);
+
+/** One walk over the instructions, recording findings as it goes. */
+class Checker {
+  readonly findings: Finding[] = [];
+  /** Global ARGs (before the first FROM) and their defaults, as a FROM sees them. */
+  private readonly globals = new Map<string, string | undefined>();
+  private readonly stages = new Map<string, StageScope>();
+  private stage: StageScope | undefined;
+
+  constructor(
+    private readonly escape: EscapeChar,
+    private readonly ignored: ((rel: string) => boolean) | undefined,
+  ) {}
+
+  private report(rule: RuleName, line: number, message: string): void {
+    this.findings.push({ rule, message, line });
+  }
+
+  /** A FROM's view of the variables: the global ARGs' defaults, and the platform args with this host's values. */
+  private readonly globalLookup: Lookup = (name) => {
+    if (this.globals.has(name)) return this.globals.get(name);
+    if (!PLATFORM_ARGS.includes(name)) return undefined;
+    const arch = hostArchitecture();
+    return { TARGETOS: 'linux', BUILDOS: 'linux', TARGETARCH: arch, BUILDARCH: arch, TARGETPLATFORM: `linux/${arch}`, BUILDPLATFORM: `linux/${arch}` }[name] ?? '';
+  };
+
+  visit(item: Instruction | FromInstruction): void {
+    if (item.kind === 'FROM') return this.from(item);
+    if (this.stage === undefined) {
+      // Only ARG comes before the first FROM (the parser refuses anything else).
+      if (item.kind === 'ARG') for (const arg of item.args) {
+        this.secret('ARG', arg.name, item.line);
+        this.globals.set(arg.name, arg.defaultRaw === undefined ? undefined : tryExpand(arg.defaultRaw, this.globalLookup, this.escape));
+      }
+      return;
+    }
+    this.instruction(this.stage, item);
+  }
+
+  private from(from: FromInstruction): void {
+    const words = from.original.trim().split(/\s+/);
+    const keyword = words[0] ?? 'FROM';
+    const name = from.name?.toLowerCase();
+    if (from.name !== undefined && name !== undefined) {
+      const as = words[words.length - 2] ?? 'AS';
+      // A FROM of mixed case is ConsistentInstructionCasing's finding, not this one's.
+      if (isOneCase(keyword) && as !== (keyword === keyword.toLowerCase() ? 'as' : 'AS')) {
+        this.report('FromAsCasing', from.line, `'${as}' and '${keyword}' keywords' casing do not match`);
+      }
+      if (from.name !== name) this.report('StageNameCasing', from.line, `Stage name '${from.name}' should be lowercase`);
+      if (RESERVED_STAGE_NAMES.has(name)) this.report('ReservedStageName', from.line, `Stage name should not use the same name as reserved stage "${name}"`);
+      if (this.stages.has(name)) this.report('DuplicateStageName', from.line, `Duplicate stage name "${name}", stage names should be unique`);
+    }
+    for (const word of from.platform === undefined ? [from.base] : [from.base, from.platform]) {
+      for (const unknown of unknownNames(word, this.globalLookup, this.escape)) {
+        if (this.globals.has(unknown)) continue;
+        this.report('UndefinedArgInFrom', from.line, `FROM argument '${unknown}' is not declared${didYouMean(suggestion(unknown, [...this.globals.keys(), ...PLATFORM_ARGS]))}`);
+      }
+    }
+    const base = tryExpand(from.base, this.globalLookup, this.escape) ?? '';
+    if (from.base.includes('$') && !isReference(base)) {
+      this.report('InvalidDefaultArgInFrom', from.line, `Default value for ARG ${from.base} results in empty or invalid base image name`);
+    }
+    if (from.platform !== undefined) this.constantPlatform(from.platform, name ?? '', from.line);
+    const parent = this.stages.get(base.toLowerCase());
+    this.stage = {
+      ...(name !== undefined ? { name } : {}),
+      // scratch's environment is BuildKit's default PATH; a stage's is what its base stage had.
+      defined: parent ? (parent.defined && new Set(parent.defined)) : base === 'scratch' ? new Set(['PATH']) : undefined,
+      shellSet: parent?.shellSet ?? false,
+      absoluteWorkdir: parent?.absoluteWorkdir ?? false,
+      lastOnce: new Map(),
+    };
+    if (name !== undefined && !this.stages.has(name)) this.stages.set(name, this.stage);
+  }
+
+  private constantPlatform(platform: string, stageName: string, line: number): void {
+    // A platform from a variable is the point of --platform; only a constant one is reported.
+    if (platform.includes('$')) return;
+    let os: string;
+    let architecture: string;
+    try {
+      ({ os, architecture } = parsePlatform(platform));
+    } catch {
+      return; // the build reports the bad platform itself
+    }
+    // A stage named for its platform (build_amd64) is meant to be that platform's.
+    if (stageName.includes(os) || stageName.includes(architecture)) return;
+    this.report('FromPlatformFlagConstDisallowed', line, `FROM --platform flag should not use constant value "${platform}"`);
+  }
+
+  private instruction(stage: StageScope, item: Instruction): void {
+    if (ONCE_PER_STAGE.has(item.kind)) {
+      const previous = stage.lastOnce.get(item.kind);
+      // The earlier one is reported: it is the one the image will not have.
+      if (previous !== undefined) {
+        this.report('MultipleInstructionsDisallowed', previous, `Multiple ${item.kind} instructions should not be used in the same stage because only the last one will be used`);
+      }
+      stage.lastOnce.set(item.kind, item.line);
+    }
+    switch (item.kind) {
+      case 'CMD':
+      case 'ENTRYPOINT':
+        // A SHELL instruction says the shell form is meant.
+        if (item.form === 'shell' && !stage.shellSet) {
+          this.report('JSONArgsRecommended', item.line, `JSON arguments recommended for ${item.kind} to prevent unintended behavior related to OS signals`);
+        }
+        break;
+      case 'SHELL':
+        stage.shellSet = true;
+        break;
+      case 'MAINTAINER':
+        this.report('MaintainerDeprecated', item.line, 'Maintainer instruction is deprecated in favor of using label');
+        break;
+      case 'ENV':
+      case 'LABEL':
+        // The parser reads the legacy form when the first word has no "=".
+        if (!/^\S*=/.test(item.original.trim().replace(/^\S+\s+/, ''))) {
+          this.report('LegacyKeyValueFormat', item.line, `"${item.kind} key=value" should be used instead of legacy "${item.kind} key value" format`);
+        }
+        for (const pair of item.pairs) {
+          this.variables(stage, pair.raw, item.line);
+          if (item.kind === 'ENV') {
+            this.secret('ENV', pair.key, item.line);
+            stage.defined?.add(pair.key);
+          }
+        }
+        break;
+      case 'ARG':
+        for (const arg of item.args) {
+          if (arg.defaultRaw !== undefined) this.variables(stage, arg.defaultRaw, item.line);
+          this.secret('ARG', arg.name, item.line);
+          stage.defined?.add(arg.name);
+        }
+        break;
+      case 'WORKDIR': {
+        this.variables(stage, item.path, item.line);
+        const workdir = tryExpand(item.path, this.stageLookup(stage), this.escape) ?? item.path;
+        if (workdir.startsWith('/')) stage.absoluteWorkdir = true;
+        else if (!stage.absoluteWorkdir) this.report('WorkdirRelativePath', item.line, `Relative workdir "${workdir}" can have unexpected results if the base image changes`);
+        break;
+      }
+      case 'COPY':
+      case 'ADD':
+        for (const word of [...item.sources, item.dest]) this.variables(stage, word, item.line);
+        for (const flag of ['chown', 'chmod', 'from']) {
+          const value = item.flags[flag];
+          if (typeof value === 'string') this.variables(stage, value, item.line);
+        }
+        if (item.flags['from'] === undefined) this.ignoredSources(stage, item);
+        break;
+      case 'USER':
+        this.variables(stage, item.user, item.line);
+        break;
+      case 'STOPSIGNAL':
+        this.variables(stage, item.signal, item.line);
+        break;
+      case 'EXPOSE':
+      case 'VOLUME':
+        for (const word of item.kind === 'EXPOSE' ? item.ports : item.paths) this.variables(stage, word, item.line);
+        break;
+      default:
+        // RUN and the shell forms are expanded by the shell, ONBUILD in the child build.
+        break;
+    }
+  }
+
+  private stageLookup(stage: StageScope): Lookup {
+    return (name) => (stage.defined?.has(name) ? '' : undefined);
+  }
+
+  /** UndefinedVar: what `text` uses that the stage has not defined (when the stage's environment is known). */
+  private variables(stage: StageScope, text: string, line: number): void {
+    if (stage.defined === undefined) return;
+    for (const name of unknownNames(text, this.stageLookup(stage), this.escape)) {
+      this.report('UndefinedVar', line, `Usage of undefined variable '$${name}'${didYouMean(suggestion(name, stage.defined), '$')}`);
+    }
+  }
+
+  private secret(instruction: 'ARG' | 'ENV', key: string, line: number): void {
+    if (SECRET_WORD.test(key) && !NOT_SECRET_WORD.test(key)) {
+      this.report('SecretsUsedInArgOrEnv', line, `Do not use ARG or ENV instructions for sensitive data (${instruction} "${key}")`);
+    }
+  }
+
+  /** CopyIgnoredFile: a source of the build context that its .dockerignore leaves out. */
+  private ignoredSources(stage: StageScope, item: CopyInstruction | AddInstruction): void {
+    if (this.ignored === undefined) return;
+    for (const source of item.sources) {
+      const expanded = tryExpand(source, this.stageLookup(stage), this.escape);
+      if (expanded === undefined) continue;
+      // ADD's URLs and git repositories are not in the context.
+      if (item.kind === 'ADD' && /^[a-z][a-z0-9+.-]*:\/\/|^git@/i.test(expanded)) continue;
+      const rel = path.posix.normalize(expanded).replace(/^\/+/, '').replace(/\/+$/, '');
+      if (rel === '.' || rel === '' || rel.startsWith('../')) continue;
+      if (this.ignored(rel)) {
+        this.report('CopyIgnoredFile', item.line, `Attempting to ${item.kind === 'ADD' ? 'Add' : 'Copy'} file "${rel}" that is excluded by .dockerignore`);
+      }
+    }
+  }
+}
+
+function isReference(text: string): boolean {
+  try {
+    parseReference(text);
+    return text !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** ConsistentInstructionCasing: every keyword in the case most of the file's keywords are in. */
+function casing(items: readonly (Instruction | FromInstruction)[]): Finding[] {
+  const keywords = items.map((item) => ({ word: keywordAsWritten(item), line: item.line }));
+  let lower = 0;
+  let upper = 0;
+  for (const { word } of keywords) {
+    if (!isOneCase(word)) continue;
+    if (word === word.toLowerCase()) lower++;
+    else upper++;
+  }
+  const majority = lower > upper ? 'lowercase' : 'uppercase';
+  const inMajority = (word: string) => word === (majority === 'lowercase' ? word.toLowerCase() : word.toUpperCase());
+  return keywords.filter(({ word }) => !inMajority(word)).map(({ word, line }) => ({
+    rule: 'ConsistentInstructionCasing' as const, line,
+    message: `Command '${word}' should match the case of the command majority (${majority})`,
+  }));
+}
+
+/**
+ * Runs the checks on a Dockerfile's text. A Dockerfile the parser refuses throws its
+ * DockerfileError, as the build would. Which rules run and whether they fail the build come from
+ * the `# check=` directive, or the BUILDKIT_DOCKERFILE_CHECK build arg instead.
+ */
+export function checkDockerfile(text: string, file: string, options: CheckOptions = {}): CheckResult {
+  const { directives, escape, items } = readInstructions(text, file);
+  const config = options.checkArg !== undefined
+    ? parseCheckConfig(options.checkArg, 'BUILDKIT_DOCKERFILE_CHECK')
+    : parseCheckConfig(directives['check'], `${file}: # check=`);
+  const checker = new Checker(escape, options.ignored);
+  for (const item of items) checker.visit(item);
+  const findings = [...checker.findings, ...casing(items)]
+    .filter((finding) => !isSkipped(config, finding.rule))
+    .sort((a, b) => a.line - b.line);
+  return { config, findings };
+}

@@ -19,6 +19,7 @@ import { parseBuildContexts } from './cli/build-context.js';
 import { openBuildInput, type BuildInput } from './cli/build-input.js';
 import { imageIdOf, parseLabels, QuietProgress, writeMetadataFile } from './cli/build-report.js';
 import { STORE_COMMANDS, storeCommand } from './cli/store-commands.js';
+import { checkDockerfile, checkReport, violationError, warningSummary } from './lint/index.js';
 import { readConfig } from './config/config-file.js';
 import { parseImageOutput, pushImage, type ImageOutput } from './engine/push.js';
 import { exportCaches, importCaches, parseCacheFrom, parseCacheTo } from './engine/remote-cache.js';
@@ -37,7 +38,7 @@ const VERSION = 'tsbuild version 0.1.0';
 
 const USAGE = `Usage:
   tsbuild [build] [-f Dockerfile|-] [-t name:tag]... [--build-arg K=V|K]... [--target STAGE] [--no-cache]
-          [--progress auto|plain|tty|rawjson] [-q] [--iidfile FILE] [--metadata-file FILE] [--label K=V]...
+          [--check] [--progress auto|plain|tty|rawjson] [-q] [--iidfile FILE] [--metadata-file FILE] [--label K=V]...
           [-o type=oci|oci-archive|docker-archive,dest=PATH[,compression=zstd]]... [--root DIR]
           [-o type=local,dest=DIR|type=tar,dest=FILE|-]... [--add-host HOST:IP]... [--ulimit NAME=SOFT[:HARD]]...
           [--shm-size SIZE] [--build-context NAME=docker-image://REF|oci-layout://DIR|DIR]...
@@ -65,6 +66,7 @@ const buildOptions = {
   'build-arg': { type: 'string', multiple: true },
   target: { type: 'string' },
   'no-cache': { type: 'boolean' },
+  check: { type: 'boolean' },
   progress: { type: 'string' },
   output: { type: 'string', short: 'o', multiple: true },
   root: { type: 'string' },
@@ -186,11 +188,29 @@ type BuildValues = ReturnType<typeof parseArgs<{ options: typeof buildOptions; a
 async function buildInput(values: BuildValues, input: BuildInput): Promise<number> {
   const { contextDir, dockerfilePath } = input;
   const dockerfileName = path.basename(dockerfilePath);
+  const args = buildArgs(values['build-arg']);
+  const ignore = loadIgnore(contextDir, dockerfilePath);
+  const runChecks = () => checkDockerfile(input.dockerfileText, dockerfileName, {
+    ...(args.BUILDKIT_DOCKERFILE_CHECK !== undefined ? { checkArg: args.BUILDKIT_DOCKERFILE_CHECK } : {}),
+    ignored: (rel) => ignore.ignores(rel),
+  });
+  // --check runs the build checks instead of the build, as docker build --check: findings fail it.
+  if (values.check) {
+    const { findings } = runChecks();
+    process.stdout.write(checkReport(findings, dockerfileName, input.dockerfileText));
+    return findings.length > 0 ? 1 : 0;
+  }
   const dockerfile = parseDockerfile(input.dockerfileText, dockerfileName);
   if (values.print !== undefined) {
     if (values.print !== 'ast') throw new Error(`--print ${values.print}: only "ast" is known`);
     process.stdout.write(JSON.stringify(toAst(dockerfile), null, 2) + '\n');
     return 0;
+  }
+  const checks = runChecks();
+  // `# check=error=true`: a finding fails the build before any step runs.
+  if (checks.config.error && checks.findings.length > 0) {
+    process.stderr.write(warningSummary(checks.findings));
+    throw violationError(checks.findings);
   }
   // -o type=image|registry names images (pushed or not); local and tar write the filesystem; the other types write images.
   const imageOutputs: ImageOutput[] = [];
@@ -209,7 +229,6 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   const platform = values.platform !== undefined ? parsePlatform(values.platform) : hostPlatform();
   const allowed = entitlements(values.allow);
   const network = networkPolicy(values.network, allowed);
-  const args = buildArgs(values['build-arg']);
   const labels = parseLabels(values.label);
   const options = stepOptions(values);
   const namedContexts = parseBuildContexts(values['build-context']);
@@ -241,7 +260,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
       signal: interrupt.signal,
       dockerfile, dockerfileName, buildArgs: args, secrets: parseSecrets(values.secret), noCache: values['no-cache'] === true, store, progress,
       context: {
-        dir: contextDir, ignore: loadIgnore(contextDir, dockerfilePath), label: 'build context',
+        dir: contextDir, ignore, label: 'build context',
         hashes: ContextHashes.open(path.join(store.root, 'context-hashes'), contextDir, () => store.layout.blobs.tempPath()),
       },
       ...(values.target !== undefined ? { target: values.target } : {}),
@@ -300,7 +319,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   if (values.iidfile !== undefined) fs.writeFileSync(values.iidfile, imageIdOf(image));
   if (values['metadata-file'] !== undefined) writeMetadataFile(values['metadata-file'], image, tags);
   if (quiet) process.stdout.write(`${imageIdOf(image)}\n`);
-  else process.stderr.write(summary + '\n');
+  else process.stderr.write(warningSummary(checks.findings) + summary + '\n');
   return 0;
 }
 

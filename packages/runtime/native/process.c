@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -505,6 +506,16 @@ static void wait_for_start(int fifo_fd)
 	close(fifo_fd);
 }
 
+/* A signal as runc words a hook killed by it (Go's "bad system call"): strsignal's description
+ * with its first letter lowered, as Go's table has it. Hook failures read as hooks/run.ts words them. */
+static const char *signal_words(int sig)
+{
+	static char text[64];
+	snprintf(text, sizeof(text), "%s", strsignal(sig));
+	text[0] = (char)tolower((unsigned char)text[0]);
+	return text;
+}
+
 static void run_hook(const struct hook *h)
 {
 	int in[2];
@@ -531,9 +542,11 @@ static void run_hook(const struct hook *h)
 		if (done == pid) {
 			errno = 0;
 			if (WIFSIGNALED(status))
-				die("error running startContainer hook #%zu (%s): killed by signal %d", h->index, h->path, WTERMSIG(status));
+				die("startContainer hook #%zu (%s): error running hook: signal: %s", h->index, h->path,
+				    signal_words(WTERMSIG(status)));
 			if (WEXITSTATUS(status) != 0)
-				die("error running startContainer hook #%zu (%s): exit status %d", h->index, h->path, WEXITSTATUS(status));
+				die("startContainer hook #%zu (%s): error running hook: exit status %d", h->index, h->path,
+				    WEXITSTATUS(status));
 			return;
 		}
 		struct timespec now;
@@ -542,7 +555,7 @@ static void run_hook(const struct hook *h)
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			errno = 0;
-			die("error running startContainer hook #%zu (%s): timed out after %us", h->index, h->path, h->timeout);
+			die("startContainer hook #%zu (%s): hook ran past specified timeout of %u.0s", h->index, h->path, h->timeout);
 		}
 		poll(NULL, 0, 10);
 	}

@@ -3,6 +3,7 @@
 // node:child_process is reached only when a hook runs: `start` and `delete` import this module,
 // and the import alone costs ~5 ms of their start-up under Bun, with no hook to run.
 import type { Hook, State } from '@tsrunc/spec-schemas';
+import { libc } from '../sys/libc.js';
 
 export type HookPhase = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
@@ -11,7 +12,28 @@ export interface HookOptions {
   cwd?: string;
 }
 
-/** Runs one hook to completion; throws naming the phase, the hook's index and path. */
+/**
+ * A signal as Go's exec package words a hook killed by it ("signal: bad system call"), which is
+ * what runc reports: the C library's description (strsignal), its first letter lowered as Go's
+ * table has it. Reached only when a hook was killed, so no FFI is bound for hooks that succeed.
+ */
+function describeSignal(name: NodeJS.Signals): string {
+  const strsignal = libc.func('const char *strsignal(int sig)');
+  const text = strsignal(process.getBuiltinModule('node:os').constants.signals[name]) as string;
+  return `signal: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+}
+
+/** ", stdout: ..., stderr: ...": what the hook printed, as runc adds it, each part only when there is one. */
+function hookOutput(stdout: Buffer, stderr: Buffer): string {
+  const parts = [['stdout', stdout], ['stderr', stderr]] as const;
+  return parts.map(([name, data]) => [name, data.toString().trim().replace(/\s+/g, ' ')]).filter(([, text]) => text).map(([name, text]) => `, ${name}: ${text}`).join('');
+}
+
+/**
+ * Runs one hook to completion; throws naming the phase, the hook's index and path, then runc's
+ * words ("error running hook: exit status 3", "...: signal: bad system call", "hook ran past
+ * specified timeout of 2.0s"), which callers and runc's own tests match.
+ */
 function runHook(phase: HookPhase, index: number, hook: Hook, state: State, options: HookOptions): void {
   const [argv0, ...args] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
   const result = process.getBuiltinModule('node:child_process').spawnSync(hook.path, args, {
@@ -27,13 +49,12 @@ function runHook(phase: HookPhase, index: number, hook: Hook, state: State, opti
   const what = `${phase} hook #${index} (${hook.path})`;
   if (result.error) {
     const code = (result.error as NodeJS.ErrnoException).code;
-    if (code === 'ETIMEDOUT') throw new Error(`error running ${what}: timed out after ${hook.timeout}s`);
-    throw new Error(`error running ${what}: ${result.error.message}`);
+    if (code === 'ETIMEDOUT') throw new Error(`${what}: hook ran past specified timeout of ${hook.timeout!.toFixed(1)}s`);
+    throw new Error(`${what}: error running hook: ${result.error.message}`);
   }
   if (result.status !== 0) {
-    const how = result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
-    const output = `${result.stdout.toString().trim()} ${result.stderr.toString().trim()}`.trim();
-    throw new Error(`error running ${what}: ${how}${output ? `, output: ${output.replace(/\s+/g, ' ')}` : ''}`);
+    const how = result.signal ? describeSignal(result.signal) : `exit status ${result.status}`;
+    throw new Error(`${what}: error running hook: ${how}${hookOutput(result.stdout, result.stderr)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runtime benchmark: tsrunc (under each JS engine its launcher supports), runc and crun on the same
+// Runtime benchmark: tsrunc (under each JS engine its launcher supports, and as its single binary), runc and crun on the same
 // busybox bundle in one run. Each call containerd makes is timed on its own (create, start, state,
 // exec, kill, delete of a `sleep` container), with the whole lifecycle, `run` of /bin/true, the
 // start-up of single CLI calls, and the resident memory of a created container's init.
@@ -18,10 +18,12 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const tsrunc = path.join(repo, 'packages/runtime/bin/tsrunc');
 const bun = path.join(repo, 'node_modules/@oven/bun-linux-x64/bin/bun');
+const singleBinary = path.join(repo, 'packages/runtime/dist/tsrunc');
 /** [name, binary, extra environment] */
 const runtimes = [
   ['tsrunc/node', tsrunc, { TSRUNC_ENGINE: 'node' }],
   ...(fs.existsSync(bun) ? [['tsrunc/bun', tsrunc, { TSRUNC_ENGINE: 'bun' }]] : []),
+  ...(fs.existsSync(singleBinary) ? [['tsrunc/binary', tsrunc, { TSRUNC_ENGINE: 'binary' }]] : []),
   ['runc', '/usr/sbin/runc', {}],
   ['crun', '/usr/bin/crun', {}],
 ].filter(([, bin]) => fs.existsSync(bin));

@@ -15,8 +15,9 @@ import { baseSpec, makeBundle, runtime, uniqueId } from '../src/harness.js';
 const ATTACKER_SOURCE = fileURLToPath(new URL('../../attacks/proc-snoop.c', import.meta.url));
 const NSEXEC = fileURLToPath(new URL('../../../packages/runtime/native/out/tsrunc-nsexec', import.meta.url));
 const BUN = fileURLToPath(new URL('../../../node_modules/@oven/bun-linux-x64/bin/bun', import.meta.url));
-/** The host binaries a stage inside the container runs from: the native stage and the JS engines. */
-const HOST_BINARIES = [NSEXEC, process.execPath, ...(fs.existsSync(BUN) ? [BUN] : [])];
+const SINGLE_BINARY = fileURLToPath(new URL('../../../packages/runtime/dist/tsrunc', import.meta.url));
+/** The host binaries a stage inside the container runs from: the native stage, the JS engines, tsrunc's single binary. */
+const HOST_BINARIES = [NSEXEC, process.execPath, ...[BUN, SINGLE_BINARY].filter((file) => fs.existsSync(file))];
 const ATTACK_MS = 6000;
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');

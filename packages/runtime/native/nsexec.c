@@ -193,8 +193,9 @@ int main(int argc, char **argv)
 		die("prctl(PR_SET_DUMPABLE)");
 	int exec_mode = argc == 2 && strcmp(argv[1], "--exec") == 0;
 	int process_mode = argc == 3 && strcmp(argv[1], "--process") == 0;
-	if (argc < 3 && !exec_mode) {
-		fprintf(stderr, "usage: tsrunc-nsexec NODE SCRIPT [ARGS...] | --exec | --process FD (started by tsrunc only)\n");
+	/* The init stage's command: an engine and its script, or tsrunc's single binary alone. */
+	if (argc < 2) {
+		fprintf(stderr, "usage: tsrunc-nsexec ENGINE [SCRIPT ARGS...] | --exec | --process FD (started by tsrunc only)\n");
 		return 2;
 	}
 	const char *fd_text = take_env("_TSRUNC_SYNC_FD");

@@ -8,7 +8,7 @@ import { connectUnixSocket, recvFd, socketPair } from '../console/index.js';
 import { runHooks } from '../hooks/run.js';
 import type { FromStage, InitPlan } from '../init/protocol.js';
 import { checkNamespaceRules, planNamespaces, PROC_NS_NAME } from '../launch/namespaces.js';
-import { INIT_STAGE } from '../launch/paths.js';
+import { initStageCommand } from '../launch/paths.js';
 import { callerPreservedFds, startStage } from '../launch/stage.js';
 import { encodeProcessPlan, planProcess } from '../process/index.js';
 import { planRootfs } from '../rootfs/index.js';
@@ -130,7 +130,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     undo.push('kill container processes', () => killProcesses(cgroup, init));
     ctx.log.debug?.(`=> nsexec container setup: new namespaces 0x${namespaces.cloneFlags.toString(16)}, joining ${namespaces.join.map((j) => j.type).join(',') || 'none'}`);
     const stage = await startStage({
-      args: [process.execPath, INIT_STAGE],
+      args: initStageCommand(),
       namespaces,
       uidMappings: config.linux?.uidMappings,
       gidMappings: config.linux?.gidMappings,

@@ -1,9 +1,25 @@
 // Where the runtime's own executables live, found from this module's location so that
 // tsrunc works from any working directory and through symlinks to its bin.
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * Inside tsrunc's single binary (scripts/bundle.mjs compiles it with Bun), modules live in Bun's
+ * embedded file system and the package is found from the binary itself, dist/tsrunc.
+ */
+export const SINGLE_BINARY = import.meta.url.startsWith('file:///$bunfs/');
 
 const here = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 
-/** dist/src/launch/ -> packages/runtime/ */
-export const NSEXEC_BINARY = here('../../../native/out/tsrunc-nsexec');
-export const INIT_STAGE = here('../init/main.js');
+/** packages/runtime/, from dist/tsrunc, from dist/src/launch/ or from dist/bundle/chunks/. */
+const PACKAGE_DIR = SINGLE_BINARY ? path.resolve(path.dirname(process.execPath), '..') : here('../../../');
+
+export const NSEXEC_BINARY = path.join(PACKAGE_DIR, 'native/out/tsrunc-nsexec');
+
+/**
+ * The init stage's command line, run by the native stage: this engine with the init script, or
+ * the single binary itself, which the stage's environment (_TSRUNC_INIT_STAGE) tells to be the init.
+ */
+export function initStageCommand(): string[] {
+  return SINGLE_BINARY ? [process.execPath] : [process.execPath, here('../init/main.js')];
+}

@@ -10,7 +10,7 @@ import { NSEXEC_BINARY } from './paths.js';
 import { spawnWithFds } from './spawn.js';
 
 export interface StageOptions {
-  /** The native stage's arguments: [NODE, SCRIPT] for the init stage, ['--exec'] for exec. */
+  /** The native stage's arguments: the init stage's command (paths.ts) for create, ['--exec'] for exec. */
   args: string[];
   namespaces: NamespacePlan;
   uidMappings?: LinuxIDMapping[];
@@ -41,6 +41,8 @@ function stageEnvironment(options: StageOptions): Record<string, string> {
   // inside the container's namespaces, and NODE_EXTRA_CA_CERTS costs ~100 ms per start.
   const env: Record<string, string> = {
     _TSRUNC_SYNC_FD: String(SYNC_FD),
+    // Read by the single binary (cli/single-binary.ts); the executor gives the program its own environment.
+    _TSRUNC_INIT_STAGE: '1',
     _TSRUNC_JOIN: options.namespaces.join.map((ns) => `${ns.type}:${ns.path}`).join(','),
     _TSRUNC_CLONE: options.namespaces.cloneFlags.toString(16),
   };

@@ -11,10 +11,18 @@ let loaded: typeof Koffi | undefined;
 /** Type declarations (structs) waiting for koffi to be loaded: see defineTypes. */
 const pendingTypes: (() => void)[] = [];
 
+/**
+ * Where koffi is looked up from: this module, or in tsrunc's single binary (whose modules live in
+ * Bun's embedded file system) the binary's own directory, dist/, inside the package.
+ */
+function requireBase(): string {
+  return import.meta.url.startsWith('file:///$bunfs/') ? `${process.execPath}.js` : import.meta.url;
+}
+
 /** The koffi module, loaded on first use; every module reaches koffi through this one instance. */
 export function koffi(): typeof Koffi {
   if (loaded) return loaded;
-  loaded = process.getBuiltinModule('node:module').createRequire(import.meta.url)('koffi') as typeof Koffi;
+  loaded = process.getBuiltinModule('node:module').createRequire(requireBase())('koffi') as typeof Koffi;
   for (const define of pendingTypes.splice(0)) define();
   return loaded;
 }

@@ -7,6 +7,7 @@ import { extractLayers } from '../image/layer-reader.js';
 import { writeLayer } from '../image/layer-writer.js';
 import { replaceFile } from '@tsrunc/runtime/platform';
 import type { FinalImage } from './export.js';
+import { optionFields } from './option-fields.js';
 import type { BuilderStore } from './store-root.js';
 
 export interface FilesystemOutput {
@@ -17,10 +18,7 @@ export interface FilesystemOutput {
 
 /** "type=local,dest=DIR" or "type=tar,dest=FILE" -> the output; undefined for the other types. */
 export function parseFilesystemOutput(text: string): FilesystemOutput | undefined {
-  const fields = new Map(text.split(',').map((kv) => {
-    const eq = kv.indexOf('=');
-    return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
-  }));
+  const fields = optionFields(text);
   const type = fields.get('type');
   if (type !== 'local' && type !== 'tar') return undefined;
   for (const key of fields.keys()) if (key !== 'type' && key !== 'dest') throw new Error(`-o ${text}: unknown option "${key}" (type, dest)`);

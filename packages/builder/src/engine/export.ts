@@ -7,6 +7,7 @@ import { checkDocument, MEDIA_TYPES, type ImageConfig, type ImageManifest } from
 import { canonicalJson, OciLayout, writeDockerArchive, writeOciArchive } from '../image/layout.js';
 import { sha256Digest } from '../image/store.js';
 import type { ImageState } from './image-state.js';
+import { optionFields } from './option-fields.js';
 import { withZstdLayers } from './recompress.js';
 import type { BuilderStore } from './store-root.js';
 
@@ -48,23 +49,22 @@ export function finalizeImage(state: ImageState, created: string): FinalImage {
 
 /** "-o type=oci,dest=DIR" -> { type, dest }. */
 export function parseOutput(text: string): Output {
-  const fields = Object.fromEntries(text.split(',').map((kv) => {
-    const eq = kv.indexOf('=');
-    return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
-  }));
-  const type = fields.type;
+  const fields = optionFields(text);
+  const type = fields.get('type');
   if (type !== 'oci' && type !== 'oci-archive' && type !== 'docker-archive') {
     throw new Error(`-o ${text}: type must be oci, oci-archive or docker-archive`);
   }
-  if (!fields.dest) throw new Error(`-o ${text}: dest= is required`);
-  for (const key of Object.keys(fields)) {
+  const dest = fields.get('dest');
+  if (!dest) throw new Error(`-o ${text}: dest= is required`);
+  for (const key of fields.keys()) {
     if (!OUTPUT_KEYS.has(key)) throw new Error(`-o ${text}: unknown option "${key}" (${[...OUTPUT_KEYS].join(', ')})`);
   }
-  const compression = fields.compression ?? 'gzip';
+  const compression = fields.get('compression') ?? 'gzip';
   if (compression !== 'gzip' && compression !== 'zstd') throw new Error(`-o ${text}: compression must be gzip or zstd`);
-  const level = fields['compression-level'] === undefined ? 3 : Number(fields['compression-level']);
+  const levelField = fields.get('compression-level');
+  const level = levelField === undefined ? 3 : Number(levelField);
   if (!Number.isInteger(level) || level < 1 || level > 19) throw new Error(`-o ${text}: compression-level must be 1 to 19`);
-  return { type, dest: path.resolve(fields.dest), compression, compressionLevel: level };
+  return { type, dest: path.resolve(dest), compression, compressionLevel: level };
 }
 
 /** "registry/name:tag" -> "tag", the ref name skopeo's oci:DIR:TAG and umoci look for. */

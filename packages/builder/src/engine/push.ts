@@ -12,6 +12,7 @@ import type { Puller } from '../registry/pull.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { RemoteRepository } from '../registry/repository.js';
 import type { FinalImage } from './export.js';
+import { optionFields } from './option-fields.js';
 
 export interface ImageOutput {
   name: string;
@@ -23,10 +24,7 @@ const PARALLEL_UPLOADS = 3;
 
 /** `-o type=image|registry,...` (BuildKit's image exporter); undefined for the file outputs export.ts knows. */
 export function parseImageOutput(text: string): ImageOutput | undefined {
-  const fields = new Map(text.split(',').map((kv) => {
-    const eq = kv.indexOf('=');
-    return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
-  }));
+  const fields = optionFields(text);
   const type = fields.get('type');
   if (type !== 'image' && type !== 'registry') return undefined;
   for (const key of fields.keys()) {

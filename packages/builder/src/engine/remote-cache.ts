@@ -15,6 +15,7 @@ import { RemoteRepository } from '../registry/repository.js';
 import type { CacheSource } from './cache.js';
 import { readCacheDocument, writeCacheDocument } from './cache-manifest.js';
 import type { Layer } from './image-state.js';
+import { optionFields } from './option-fields.js';
 import type { Progress } from './progress.js';
 import { pushManifest } from './push.js';
 import type { BuilderStore } from './store-root.js';
@@ -40,10 +41,7 @@ const ALWAYS_TRUE = new Set(['oci-mediatypes', 'image-manifest']);
 function fieldsOf(text: string): Map<string, string> {
   // A bare reference is a registry cache, as buildx reads `--cache-from user/app:cache`.
   if (!text.includes('=')) return new Map([['type', 'registry'], ['ref', text]]);
-  return new Map(text.split(',').map((kv) => {
-    const eq = kv.indexOf('=');
-    return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
-  }));
+  return optionFields(text);
 }
 
 function parseSpec(text: string, flag: string, keys: Record<'registry' | 'local', string[]>, dirKey: 'src' | 'dest'): { spec: CacheSpec; fields: Map<string, string> } {

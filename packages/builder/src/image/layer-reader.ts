@@ -18,7 +18,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { SysError } from '@tsrunc/runtime/platform';
 import { O, openInRoot, procFdPath } from '@tsrunc/runtime/platform';
-import { findInLayers, OPAQUE_XATTR } from './layer-stack.js';
+import { findInLayers, OPAQUE_XATTR, OVERLAY_XATTR_PREFIX } from './layer-stack.js';
 import type { BlobStore } from './store.js';
 import { mknod, setXattr } from './xattr.js';
 
@@ -29,8 +29,6 @@ type EntryBody = tar.Extract extends AsyncIterable<infer S> ? S : never;
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
 const XATTR_PAX_PREFIX = 'SCHILY.xattr.';
-/** overlayfs' own attributes: a layer that sets them would steer the overlay its snapshot is part of. */
-const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;

@@ -6,10 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getXattr } from './xattr.js';
 
-export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+/**
+ * overlayfs' own attributes (opaque directories, redirects, metacopy): never a layer's content, as
+ * a layer that set them would steer the overlay its snapshot is part of.
+ */
+export const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
+export const OPAQUE_XATTR = `${OVERLAY_XATTR_PREFIX}opaque`;
 
 /** Whether `stat` is an overlayfs whiteout: a character device numbered 0/0. */
-export const isWhiteout = (stat: fs.Stats) => stat.isCharacterDevice() && stat.rdev === 0;
+const isWhiteout = (stat: fs.Stats) => stat.isCharacterDevice() && stat.rdev === 0;
 
 const isOpaque = (dir: string) => getXattr(dir, OPAQUE_XATTR)?.toString() === 'y';
 

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { MEDIA_TYPES } from '@tsrunc/spec-schemas';
 import { withPath } from './fs-error.js';
+import { OPAQUE_XATTR, OVERLAY_XATTR_PREFIX } from './layer-stack.js';
 import type { BlobStore } from './store.js';
 import { addEntry, packInto, type TarHeader } from './tar-pack.js';
 import { devMajor, devMinor, getXattr, listXattrs } from './xattr.js';
@@ -24,8 +25,6 @@ type Kind = 'tree' | 'overlay-upper';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
-const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
-const OPAQUE_XATTR = `${OVERLAY_XATTR_PREFIX}opaque`;
 
 const S_IFMT = 0o170000n;
 const S_IFREG = 0o100000n;
@@ -190,7 +189,7 @@ export interface StoredLayer {
  * the tar (diffID, computed by `write`) and the compressed bytes (the blob digest). Node's
  * gzip header carries mtime 0 and no file name, so equal tars give equal blobs.
  */
-export async function compressLayer(
+async function compressLayer(
   store: BlobStore,
   write: (out: NodeJS.WritableStream) => Promise<{ diffId: string }>,
 ): Promise<StoredLayer> {

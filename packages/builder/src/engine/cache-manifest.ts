@@ -12,7 +12,7 @@ import { sha256Digest } from '../image/store.js';
 import { ociLayerType } from '../registry/media-types.js';
 import type { Layer } from './image-state.js';
 
-export const CACHE_CONFIG_TYPE = 'application/vnd.buildkit.cacheconfig.v0';
+const CACHE_CONFIG_TYPE = 'application/vnd.buildkit.cacheconfig.v0';
 /** The annotation containerd and BuildKit give a compressed layer's descriptor: its diffID. */
 const UNCOMPRESSED = 'containerd.io/uncompressed';
 const DIGEST = /^sha256:[0-9a-f]{64}$/;

@@ -86,19 +86,19 @@ export function parseCacheTo(text: string): CacheExport {
   return { spec, mode, ignoreError: ignoreError === 'true' };
 }
 
-export function describeCache(spec: CacheSpec): string {
+function describeCache(spec: CacheSpec): string {
   return spec.type === 'registry' ? formatReference(parseReference(spec.ref)) : `${spec.dir}:${spec.tag}`;
 }
 
 /** The entries `mode` exports of those the build used: `finalLayers` are the exported image's. */
-export function entriesToExport(used: Map<string, Layer | null>, mode: CacheMode, finalLayers: Descriptor[]): Map<string, Layer | null> {
+function entriesToExport(used: Map<string, Layer | null>, mode: CacheMode, finalLayers: Descriptor[]): Map<string, Layer | null> {
   if (mode === 'max') return used;
   const inImage = new Set(finalLayers.map((l) => l.digest));
   return new Map([...used].filter(([, layer]) => layer === null || inImage.has(layer.descriptor.digest)));
 }
 
 /** Reads the cache `spec` names; its layers are fetched only as steps hit them. Throws if it cannot be read. */
-export async function openCacheSource(spec: CacheSpec, blobs: BlobStore, registry: Puller): Promise<CacheSource> {
+async function openCacheSource(spec: CacheSpec, blobs: BlobStore, registry: Puller): Promise<CacheSource> {
   const name = describeCache(spec);
   if (spec.type === 'local') {
     const layout = await OciLayout.open(spec.dir, { create: false });
@@ -129,7 +129,7 @@ export async function openCacheSource(spec: CacheSpec, blobs: BlobStore, registr
 }
 
 /** Writes `entries` to where `spec` names; returns the cache manifest's digest. */
-export async function exportCache(spec: CacheSpec, entries: Map<string, Layer | null>, store: BuilderStore, registry: Puller): Promise<string> {
+async function exportCache(spec: CacheSpec, entries: Map<string, Layer | null>, store: BuilderStore, registry: Puller): Promise<string> {
   const { manifest, config } = writeCacheDocument(entries);
   const blobs = store.layout.blobs;
   if (spec.type === 'registry') {

@@ -46,7 +46,7 @@ async function hashStream(stream: AsyncIterable<Buffer>): Promise<BlobRef> {
 }
 
 /** Streams a file through sha256, returning its digest and byte count. */
-export function hashFile(file: string): Promise<BlobRef> {
+function hashFile(file: string): Promise<BlobRef> {
   return hashStream(createReadStream(file));
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { readConfig } from '../config/config-file.js';
 
-export const CERTS_D = '/etc/docker/certs.d';
+const CERTS_D = '/etc/docker/certs.d';
 /** Debian's system store (update-ca-certificates), which docker trusts too; Node's own bundle elsewhere. */
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 

@@ -12,8 +12,8 @@ export const DOCKER = {
   schema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
 } as const;
 
-export const INDEX_TYPES: readonly string[] = [MEDIA_TYPES.index, DOCKER.list];
-export const MANIFEST_TYPES: readonly string[] = [MEDIA_TYPES.manifest, DOCKER.manifest];
+const INDEX_TYPES: readonly string[] = [MEDIA_TYPES.index, DOCKER.list];
+const MANIFEST_TYPES: readonly string[] = [MEDIA_TYPES.manifest, DOCKER.manifest];
 const SCHEMA1_TYPES: readonly string[] = [DOCKER.schema1, DOCKER.schema1Signed];
 
 /** What a manifest GET accepts: both families, indexes and images (never schema1). */

@@ -22,7 +22,7 @@ const MANIFEST_LIMIT = 4 * 1024 * 1024;
  * Blobs larger than this go up in chunks of this size: a chunk is acknowledged before the next is
  * read, so the upload holds one chunk in memory and the registry's Range tells how far it got.
  */
-export const UPLOAD_CHUNK = 8 * 1024 * 1024;
+const UPLOAD_CHUNK = 8 * 1024 * 1024;
 
 /** `stream` cut into buffers of `size` bytes (the last one shorter). */
 async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer> {

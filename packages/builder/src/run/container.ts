@@ -45,7 +45,7 @@ export interface StepSandbox {
   seccomp?: LinuxSeccomp;
 }
 
-export function buildStepSpec(req: RunContainerRequest, sandbox: StepSandbox): Spec {
+function buildStepSpec(req: RunContainerRequest, sandbox: StepSandbox): Spec {
   const spec = defaultSpec(false);
   // Insecure: every capability this process holds, as a privileged container gets.
   const caps = req.insecure ? boundingCapabilities() : BUILD_CAPS;

@@ -29,7 +29,7 @@ export function debugSnapshots(line: string): void {
 }
 
 /** The chain ids of `layers` (bottom first): the first layer's diff_id, then sha256("<chain id below> <diff_id>"). */
-export function chainIds(layers: readonly SnapshotLayer[]): string[] {
+function chainIds(layers: readonly SnapshotLayer[]): string[] {
   const ids: string[] = [];
   for (const layer of layers) {
     const below = ids[ids.length - 1];

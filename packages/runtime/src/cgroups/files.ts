@@ -102,7 +102,7 @@ export function parseCgroupNumber(value: string): number {
 }
 
 /** Reads the pids listed in one cgroup.procs file. */
-export function readProcs(dir: string): number[] {
+function readProcs(dir: string): number[] {
   const text = readOptional(dir, 'cgroup.procs') ?? '';
   return text.split('\n').filter((s) => s !== '').map(Number);
 }

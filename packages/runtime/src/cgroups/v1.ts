@@ -17,7 +17,7 @@ import type { CgroupManager, CgroupRecord, CgroupStats } from './types.js';
  * The key of a hybrid host's cgroup2 hierarchy in the paths, as runc keys it ("" is also its
  * name in /proc/self/cgroup).
  */
-export const HYBRID_UNIFIED = '';
+const HYBRID_UNIFIED = '';
 
 /**
  * Directories of `inner` in every mounted v1 hierarchy, keyed by controller name, and on a hybrid

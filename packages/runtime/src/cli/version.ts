@@ -1,6 +1,6 @@
 import { OCI_VERSION } from '../state/status.js';
 
-export const TSRUNC_VERSION = '0.1.0';
+const TSRUNC_VERSION = '0.1.0';
 /** Stamped by scripts/bundle.mjs (git describe); the unbundled modules do not know it. */
 declare const TSRUNC_COMMIT: string | undefined;
 const commit = typeof TSRUNC_COMMIT === 'string' ? TSRUNC_COMMIT : 'unknown';

@@ -3,7 +3,7 @@
 // document, and NUL bytes in strings that reach the kernel as C strings, cut short at the NUL.
 
 /** The limit of Go's encoding/json, so that tsrunc and runc refuse the same documents. */
-export const MAX_NESTING = 10000;
+const MAX_NESTING = 10000;
 
 const OPEN_BRACE = 0x7b, OPEN_BRACKET = 0x5b, CLOSE_BRACE = 0x7d, CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22, BACKSLASH = 0x5c;

@@ -2,7 +2,7 @@
 // the process executor asking the kernel to switch on the next execve.
 import fs from 'node:fs';
 
-export function apparmorEnabled(): boolean {
+function apparmorEnabled(): boolean {
   try {
     return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y');
   } catch {
@@ -10,7 +10,7 @@ export function apparmorEnabled(): boolean {
   }
 }
 
-export function selinuxEnabled(): boolean {
+function selinuxEnabled(): boolean {
   return fs.existsSync('/sys/fs/selinux/enforce');
 }
 

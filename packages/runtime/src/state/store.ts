@@ -44,7 +44,7 @@ export interface ContainerRecord {
 /** The one error for an ID with no container, so that callers can tell it from the others. */
 
 const STATE_FILE = 'state.json';
-export const EXEC_FIFO = 'exec.fifo';
+const EXEC_FIFO = 'exec.fifo';
 /**
  * Separates an ID from its creator in a staging directory's name ("ID~PID-STARTTIME"). It is not
  * a character of IDs, so no staging directory is ever taken for a container.

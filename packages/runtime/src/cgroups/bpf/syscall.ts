@@ -50,7 +50,7 @@ function attachAttr(cgroupFd: number, progFd: number, flags: number): Buffer {
 }
 
 /** Ids of the device programs attached to the cgroup directly. */
-export function attachedPrograms(cgroupFd: number): number[] {
+function attachedPrograms(cgroupFd: number): number[] {
   const ids = Buffer.alloc(4 * 64);
   const attr = { target_fd: cgroupFd, attach_type: BPF_CGROUP_DEVICE, query_flags: 0, attach_flags: 0, prog_ids: ids, prog_cnt: 64, pad: 0 };
   check(Number(bpfQuery(syscallNumber('bpf'), BPF_PROG_QUERY, attr, koffi().sizeof('tsrunc_bpf_prog_query'))), 'bpf(BPF_PROG_QUERY)');

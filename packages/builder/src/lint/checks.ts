@@ -26,6 +26,7 @@ export interface CheckResult {
 
 /** The args BuildKit defines for every build; a FROM may use them undeclared. */
 const PLATFORM_ARGS = ['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT'];
+const SCRATCH_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const RESERVED_STAGE_NAMES = new Set(['context', 'scratch']);
 /** Instructions of which a stage keeps only the last. */
 const ONCE_PER_STAGE = new Set(['CMD', 'ENTRYPOINT', 'HEALTHCHECK']);
@@ -36,10 +37,13 @@ const NOT_SECRET_WORD = /(?:_|^)(?:public|file|version)(?:_|$)/i;
 /** What the checks know of a stage while they walk it. */
 interface StageScope {
   name?: string;
-  /** The variables its instructions may use; undefined when the base is an image, whose environment is not read here. */
-  defined: Set<string> | undefined;
+  /** Its variables (ARGs and ENVs, its base stage's too) and their values; an ARG without one has none. */
+  vars: Map<string, string | undefined>;
+  /** false when the base is an image, whose environment is not read here: UndefinedVar cannot tell then. */
+  envKnown: boolean;
   shellSet: boolean;
-  absoluteWorkdir: boolean;
+  /** A WORKDIR was seen: a relative one after it is relative to a directory this build chose. */
+  workdirSet: boolean;
   /** CMD, ENTRYPOINT and HEALTHCHECK: the line of the last one seen. */
   lastOnce: Map<string, number>;
 }
@@ -159,9 +163,10 @@ class Checker {
     this.stage = {
       ...(name !== undefined ? { name } : {}),
       // scratch's environment is BuildKit's default PATH; a stage's is what its base stage had.
-      defined: parent ? (parent.defined && new Set(parent.defined)) : base === 'scratch' ? new Set(['PATH']) : undefined,
+      vars: parent ? new Map(parent.vars) : new Map(base === 'scratch' ? [['PATH', SCRATCH_PATH]] : []),
+      envKnown: parent ? parent.envKnown : base === 'scratch',
       shellSet: parent?.shellSet ?? false,
-      absoluteWorkdir: parent?.absoluteWorkdir ?? false,
+      workdirSet: parent?.workdirSet ?? false,
       lastOnce: new Map(),
     };
     if (name !== undefined && !this.stages.has(name)) this.stages.set(name, this.stage);
@@ -215,7 +220,7 @@ class Checker {
           this.variables(stage, pair.raw, item.line);
           if (item.kind === 'ENV') {
             this.secret('ENV', pair.key, item.line);
-            stage.defined?.add(pair.key);
+            stage.vars.set(pair.key, tryExpand(pair.raw, this.stageLookup(stage), this.escape) ?? '');
           }
         }
         break;
@@ -223,14 +228,19 @@ class Checker {
         for (const arg of item.args) {
           if (arg.defaultRaw !== undefined) this.variables(stage, arg.defaultRaw, item.line);
           this.secret('ARG', arg.name, item.line);
-          stage.defined?.add(arg.name);
+          // An ARG without a default takes the global ARG's of that name.
+          const value = arg.defaultRaw === undefined ? this.globals.get(arg.name) : tryExpand(arg.defaultRaw, this.stageLookup(stage), this.escape);
+          stage.vars.set(arg.name, value);
         }
         break;
       case 'WORKDIR': {
         this.variables(stage, item.path, item.line);
         const workdir = tryExpand(item.path, this.stageLookup(stage), this.escape) ?? item.path;
-        if (workdir.startsWith('/')) stage.absoluteWorkdir = true;
-        else if (!stage.absoluteWorkdir) this.report('WorkdirRelativePath', item.line, `Relative workdir "${workdir}" can have unexpected results if the base image changes`);
+        // Only the first WORKDIR is reported: the later ones are relative to it.
+        if (!stage.workdirSet && !workdir.startsWith('/')) {
+          this.report('WorkdirRelativePath', item.line, `Relative workdir "${workdir}" can have unexpected results if the base image changes`);
+        }
+        stage.workdirSet = true;
         break;
       }
       case 'COPY':
@@ -259,14 +269,15 @@ class Checker {
   }
 
   private stageLookup(stage: StageScope): Lookup {
-    return (name) => (stage.defined?.has(name) ? '' : undefined);
+    return (name) => stage.vars.get(name);
   }
 
-  /** UndefinedVar: what `text` uses that the stage has not defined (when the stage's environment is known). */
+  /** UndefinedVar: what `text` uses that the stage has not declared (when the stage's environment is known). */
   private variables(stage: StageScope, text: string, line: number): void {
-    if (stage.defined === undefined) return;
+    if (!stage.envKnown) return;
     for (const name of unknownNames(text, this.stageLookup(stage), this.escape)) {
-      this.report('UndefinedVar', line, `Usage of undefined variable '$${name}'${didYouMean(suggestion(name, stage.defined), '$')}`);
+      if (stage.vars.has(name)) continue;
+      this.report('UndefinedVar', line, `Usage of undefined variable '$${name}'${didYouMean(suggestion(name, stage.vars.keys()), '$')}`);
     }
   }
 

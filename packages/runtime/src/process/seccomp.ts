@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { check, koffi, libc } from '../sys/libc.js';
 import type { LinuxSeccomp } from '@tsrunc/spec-schemas';
+import { enosysStub } from './seccomp-enosys.js';
 
 export interface SeccompRule {
   name: string;
@@ -107,6 +108,7 @@ interface Libseccomp {
   archAdd: (ctx: unknown, arch: number) => number;
   archResolve: (name: string) => number;
   resolveName: (name: string) => number;
+  resolveNameArch: (arch: number, name: string) => number;
   ruleAdd: (ctx: unknown, action: number, syscall: number, count: number, args: Buffer | null) => number;
   attrSet: (ctx: unknown, attr: number, value: number) => number;
   exportBpf: (ctx: unknown, fd: number) => number;
@@ -128,6 +130,7 @@ function loadLibseccomp(): Libseccomp {
     archAdd: handle.func('int seccomp_arch_add(void *ctx, uint32_t arch)'),
     archResolve: handle.func('uint32_t seccomp_arch_resolve_name(const char *name)'),
     resolveName: handle.func('int seccomp_syscall_resolve_name(const char *name)'),
+    resolveNameArch: handle.func('int seccomp_syscall_resolve_name_arch(uint32_t arch, const char *name)'),
     ruleAdd: handle.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int count, void *args)'),
     attrSet: handle.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)'),
     exportBpf: handle.func('int seccomp_export_bpf(void *ctx, int fd)'),
@@ -172,12 +175,13 @@ export function compileSeccompFilter(plan: SeccompPlan): SeccompProgram {
   try {
     // no_new_privs is the process' own setting (process.noNewPrivileges), not a side effect of seccomp.
     ok(s.attrSet(ctx, ATTR_NO_NEW_PRIVS, 0), 'clear the no_new_privs attribute');
-    for (const arch of plan.architectures) {
+    const archTokens = plan.architectures.map((arch) => {
       const token = s.archResolve(arch);
       if (token === 0) throw new Error(`seccomp: unknown architecture "${arch}"`);
       const ret = s.archAdd(ctx, token);
       if (ret !== -17 /* EEXIST: the native one */) ok(ret, `add architecture ${arch}`);
-    }
+      return token;
+    });
     for (const rule of plan.rules) {
       const nr = s.resolveName(rule.name);
       // Unknown to this libseccomp or this kernel: skipped, as runc does.
@@ -190,7 +194,8 @@ export function compileSeccompFilter(plan: SeccompPlan): SeccompProgram {
     try {
       ok(s.exportBpf(ctx, fd), 'export the filter');
       const flags = plan.flags.reduce((all, flag) => all | FILTER_FLAGS[flag]!, plan.listener ? FLAG_NEW_LISTENER : 0);
-      return { flags, bpf: readWhole(fd) };
+      const stub = enosysStub({ defaultAction: plan.defaultAction, archTokens, names: plan.rules.map((r) => r.name) }, s.resolveNameArch);
+      return { flags, bpf: Buffer.concat([stub, readWhole(fd)]) };
     } finally {
       fs.closeSync(fd);
     }

@@ -127,6 +127,26 @@ const cases: Case[] = [
     good: [file('FROM --platform=${BUILDPLATFORM} alpine AS base'), file('FROM --platform=linux/arm64 alpine AS build_arm64')],
   },
   {
+    rule: 'RedundantTargetPlatform',
+    bad: file('FROM --platform=$TARGETPLATFORM alpine', 'FROM --platform=${TARGETPLATFORM} alpine'),
+    expect: [
+      ['RedundantTargetPlatform', 1, 'Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior'],
+      ['RedundantTargetPlatform', 2, 'Setting platform to predefined ${TARGETPLATFORM} in FROM is redundant as this is the default behavior'],
+    ],
+    good: [file('FROM --platform=$BUILDPLATFORM alpine'), file('FROM --platform=$TARGETOS/$TARGETARCH alpine')],
+  },
+  {
+    rule: 'ExposeProtoCasing and ExposeInvalidFormat',
+    bad: file('FROM alpine', 'ARG PORT=8080', 'EXPOSE 80/TCP 443/udp', 'EXPOSE 127.0.0.1:80:80 ${PORT}:${PORT}/SCTP'),
+    expect: [
+      ['ExposeProtoCasing', 3, "Defined protocol '80/TCP' in EXPOSE instruction should be lowercase"],
+      ['ExposeInvalidFormat', 4, "EXPOSE instruction should not define an IP address or host-port mapping, found '127.0.0.1:80:80'"],
+      ['ExposeProtoCasing', 4, "Defined protocol '8080:8080/SCTP' in EXPOSE instruction should be lowercase"],
+      ['ExposeInvalidFormat', 4, "EXPOSE instruction should not define an IP address or host-port mapping, found '8080:8080/SCTP'"],
+    ],
+    good: [file('FROM alpine', 'ARG PORT=8080', 'EXPOSE 80/tcp 443 ${PORT}/udp 9000-9010')],
+  },
+  {
     rule: 'SecretsUsedInArgOrEnv',
     bad: file('ARG GITHUB_TOKEN', 'FROM alpine', 'ARG AWS_SECRET_ACCESS_KEY', 'ENV DB_PASSWORD=x apikey=y'),
     expect: [

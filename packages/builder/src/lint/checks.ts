@@ -60,16 +60,19 @@ function tryExpand(text: string, lookup: Lookup, escape: EscapeChar): string | u
   }
 }
 
-/** The variable names that `text` uses and `lookup` does not know. */
-function unknownNames(text: string, lookup: Lookup, escape: EscapeChar): string[] {
-  const missing = new Set<string>();
-  tryExpand(text, (name) => {
+/** `text` expanded, with the variable names it used: those `lookup` knew and those it did not. */
+function expandTracked(text: string, lookup: Lookup, escape: EscapeChar): { result: string | undefined; known: Set<string>; unknown: Set<string> } {
+  const known = new Set<string>();
+  const unknown = new Set<string>();
+  const result = tryExpand(text, (name) => {
     const value = lookup(name);
-    if (value === undefined) missing.add(name);
+    (value === undefined ? unknown : known).add(name);
     return value;
   }, escape);
-  return [...missing];
+  return { result, known, unknown };
 }
+
+const unknownNames = (text: string, lookup: Lookup, escape: EscapeChar): string[] => [...expandTracked(text, lookup, escape).unknown];
 
 /** Levenshtein distance, for "did you mean" (BuildKit suggests a name fewer than 3 edits away). */
 function distance(a: string, b: string): number {
@@ -173,8 +176,13 @@ class Checker {
   }
 
   private constantPlatform(platform: string, stageName: string, line: number): void {
+    const { result, known, unknown } = expandTracked(platform, this.globalLookup, this.escape);
+    // $TARGETPLATFORM alone is what a FROM without --platform gets.
+    if (known.size === 1 && unknown.size === 0 && known.has('TARGETPLATFORM') && result === this.globalLookup('TARGETPLATFORM')) {
+      this.report('RedundantTargetPlatform', line, `Setting platform to predefined ${platform} in FROM is redundant as this is the default behavior`);
+    }
     // A platform from a variable is the point of --platform; only a constant one is reported.
-    if (platform.includes('$')) return;
+    if (known.size > 0 || unknown.size > 0) return;
     let os: string;
     let architecture: string;
     try {
@@ -259,13 +267,27 @@ class Checker {
         this.variables(stage, item.signal, item.line);
         break;
       case 'EXPOSE':
+        for (const word of item.ports) {
+          this.variables(stage, word, item.line);
+          this.exposedPort(tryExpand(word, this.stageLookup(stage), this.escape) ?? word, item.line);
+        }
+        break;
       case 'VOLUME':
-        for (const word of item.kind === 'EXPOSE' ? item.ports : item.paths) this.variables(stage, word, item.line);
+        for (const word of item.paths) this.variables(stage, word, item.line);
         break;
       default:
         // RUN and the shell forms are expanded by the shell, ONBUILD in the child build.
         break;
     }
+  }
+
+  /** An EXPOSE port is PORT[/PROTO]: an address or host port there is docker run's -p syntax, which EXPOSE ignores. */
+  private exposedPort(port: string, line: number): void {
+    const containerPort = port.slice(port.lastIndexOf(':') + 1);
+    const slash = containerPort.indexOf('/');
+    const proto = slash < 0 ? '' : containerPort.slice(slash + 1);
+    if (proto !== proto.toLowerCase()) this.report('ExposeProtoCasing', line, `Defined protocol '${port}' in EXPOSE instruction should be lowercase`);
+    if (port.includes(':')) this.report('ExposeInvalidFormat', line, `EXPOSE instruction should not define an IP address or host-port mapping, found '${port}'`);
   }
 
   private stageLookup(stage: StageScope): Lookup {

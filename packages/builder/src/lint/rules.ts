@@ -18,6 +18,9 @@ export const RULES = {
   InvalidDefaultArgInFrom: 'Default value for global ARG results in an empty or invalid base image name',
   FromPlatformFlagConstDisallowed: 'FROM --platform flag should not use a constant value',
   CopyIgnoredFile: 'Attempting to Copy file that is excluded by .dockerignore',
+  RedundantTargetPlatform: 'Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior',
+  ExposeProtoCasing: 'Protocol in EXPOSE instruction should be lowercase',
+  ExposeInvalidFormat: 'IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release',
 } as const;
 
 export type RuleName = keyof typeof RULES;

@@ -24,8 +24,11 @@ export interface CheckResult {
   findings: Finding[];
 }
 
-/** The args BuildKit defines for every build; a FROM may use them undeclared. */
-const PLATFORM_ARGS = ['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT'];
+/** The args BuildKit defines for every build, with this host's values; a FROM may use them undeclared. */
+const PLATFORM_ARGS: ReadonlyMap<string, string> = new Map(Object.entries({
+  TARGETPLATFORM: `linux/${hostArchitecture()}`, TARGETOS: 'linux', TARGETARCH: hostArchitecture(), TARGETVARIANT: '',
+  BUILDPLATFORM: `linux/${hostArchitecture()}`, BUILDOS: 'linux', BUILDARCH: hostArchitecture(), BUILDVARIANT: '',
+}));
 const SCRATCH_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const RESERVED_STAGE_NAMES = new Set(['context', 'scratch']);
 /** Instructions of which a stage keeps only the last. */
@@ -36,7 +39,6 @@ const NOT_SECRET_WORD = /(?:_|^)(?:public|file|version)(?:_|$)/i;
 
 /** What the checks know of a stage while they walk it. */
 interface StageScope {
-  name?: string;
   /** Its variables (ARGs and ENVs, its base stage's too) and their values; an ARG without one has none. */
   vars: Map<string, string | undefined>;
   /** false when the base is an image, whose environment is not read here: UndefinedVar cannot tell then. */
@@ -116,13 +118,8 @@ class Checker {
     this.findings.push({ rule, message, line });
   }
 
-  /** A FROM's view of the variables: the global ARGs' defaults, and the platform args with this host's values. */
-  private readonly globalLookup: Lookup = (name) => {
-    if (this.globals.has(name)) return this.globals.get(name);
-    if (!PLATFORM_ARGS.includes(name)) return undefined;
-    const arch = hostArchitecture();
-    return { TARGETOS: 'linux', BUILDOS: 'linux', TARGETARCH: arch, BUILDARCH: arch, TARGETPLATFORM: `linux/${arch}`, BUILDPLATFORM: `linux/${arch}` }[name] ?? '';
-  };
+  /** A FROM's view of the variables: the global ARGs' defaults, and the platform args. */
+  private readonly globalLookup: Lookup = (name) => (this.globals.has(name) ? this.globals.get(name) : PLATFORM_ARGS.get(name));
 
   visit(item: Instruction | FromInstruction): void {
     if (item.kind === 'FROM') return this.from(item);
@@ -141,30 +138,20 @@ class Checker {
     const words = from.original.trim().split(/\s+/);
     const keyword = words[0] ?? 'FROM';
     const name = from.name?.toLowerCase();
-    if (from.name !== undefined && name !== undefined) {
-      const as = words[words.length - 2] ?? 'AS';
-      // A FROM of mixed case is ConsistentInstructionCasing's finding, not this one's.
-      if (isOneCase(keyword) && as !== (keyword === keyword.toLowerCase() ? 'as' : 'AS')) {
-        this.report('FromAsCasing', from.line, `'${as}' and '${keyword}' keywords' casing do not match`);
-      }
-      if (from.name !== name) this.report('StageNameCasing', from.line, `Stage name '${from.name}' should be lowercase`);
-      if (RESERVED_STAGE_NAMES.has(name)) this.report('ReservedStageName', from.line, `Stage name should not use the same name as reserved stage "${name}"`);
-      if (this.stages.has(name)) this.report('DuplicateStageName', from.line, `Duplicate stage name "${name}", stage names should be unique`);
-    }
+    if (from.name !== undefined) this.stageName(from.name, keyword, words[words.length - 2] ?? 'AS', from.line);
     for (const word of from.platform === undefined ? [from.base] : [from.base, from.platform]) {
       for (const unknown of unknownNames(word, this.globalLookup, this.escape)) {
         if (this.globals.has(unknown)) continue;
-        this.report('UndefinedArgInFrom', from.line, `FROM argument '${unknown}' is not declared${didYouMean(suggestion(unknown, [...this.globals.keys(), ...PLATFORM_ARGS]))}`);
+        this.report('UndefinedArgInFrom', from.line, `FROM argument '${unknown}' is not declared${didYouMean(suggestion(unknown, [...this.globals.keys(), ...PLATFORM_ARGS.keys()]))}`);
       }
     }
     const base = tryExpand(from.base, this.globalLookup, this.escape) ?? '';
     if (from.base.includes('$') && !isReference(base)) {
       this.report('InvalidDefaultArgInFrom', from.line, `Default value for ARG ${from.base} results in empty or invalid base image name`);
     }
-    if (from.platform !== undefined) this.constantPlatform(from.platform, name ?? '', from.line);
+    if (from.platform !== undefined) this.platformFlag(from.platform, name ?? '', from.line);
     const parent = this.stages.get(base.toLowerCase());
     this.stage = {
-      ...(name !== undefined ? { name } : {}),
       // scratch's environment is BuildKit's default PATH; a stage's is what its base stage had.
       vars: parent ? new Map(parent.vars) : new Map(base === 'scratch' ? [['PATH', SCRATCH_PATH]] : []),
       envKnown: parent ? parent.envKnown : base === 'scratch',
@@ -175,7 +162,20 @@ class Checker {
     if (name !== undefined && !this.stages.has(name)) this.stages.set(name, this.stage);
   }
 
-  private constantPlatform(platform: string, stageName: string, line: number): void {
+  /** `FROM image AS name`: the name's case and uniqueness, and the AS keyword's case. */
+  private stageName(written: string, keyword: string, as: string, line: number): void {
+    const name = written.toLowerCase();
+    // A FROM of mixed case is ConsistentInstructionCasing's finding, not this one's.
+    if (isOneCase(keyword) && as !== (keyword === keyword.toLowerCase() ? 'as' : 'AS')) {
+      this.report('FromAsCasing', line, `'${as}' and '${keyword}' keywords' casing do not match`);
+    }
+    if (written !== name) this.report('StageNameCasing', line, `Stage name '${written}' should be lowercase`);
+    if (RESERVED_STAGE_NAMES.has(name)) this.report('ReservedStageName', line, `Stage name should not use the same name as reserved stage "${name}"`);
+    if (this.stages.has(name)) this.report('DuplicateStageName', line, `Duplicate stage name "${name}", stage names should be unique`);
+  }
+
+  /** RedundantTargetPlatform and FromPlatformFlagConstDisallowed: a FROM --platform that says nothing or pins one platform. */
+  private platformFlag(platform: string, stageName: string, line: number): void {
     const { result, known, unknown } = expandTracked(platform, this.globalLookup, this.escape);
     // $TARGETPLATFORM alone is what a FROM without --platform gets.
     if (known.size === 1 && unknown.size === 0 && known.has('TARGETPLATFORM') && result === this.globalLookup('TARGETPLATFORM')) {

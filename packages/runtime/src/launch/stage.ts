@@ -1,5 +1,5 @@
 // Starts the native stage (native/nsexec.c) into a container's namespaces, and speaks its part of
-// the sync protocol: for create it then execs the init stage (Node), for exec it becomes the
+// the sync protocol: for create it then execs the init stage (launch/paths.ts: the engine tsrunc runs on, or its single binary), for exec it becomes the
 // container's process itself.
 import fs from 'node:fs';
 import type { LinuxIDMapping } from '@tsrunc/spec-schemas';

@@ -1,6 +1,6 @@
 // Starts the native stage (native/nsexec.c) into a container's namespaces, and speaks its part of
-// the sync protocol: for create it then execs the init stage (launch/paths.ts: the engine tsrunc runs on, or its single binary), for exec it becomes the
-// container's process itself.
+// the sync protocol: for create it then execs the init stage (the engine tsrunc runs on, or its
+// single binary: launch/paths.ts), for exec it becomes the container's process itself.
 import fs from 'node:fs';
 import type { LinuxIDMapping } from '@tsrunc/spec-schemas';
 import { socketPair } from '../console/socket.js';

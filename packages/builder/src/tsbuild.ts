@@ -190,7 +190,8 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   const dockerfileName = path.basename(dockerfilePath);
   const args = buildArgs(values['build-arg']);
   const ignore = loadIgnore(contextDir, dockerfilePath);
-  const runChecks = () => checkDockerfile(input.dockerfileText, dockerfileName, {
+  const instructions = readInstructions(input.dockerfileText, dockerfileName);
+  const runChecks = () => checkDockerfile(instructions, dockerfileName, {
     ...(args.BUILDKIT_DOCKERFILE_CHECK !== undefined ? { checkArg: args.BUILDKIT_DOCKERFILE_CHECK } : {}),
     ignored: (rel) => ignore.ignores(rel),
   });
@@ -200,7 +201,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
     process.stdout.write(checkReport(findings, dockerfileName, input.dockerfileText));
     return findings.length > 0 ? 1 : 0;
   }
-  const dockerfile = parseDockerfile(input.dockerfileText, dockerfileName);
+  const dockerfile = dockerfileOf(instructions, dockerfileName);
   if (values.print !== undefined) {
     if (values.print !== 'ast') throw new Error(`--print ${values.print}: only "ast" is known`);
     process.stdout.write(JSON.stringify(toAst(dockerfile), null, 2) + '\n');

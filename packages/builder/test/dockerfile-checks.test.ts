@@ -5,13 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { readInstructions } from '../src/dockerfile/index.js';
 import { IgnoreMatcher } from '../src/engine/ignore.js';
 import { checkDockerfile, ruleUrl, type Finding } from '../src/lint/index.js';
 import { project } from './project.js';
 
 const file = (...lines: string[]): string => lines.join('\n') + '\n';
 const found = (text: string, ignored?: (rel: string) => boolean): [string, number, string][] =>
-  checkDockerfile(text, 'Dockerfile', ignored ? { ignored } : {}).findings.map((f: Finding) => [f.rule, f.line, f.message]);
+  checkDockerfile(readInstructions(text), 'Dockerfile', ignored ? { ignored } : {}).findings.map((f: Finding) => [f.rule, f.line, f.message]);
 
 type Case = { rule: string; bad: string; expect: [string, number, string][]; good: string[] };
 
@@ -191,21 +192,22 @@ t.test('rule URLs as BuildKit links them', async (t) => {
 
 t.test('# check= directive: skip and error', async (t) => {
   const body = ['FROM alpine as base', 'CMD echo hi'];
-  const rules = (directive: string) => checkDockerfile(file(directive, ...body), 'Dockerfile').findings.map((f) => f.rule);
+  const check = (directive: string, options = {}) => checkDockerfile(readInstructions(file(directive, ...body)), 'Dockerfile', options);
+  const rules = (directive: string) => check(directive).findings.map((f) => f.rule);
   t.same(rules('# check=skip=JSONArgsRecommended'), ['FromAsCasing']);
   t.same(rules('# check=skip=FromAsCasing,JSONArgsRecommended'), []);
   // BuildKit reads the directive up to its first space.
   t.same(rules('# check=skip=FromAsCasing, JSONArgsRecommended'), ['JSONArgsRecommended']);
   t.same(rules('# check=skip=all'), []);
   t.same(rules('# nothing'), ['FromAsCasing', 'JSONArgsRecommended']);
-  const both = checkDockerfile(file('# check=skip=FromAsCasing;error=true', ...body), 'Dockerfile');
+  const both = check('# check=skip=FromAsCasing;error=true');
   t.same([both.config.error, both.findings.map((f) => f.rule)], [true, ['JSONArgsRecommended']]);
-  t.equal(checkDockerfile(file('# check=error=false', ...body), 'Dockerfile').config.error, false);
+  t.equal(check('# check=error=false').config.error, false);
   // The build arg is used instead of the directive.
-  t.same(checkDockerfile(file('# check=skip=all', ...body), 'Dockerfile', { checkArg: 'skip=FromAsCasing' }).findings.map((f) => f.rule), ['JSONArgsRecommended']);
-  t.throws(() => checkDockerfile(file('# check=skip', ...body), 'Dockerfile'), /Dockerfile: # check=: invalid check option "skip"/);
-  t.throws(() => checkDockerfile(file('# check=error=maybe', ...body), 'Dockerfile'), /error= takes true or false/);
-  t.throws(() => checkDockerfile(file('# check=fail=true', ...body), 'Dockerfile'), /invalid check option "fail"/);
+  t.same(check('# check=skip=all', { checkArg: 'skip=FromAsCasing' }).findings.map((f) => f.rule), ['JSONArgsRecommended']);
+  t.throws(() => check('# check=skip'), /Dockerfile: # check=: invalid check option "skip"/);
+  t.throws(() => check('# check=error=maybe'), /error= takes true or false/);
+  t.throws(() => check('# check=fail=true'), /invalid check option "fail"/);
 });
 
 t.test('tsbuild build --check: the report and the exit status', async (t) => {

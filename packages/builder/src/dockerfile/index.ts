@@ -1,7 +1,7 @@
 // Dockerfile front end: parsing, stage queries and BuildKit-style word expansion.
 
 export { DockerfileError } from './errors.js';
-export { parseDockerfile, readInstructions, type InstructionList } from './parse.js';
+export { dockerfileOf, parseDockerfile, readInstructions, type InstructionList } from './parse.js';
 export { parseTrigger } from './instructions.js';
 export { resolveStage, stageDependencies } from './stages.js';
 export { expandWords, expandWordList, ExpansionError, type ExpandOptions, type Lookup } from './expand.js';

@@ -34,6 +34,10 @@ export function readInstructions(text: string, file = 'Dockerfile'): Instruction
 }
 
 export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
-  const { directives, escape, items } = readInstructions(text, file);
+  return dockerfileOf(readInstructions(text, file), file);
+}
+
+/** The stages of what readInstructions read, for a caller that has it already (the build checks read it first). */
+export function dockerfileOf({ directives, escape, items }: InstructionList, file: string): Dockerfile {
   return { directives, escape, ...assembleStages(items, file) };
 }

@@ -4,8 +4,8 @@
 // duplicate stage name is a finding here, though parseDockerfile refuses it.
 
 import path from 'node:path';
-import { expandWords, readInstructions } from '../dockerfile/index.js';
-import type { AddInstruction, CopyInstruction, EscapeChar, FromInstruction, Instruction, Lookup } from '../dockerfile/index.js';
+import { expandWords } from '../dockerfile/index.js';
+import type { AddInstruction, CopyInstruction, EscapeChar, FromInstruction, Instruction, InstructionList, Lookup } from '../dockerfile/index.js';
 import { hostArchitecture, parsePlatform } from '../registry/platform.js';
 import { parseReference } from '../registry/reference.js';
 import { isSkipped, parseCheckConfig, type CheckConfig } from './config.js';
@@ -354,12 +354,11 @@ function casing(items: readonly (Instruction | FromInstruction)[]): Finding[] {
 }
 
 /**
- * Runs the checks on a Dockerfile's text. A Dockerfile the parser refuses throws its
- * DockerfileError, as the build would. Which rules run and whether they fail the build come from
- * the `# check=` directive, or the BUILDKIT_DOCKERFILE_CHECK build arg instead.
+ * Runs the checks on a Dockerfile's instructions (readInstructions), `file` naming it in errors.
+ * Which rules run and whether they fail the build come from the `# check=` directive, or the
+ * BUILDKIT_DOCKERFILE_CHECK build arg instead.
  */
-export function checkDockerfile(text: string, file: string, options: CheckOptions = {}): CheckResult {
-  const { directives, escape, items } = readInstructions(text, file);
+export function checkDockerfile({ directives, escape, items }: InstructionList, file: string, options: CheckOptions = {}): CheckResult {
   const config = options.checkArg !== undefined
     ? parseCheckConfig(options.checkArg, 'BUILDKIT_DOCKERFILE_CHECK')
     : parseCheckConfig(directives['check'], `${file}: # check=`);

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDockerfile, toAst } from './dockerfile/index.js';
+import { dockerfileOf, readInstructions, toAst } from './dockerfile/index.js';
 import { Build } from './engine/build.js';
 import type { ImageState } from './engine/image-state.js';
 import { exportImage, finalizeImage, parseOutput, type FinalImage } from './engine/export.js';

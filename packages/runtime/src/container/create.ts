@@ -21,6 +21,7 @@ import { checkExistingCgroup } from '../cgroups/index.js';
 import { openContainerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { answerListener } from './seccomp-agent.js';
+import { mountSourceIndexes, openMountSources, sendMountSources } from './mount-sources.js';
 import { moveNetDevices, planNetDevices } from './net-devices.js';
 import { killProcesses } from './teardown.js';
 import { UndoStack } from './undo.js';
@@ -101,7 +102,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   // The claim is atomic (the state dir appears with the record, or not at all): its undo follows it.
   const lock = store.claim(record);
   const undo = new UndoStack();
-  /** Our copies of the fds the init inherits, closed whatever happens. */
+  /** Our copies of the fds the init inherits or is sent, closed whatever happens. */
   const passedFds: number[] = [];
   /** Releases the container's network namespace, held while network devices may need moving back. */
   let releaseNetDevices: (() => void) | undefined;
@@ -144,6 +145,10 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     store.save(record);
     // Before the plan is sent: the hooks and the program find the devices in place.
     if (netDevices.length > 0) releaseNetDevices = moveNetDevices(netDevices, stage.pid, undo);
+    // In a user namespace the init cannot reach every source by name: it gets them as fds.
+    const mountSources = mountSourceIndexes(rootfsPlan, namespaces.all.has('user'));
+    const sourceFds = openMountSources(stage.pid, rootfsPlan, mountSources);
+    passedFds.push(...sourceFds);
     const state: State = {
       ociVersion: OCI_VERSION,
       id: options.id,
@@ -163,6 +168,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       ...(options.noNewKeyring ? {} : { sessionKeyring: options.id }),
       ...(consoleFd !== undefined ? { consoleSocketFd: 5 } : {}),
       ...(config.process?.consoleSize ? { consoleSize: config.process.consoleSize } : {}),
+      mountSources,
       createContainerHooks: config.hooks?.createContainer ?? [],
       state,
     };
@@ -175,6 +181,10 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       if (message.type === 'ready') {
         ctx.log.debug?.('init: closing the pipe to signal completion (set up; the init waits on the exec fifo)');
         break;
+      }
+      if (message.type === 'mountSources') {
+        sendMountSources(stage.channel.socket, sourceFds, mountSources);
+        continue;
       }
       if (message.type === 'seccompListener') {
         answerListener(stage.channel, processPlan.seccomp, stage.pid, message.fd, state);

@@ -6,6 +6,7 @@ import { SYNC_FD } from '../launch/stage.js';
 import { mountConsole, setupRootfs } from '../rootfs/index.js';
 import { attachConsole } from './console.js';
 import { becomeNonDumpable, executorFd, handOverToExecutor } from './handover.js';
+import { receiveMountSources } from './mount-sources.js';
 import type { FromStage, InitPlan, ToStage } from './protocol.js';
 import { SyncChannel } from './sync-channel.js';
 import { joinSessionKeyring } from '../sys/keyring.js';
@@ -24,7 +25,8 @@ function main(): void {
     // stage calls is bound through bun:ffi under Bun, or loaded koffi before the pivot under Node.
     if (plan.consoleSocketFd !== undefined) koffi();
     if (plan.sessionKeyring !== undefined) joinSessionKeyring(plan.sessionKeyring);
-    setupRootfs(plan.rootfs, {
+    const sources = receiveMountSources(channel, plan.mountSources);
+    setupRootfs(plan.rootfs, sources, {
       beforePivot() {
         channel.send({ type: 'prePivot' } satisfies FromStage);
         const reply = channel.read<ToStage>();

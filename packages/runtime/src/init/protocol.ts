@@ -17,6 +17,8 @@ export interface InitPlan {
   consoleSize?: { height: number; width: number };
   /** Name of a new session keyring for the container, so that it does not share the host's keys. */
   sessionKeyring?: string;
+  /** Indexes of rootfs.mounts whose sources come as fds (container/mount-sources.ts), in the order sent. */
+  mountSources: number[];
   createContainerHooks: Hook[];
   /** The state given to hooks, with the init's pid as the parent sees it. */
   state: State;
@@ -26,6 +28,8 @@ export type ToStage = { type: 'plan'; plan: InitPlan } | { type: 'continue' };
 
 export type FromStage =
   | { type: 'prePivot' }
+  /** The plan is read: tsrunc sends the mount sources' fds now (init/mount-sources.ts). */
+  | { type: 'mountSources' }
   | { type: 'ready' }
   /** The process executor's fd of its seccomp filter's listener (SCMP_ACT_NOTIFY); it waits for 'L'. */
   | { type: 'seccompListener'; fd: number }

@@ -80,6 +80,11 @@ export class Channel {
     return line === undefined ? undefined : (JSON.parse(line) as T);
   }
 
+  /** The socket, for what travels beside the lines as SCM_RIGHTS (container/mount-sources.ts). */
+  get socket(): number {
+    return this.fd;
+  }
+
   write(data: string | Buffer): void {
     writeAll(this.fd, data);
   }

@@ -21,7 +21,8 @@ export interface RootfsHooks {
   afterPivot(): void;
 }
 
-export function setupRootfs(plan: RootfsPlan, hooks: RootfsHooks): void {
+/** `sources`: fds of bind mount sources tsrunc opened (a user namespace's), by index in plan.mounts; closed here once bound. */
+export function setupRootfs(plan: RootfsPlan, sources: Map<number, number>, hooks: RootfsHooks): void {
   // Device nodes and mount points get exactly the modes of the spec.
   umask(0);
   // Nothing mounted from here on reaches the host (slave), unless rootfsPropagation says otherwise.
@@ -31,7 +32,14 @@ export function setupRootfs(plan: RootfsPlan, hooks: RootfsHooks): void {
   mount(plan.rootfs, plan.rootfs, '', MS.BIND | MS.REC, '', `bind the rootfs ${plan.rootfs} on itself`);
   const rootFd = fs.openSync(plan.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
   try {
-    for (const m of plan.mounts) mountOne(rootFd, m, plan.cgroupNamespace);
+    for (const [index, m] of plan.mounts.entries()) {
+      const sourceFd = sources.get(index);
+      try {
+        mountOne(rootFd, m, plan.cgroupNamespace, sourceFd);
+      } finally {
+        if (sourceFd !== undefined) fs.closeSync(sourceFd);
+      }
+    }
     if (plan.setupDev) setupDev(rootFd, plan.devices);
     fs.closeSync(mkdirAllInRoot(rootFd, plan.cwd));
   } finally {

@@ -13,11 +13,11 @@ import { readonlyLast, type MountPlan } from './plan.js';
 /** The flags that a bind mount only takes on a remount. */
 export const REMOUNT_ONLY = ~(MS.BIND | MS.REC | MS.REMOUNT);
 
-function destinationFd(rootFd: number, m: MountPlan): number {
+function destinationFd(rootFd: number, m: MountPlan, sourceFd: number | undefined): number {
   if (m.bind) {
     let sourceIsDir: boolean;
     try {
-      sourceIsDir = fs.statSync(m.source).isDirectory();
+      sourceIsDir = (sourceFd === undefined ? fs.statSync(m.source) : fs.fstatSync(sourceFd)).isDirectory();
     } catch {
       throw new Error(`mount ${m.destination}: bind source ${m.source} does not exist`);
     }
@@ -36,8 +36,10 @@ function remountDestination(rootFd: number, m: MountPlan, flags: number): void {
   }
 }
 
-function bindMount(rootFd: number, m: MountPlan, target: string): void {
-  mount(m.source, target, '', MS.BIND | (m.flags & MS.REC), '', `bind mount ${m.source} on ${m.destination}`);
+/** `sourceFd`: the source opened by tsrunc (container/mount-sources.ts), bound through /proc/self/fd as runc binds its. */
+function bindMount(rootFd: number, m: MountPlan, target: string, sourceFd: number | undefined): void {
+  const source = sourceFd === undefined ? m.source : procFdPath(sourceFd);
+  mount(source, target, '', MS.BIND | (m.flags & MS.REC), '', `bind mount ${m.source} on ${m.destination}`);
   if (m.flags & REMOUNT_ONLY) remountDestination(rootFd, m, m.flags & REMOUNT_ONLY);
 }
 
@@ -85,14 +87,17 @@ function filesystemMount(rootFd: number, m: MountPlan, fd: number): void {
   }
 }
 
-/** `cgroupNamespace`: the container has a cgroup namespace of its own (see cgroup-mount.ts). */
-export function mountOne(rootFd: number, m: MountPlan, cgroupNamespace: boolean): void {
+/**
+ * `cgroupNamespace`: the container has a cgroup namespace of its own (see cgroup-mount.ts);
+ * `sourceFd`: a bind mount's source as tsrunc opened it, else it is reached by its path.
+ */
+export function mountOne(rootFd: number, m: MountPlan, cgroupNamespace: boolean, sourceFd?: number): void {
   checkMountDestination(rootFd, m);
   const imageMode = !m.bind && m.type === 'tmpfs' ? existingDirMode(rootFd, m.destination) : undefined;
-  const fd = destinationFd(rootFd, m);
+  const fd = destinationFd(rootFd, m, sourceFd);
   try {
     const target = procFdPath(fd);
-    if (m.bind) bindMount(rootFd, m, target);
+    if (m.bind) bindMount(rootFd, m, target, sourceFd);
     else if (m.type === 'cgroup' || m.type === 'cgroup2') mountCgroups(rootFd, m, cgroupNamespace);
     else if (m.type === 'tmpfs') tmpfsMount(rootFd, m, fd, imageMode);
     else filesystemMount(rootFd, m, fd);

@@ -46,8 +46,13 @@ function main(): void {
     handOverToExecutor(executor, Buffer.from(plan.executorPlan, 'base64'), plan.inheritedFds);
   } catch (err) {
     const text = (err as Error).message;
-    channel.send({ type: 'error', message: text } satisfies FromStage);
-    process.stderr.write(`tsrunc init: ${text}\n`);
+    try {
+      // tsrunc prints it, once, as the command's error.
+      channel.send({ type: 'error', message: text } satisfies FromStage);
+    } catch {
+      // tsrunc is gone or closed the channel: the inherited stderr is the only witness left.
+      process.stderr.write(`tsrunc init: ${text}\n`);
+    }
     process.exit(1);
   }
 }

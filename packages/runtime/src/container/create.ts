@@ -147,7 +147,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     if (netDevices.length > 0) releaseNetDevices = moveNetDevices(netDevices, stage.pid, undo);
     // In a user namespace the init cannot reach every source by name: it gets them as fds.
     const mountSources = mountSourceIndexes(rootfsPlan, namespaces.all.has('user'));
-    const sourceFds = openMountSources(stage.pid, rootfsPlan, mountSources);
+    const sourceFds = openMountSources(init, rootfsPlan, mountSources);
     passedFds.push(...sourceFds);
     const state: State = {
       ociVersion: OCI_VERSION,

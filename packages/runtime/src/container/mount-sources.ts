@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { sendFd } from '../console/socket.js';
 import type { RootfsPlan } from '../rootfs/plan.js';
+import { isRunning, type ProcessId } from '../state/proc.js';
 import type { SysError } from '../sys/libc.js';
 import { O, openInRoot } from '../sys/openat2.js';
 
@@ -20,12 +21,15 @@ export function mountSourceIndexes(plan: RootfsPlan, userNamespace: boolean): nu
   return plan.mounts.flatMap((m, index) => (m.bind ? [index] : []));
 }
 
-/** O_PATH fds of those sources, in `indexes`' order, opened in `pid`'s mount namespace; the caller closes them. */
-export function openMountSources(pid: number, plan: RootfsPlan, indexes: number[]): number[] {
+/** O_PATH fds of those sources, in `indexes`' order, opened in the init's mount namespace; the caller closes them. */
+export function openMountSources(init: ProcessId, plan: RootfsPlan, indexes: number[]): number[] {
   if (indexes.length === 0) return [];
-  const root = fs.openSync(`/proc/${pid}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
+  const root = fs.openSync(`/proc/${init.pid}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
   const fds: number[] = [];
   try {
+    // Checked after the open: the pid named our init when its root was opened, not a process
+    // that got the pid after the init died.
+    if (!isRunning(init.pid, init.startTime)) throw new Error('container init exited before the container was created');
     for (const index of indexes) {
       const m = plan.mounts[index]!;
       try {

@@ -9,7 +9,7 @@ suites=(packages/spec-schemas/dist/test/*.test.js
         packages/runtime/dist/test/plans.test.js packages/runtime/dist/test/cgroups-units.test.js
         packages/runtime/dist/test/mountinfo.test.js packages/runtime/dist/test/atomic-file.test.js
         packages/runtime/dist/test/units.test.js packages/builder/dist/test/in-root.test.js packages/builder/dist/test/build-executor.test.js
-        packages/runtime/dist/test/cli-argv.test.js packages/runtime/dist/test/memory-policy.test.js
+        packages/runtime/dist/test/cli-argv.test.js packages/runtime/dist/test/memory-policy.test.js packages/runtime/dist/test/seccomp-enosys.test.js
         packages/builder/dist/test/dockerfile-*.test.js packages/builder/dist/test/registry-reference.test.js)
 for suite in "${suites[@]}"; do
   [ -f "$suite" ] || { echo "no compiled suite $suite: run 'npm run build' first" >&2; exit 1; }

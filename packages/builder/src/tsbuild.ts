@@ -31,6 +31,7 @@ import { sha256Digest } from './image/store.js';
 import { login, loginDomain, logout } from './registry/login.js';
 import { hostPlatform, parsePlatform } from './registry/platform.js';
 import { Puller } from './registry/pull.js';
+import { pullProgress } from './cli/pull-progress.js';
 import { parseSnapshotChoice, type SnapshotChoice } from './run/snapshot.js';
 import { parseAddHost, parseUlimit, type StepOptions } from './run/step-options.js';
 
@@ -251,7 +252,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   try {
     const store = await openStore(storeRoot(values.root));
     session = await beginBuild(store);
-    registry = new Puller(store.layout.blobs, store.root, { platform, refresh: values.pull === true });
+    registry = new Puller(store.layout.blobs, store.root, { platform, refresh: values.pull === true, watch: pullProgress(progress) });
     const load = progress.step(`[internal] load build definition from ${dockerfileName}`);
     load.done();
     await importCaches(cacheFrom, store, registry, progress);

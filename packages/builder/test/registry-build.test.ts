@@ -45,6 +45,9 @@ t.test('FROM a manifest list behind TLS and basic auth, RUN, --push; a second bu
   // A fixed creation date, so that building it again gives the same image, to push again.
   const first = p.build(['--progress', 'plain', '-t', app, '--push'], { ...env, SOURCE_DATE_EPOCH: '1700000000' });
   t.equal(first.status, 0, first.stderr);
+  // The download shows in the progress, a line per blob as BuildKit prints them.
+  t.match(first.stderr, new RegExp(`pulling ${registry.host.replace(/[.]/g, '\\.')}/team/base@sha256:[0-9a-f]{64}`), 'a vertex for the pull');
+  t.match(first.stderr, /sha256:[0-9a-f]{12} [\d.]+[kM]?B \/ [\d.]+[kM]?B done/, 'a line for each blob received');
   const built = /built (sha256:[0-9a-f]{64})/.exec(first.stderr)?.[1];
   const pushed = new RegExp(`pushed ${app.replace(/[.]/g, '\\.')}@(sha256:[0-9a-f]{64})`).exec(first.stderr)?.[1];
   t.ok(built, 'the build names its manifest digest');

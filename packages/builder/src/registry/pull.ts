@@ -30,10 +30,20 @@ function kindOf(doc: { mediaType?: string; manifests?: unknown; schemaVersion?: 
   return Array.isArray(doc.manifests) ? 'index' : 'manifest';
 }
 
+/** What a progress display hears of one image's download. */
+export interface PullWatcher {
+  /** `received` of the blob's `total` bytes have arrived (called as they do, and once at the end). */
+  blob(digest: string, received: number, total: number): void;
+  done(): void;
+  failed(message: string): void;
+}
+
 export interface PullOptions {
   platform: Platform;
   /** --pull: ask the registry what each tag points at now, even when the store has it. */
   refresh: boolean;
+  /** Called when an image's blobs start downloading (not for an image the store has whole). */
+  watch?: (image: string) => PullWatcher;
 }
 
 export class Puller {
@@ -135,7 +145,19 @@ export class Puller {
       if (mediaType === undefined) throw new Error(`layer ${layer.digest} has media type ${layer.mediaType}, not a layer tsbuild can apply`);
       return { mediaType, digest: layer.digest, size: layer.size };
     });
-    await inParallel([manifest.config, ...manifest.layers], PARALLEL_DOWNLOADS, (d) => repo.fetchBlob(d, this.blobs));
+    const missing = [manifest.config, ...manifest.layers].filter((d) => !this.blobs.has(d.digest));
+    const watcher = missing.length > 0 ? this.options.watch?.(`${repo.domain}/${repo.name}@${digest}`) : undefined;
+    try {
+      await inParallel(missing, PARALLEL_DOWNLOADS, async (d) => {
+        let received = 0;
+        await repo.fetchBlob(d, this.blobs, watcher && ((bytes) => watcher.blob(d.digest, received += bytes, d.size)));
+        watcher?.blob(d.digest, d.size, d.size);
+      });
+    } catch (err) {
+      watcher?.failed((err as Error).message);
+      throw err;
+    }
+    watcher?.done();
     for (const d of [manifest.config, ...manifest.layers]) this.noteOrigin(repo.domain, repo.name, d.digest);
     const config = this.blobs.readJson<ImageConfig>(manifest.config.digest);
     return { digest, manifest: { ...manifest, layers }, config };

@@ -97,10 +97,12 @@ export class RemoteRepository {
   }
 
   /** Downloads a blob into the store under its digest; the bytes must match the descriptor exactly. */
-  async fetchBlob(descriptor: Descriptor, blobs: BlobStore): Promise<void> {
+  /** Downloads a blob the store lacks; `received` hears the bytes as they arrive (a progress display). */
+  async fetchBlob(descriptor: Descriptor, blobs: BlobStore, received?: (bytes: number) => void): Promise<void> {
     if (blobs.has(descriptor.digest)) return;
     const res = await this.session.send({ method: 'GET', url: `/v2/${this.name}/blobs/${descriptor.digest}` }, this.scope);
     await this.expect(res, [200], `blob ${descriptor.digest} of ${this.name}`);
+    if (received) res.on('data', (chunk: Buffer) => received(chunk.length));
     const mismatch = (what: string) => new Error(`${this.session.domain}: blob ${descriptor.digest} of ${this.name}: ${what}, not what its descriptor says (${descriptor.size} bytes)`);
     await blobs.importStream(res, descriptor, mismatch);
   }

@@ -2,16 +2,11 @@
 // tsrunc works from any working directory and through symlinks to its bin.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/**
- * Inside tsrunc's single binary (scripts/bundle.mjs compiles it with Bun), modules live in Bun's
- * embedded file system and the package is found from the binary itself, dist/tsrunc.
- */
-export const SINGLE_BINARY = import.meta.url.startsWith('file:///$bunfs/');
+import { SINGLE_BINARY } from '../sys/single-binary.js';
 
 const here = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 
-/** packages/runtime/, from dist/tsrunc, from dist/src/launch/ or from dist/bundle/chunks/. */
+/** packages/runtime/: from the single binary, dist/tsrunc, or from dist/src/launch/ or dist/bundle/chunks/. */
 const PACKAGE_DIR = SINGLE_BINARY ? path.resolve(path.dirname(process.execPath), '..') : here('../../../');
 
 export const NSEXEC_BINARY = path.join(PACKAGE_DIR, 'native/out/tsrunc-nsexec');

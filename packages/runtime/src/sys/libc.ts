@@ -6,17 +6,15 @@
 import type Koffi from 'koffi';
 import { bindWithBunFfi, lastFfiErrno } from './bun-ffi.js';
 import { errnoName, strerror } from './errno.js';
+import { SINGLE_BINARY } from './single-binary.js';
 
 let loaded: typeof Koffi | undefined;
 /** Type declarations (structs) waiting for koffi to be loaded: see defineTypes. */
 const pendingTypes: (() => void)[] = [];
 
-/**
- * Where koffi is looked up from: this module, or in tsrunc's single binary (whose modules live in
- * Bun's embedded file system) the binary's own directory, dist/, inside the package.
- */
+/** Where koffi is looked up from: this module, or in tsrunc's single binary its directory, dist/. */
 function requireBase(): string {
-  return import.meta.url.startsWith('file:///$bunfs/') ? `${process.execPath}.js` : import.meta.url;
+  return SINGLE_BINARY ? `${process.execPath}.js` : import.meta.url;
 }
 
 /** The koffi module, loaded on first use; every module reaches koffi through this one instance. */

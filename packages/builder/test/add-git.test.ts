@@ -1,54 +1,18 @@
 // ADD of a git repository, from a real git daemon on loopback serving a repository made here:
 // the remote's HEAD, a tag, a subdirectory, --keep-git-dir, the cache following the commit, and
 // refs that do not exist, that look like options, or that lead through a symlink out of the checkout.
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { count, freePort, project } from './project.js';
-
-function git(cwd: string, ...args: string[]): void {
-  const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-}
-
-async function listening(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const socket = net.connect(port, '127.0.0.1');
-    const ok = await new Promise<boolean>((resolve) => { socket.once('connect', () => resolve(true)); socket.once('error', () => resolve(false)); });
-    socket.destroy();
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`git daemon did not listen on ${port}`);
-}
+import { git, serveRepository } from './git-daemon.js';
+import { count, project } from './project.js';
 
 t.test('ADD <git repository>', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-git-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const work = path.join(dir, 'work');
-  fs.mkdirSync(path.join(work, 'sub'), { recursive: true });
-  git(dir, 'init', '-q', work);
-  fs.writeFileSync(path.join(work, 'a.txt'), 'first\n');
-  fs.writeFileSync(path.join(work, 'sub', 'b.txt'), 'in sub\n');
-  git(work, 'add', '.');
-  git(work, 'commit', '-q', '-m', 'one');
+  const served = await serveRepository(t, { 'a.txt': 'first\n', 'sub/b.txt': 'in sub\n' });
+  const { work, url: repo } = served;
   git(work, 'tag', 'v1');
   fs.writeFileSync(path.join(work, 'a.txt'), 'second\n');
-  git(work, 'commit', '-q', '-am', 'two');
-  git(dir, 'clone', '-q', '--bare', work, path.join(dir, 'repo.git'));
-
-  const port = await freePort();
-  const daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${dir}`, '--listen=127.0.0.1', `--port=${port}`, dir], { stdio: 'ignore' });
-  t.teardown(async () => {
-    daemon.kill();
-    if (daemon.exitCode === null && daemon.signalCode === null) await once(daemon, 'exit');
-  });
-  await listening(port);
-  const repo = `git://127.0.0.1:${port}/repo.git`;
+  served.commit('two');
 
   const p = project(t, {
     Dockerfile: [
@@ -73,12 +37,10 @@ t.test('ADD <git repository>', async (t) => {
 
   t.equal(count(p.build(['-t', 'git:1']).stderr, 'CACHED'), 4, 'the same commits: every step cached');
   fs.writeFileSync(path.join(work, 'a.txt'), 'third\n');
-  git(work, 'commit', '-q', '-am', 'three');
+  served.commit('three');
   // A link in the repository to the host's /etc: a subdirectory through it must not reach it.
   fs.symlinkSync('/etc', path.join(work, 'escape'));
-  git(work, 'add', 'escape');
-  git(work, 'commit', '-q', '-m', 'link');
-  git(work, 'push', '-q', path.join(dir, 'repo.git'), 'main');
+  served.commit('link');
   const moved = p.build(['-t', 'git:2']);
   t.equal(moved.status, 0, moved.stderr);
   t.equal(fs.readFileSync(path.join(p.unpack('git:2'), 'src/a.txt'), 'utf8'), 'third\n', 'a new commit is fetched and rebuilt');

@@ -53,6 +53,18 @@ function timed(solver: Solver<string>, journal: Journal, id: string, ms: number,
   };
 }
 
+/** A vertex with no deps that notes `note`, then reads vertex `input` part-way through its solve. */
+function readerOf(solver: Solver<string>, journal: Journal, input: string, note: string): Vertex<string> {
+  return {
+    id: 'reader',
+    deps: [],
+    async solve() {
+      journal.push(note);
+      return `read ${await solver.input<string>(input)}`;
+    },
+  };
+}
+
 t.test('a vertex starts once its deps are solved and gets their results in order', async (t) => {
   const cache = new MemoryCache();
   const solver = new Solver({ cache, noCache: false });
@@ -101,14 +113,7 @@ t.test('the first failure cancels running siblings, waits for them, and is the e
 t.test('a dependency\'s failure is its own error, reported once, even read part-way through', async (t) => {
   const solver = new Solver({ cache: new MemoryCache(), noCache: false });
   const journal: Journal = [];
-  const reader: Vertex<string> = {
-    id: 'reader',
-    deps: [],
-    async solve() {
-      journal.push('reader waits');
-      return `read ${await solver.input<string>('source')}`;
-    },
-  };
+  const reader = readerOf(solver, journal, 'source', 'reader waits');
   await t.rejects(solver.solve([reader, timed(solver, journal, 'source', 20, [], 'source broke')], 'reader'), { message: 'source broke' });
   t.same(journal, ['reader waits', 'start source', 'fail source']);
 });
@@ -116,14 +121,7 @@ t.test('a dependency\'s failure is its own error, reported once, even read part-
 t.test('a vertex neither wanted nor a dep starts only when input() asks for it, with its deps', async (t) => {
   const solver = new Solver({ cache: new MemoryCache(), noCache: false });
   const journal: Journal = [];
-  const reader: Vertex<string> = {
-    id: 'reader',
-    deps: [],
-    async solve() {
-      journal.push('reader asks');
-      return `read ${await solver.input<string>('late')}`;
-    },
-  };
+  const reader = readerOf(solver, journal, 'late', 'reader asks');
   const vertices = [timed(solver, journal, 'early', 5), timed(solver, journal, 'late', 5, ['early']), timed(solver, journal, 'unread', 5), reader];
   t.equal(await solver.solve(vertices, 'reader'), 'read late+early');
   t.same(journal, ['reader asks', 'start early', 'end early', 'start late', 'end late'], 'nobody asked for "unread": it never ran');

@@ -10,6 +10,23 @@ const MiB = 1024 * 1024;
 const mode = detectCgroupMode();
 const read = (dir: string | undefined, file: string): string => fs.readFileSync(`${dir}/${file}`, 'utf8').trim();
 
+/**
+ * Sets what runc treats as unset: exactly what dockerd sends when no option is given, then every
+ * other zero runc skips (plus `extra`), then empty objects.
+ */
+function setUnsetValues(cg: ReturnType<typeof openCgroup>, extra: LinuxResources = {}): void {
+  cg.set({ memory: { disableOOMKiller: false }, cpu: { shares: 0 }, blockIO: { weight: 0 } });
+  cg.set({
+    memory: { limit: 0, reservation: 0, swap: 0, kernel: 0, kernelTCP: 0 },
+    cpu: { shares: 0, quota: 0, period: 0, realtimeRuntime: 0, realtimePeriod: 0, cpus: '', mems: '' },
+    blockIO: { weight: 0, leafWeight: 0, weightDevice: [{ major: 1, minor: 3, weight: 0, leafWeight: 0 }] },
+    pids: { limit: 0 },
+    network: { classID: 0 },
+    ...extra,
+  });
+  cg.set({ pids: {}, blockIO: {}, memory: {}, cpu: {} });
+}
+
 t.test('v1: zero values change nothing, -1 lifts the pids limit', { skip: mode.version !== 1 ? 'host is not cgroup v1' : false }, async (t) => {
   const limits: LinuxResources = {
     memory: { limit: 64 * MiB, reservation: 32 * MiB },
@@ -28,17 +45,7 @@ t.test('v1: zero values change nothing, -1 lifts the pids limit', { skip: mode.v
   const before = snapshot();
   t.match(before, ['memory.limit_in_bytes=67108864', /./, /oom_kill_disable 0/, 'pids.max=20', 'cpu.shares=512', 'cpu.cfs_quota_us=50000']);
 
-  // Exactly what dockerd sends when no option is given, and every other zero runc skips.
-  cg.set({ memory: { disableOOMKiller: false }, cpu: { shares: 0 }, blockIO: { weight: 0 } });
-  cg.set({
-    memory: { limit: 0, reservation: 0, swap: 0, kernel: 0, kernelTCP: 0 },
-    cpu: { shares: 0, quota: 0, period: 0, realtimeRuntime: 0, realtimePeriod: 0, cpus: '', mems: '' },
-    blockIO: { weight: 0, leafWeight: 0, weightDevice: [{ major: 1, minor: 3, weight: 0, leafWeight: 0 }] },
-    pids: { limit: 0 },
-    network: { classID: 0 },
-    unified: {},
-  });
-  cg.set({ pids: {}, blockIO: {}, memory: {}, cpu: {} });
+  setUnsetValues(cg, { unified: {} });
   t.same(snapshot(), before, 'every file keeps its value');
 
   cg.set({ pids: { limit: -1 } });
@@ -56,15 +63,7 @@ t.test('v2: zero values change nothing, -1 lifts the pids limit', { skip: mode.v
   const before = snapshot();
   t.match(before, ['memory.max=67108864', /./, 'pids.max=20', /./, 'cpu.max=50000 100000']);
 
-  cg.set({ memory: { disableOOMKiller: false }, cpu: { shares: 0 }, blockIO: { weight: 0 } });
-  cg.set({
-    memory: { limit: 0, reservation: 0, swap: 0, kernel: 0, kernelTCP: 0 },
-    cpu: { shares: 0, quota: 0, period: 0, realtimeRuntime: 0, realtimePeriod: 0, cpus: '', mems: '' },
-    blockIO: { weight: 0, leafWeight: 0, weightDevice: [{ major: 1, minor: 3, weight: 0, leafWeight: 0 }] },
-    pids: { limit: 0 },
-    network: { classID: 0 },
-  });
-  cg.set({ pids: {}, blockIO: {}, memory: {}, cpu: {} });
+  setUnsetValues(cg);
   t.same(snapshot(), before, 'every file keeps its value (cpu.max is not reset to "max")');
 
   cg.set({ pids: { limit: -1 } });

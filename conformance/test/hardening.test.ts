@@ -262,3 +262,23 @@ t.test('/dev/console of a terminal container', async (t) => {
     marker.assertUntouched(t);
   });
 });
+
+t.test('a .env or bunfig.toml in the working directory does not reach tsrunc', async (t) => {
+  // containerd runs the runtime in the bundle directory. A compiled Bun program reads .env and
+  // bunfig.toml from its working directory unless built not to: whoever writes the bundle would
+  // set tsrunc's environment (here: make the CLI act as the init stage) and preload code into a
+  // process that runs as root.
+  const bundle = bundleWith(t, () => {}, ['echo', 'container ran']);
+  const marker = path.join(bundle.dir, 'preloaded');
+  fs.writeFileSync(path.join(bundle.dir, '.env'), '_TSRUNC_INIT_STAGE=1\nTSRUNC_ENGINE=node\n');
+  fs.writeFileSync(path.join(bundle.dir, 'preload.js'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+  fs.writeFileSync(path.join(bundle.dir, 'bunfig.toml'), 'preload = ["./preload.js"]\n');
+  const rt = runtime(t);
+  const version = rt.call(['--version'], { cwd: bundle.dir });
+  t.equal(version.status, 0, `--version: ${version.stderr}`);
+  t.match(version.stdout, /^tsrunc version /, 'the CLI ran as the CLI');
+  const run = rt.call(['run', uniqueId('dotenv')], { cwd: bundle.dir });
+  t.equal(run.status, 0, `run from the bundle directory: ${run.stderr}`);
+  t.equal(run.stdout, 'container ran\n', 'the container ran');
+  t.notOk(fs.existsSync(marker), 'bunfig.toml\'s preload did not run');
+});

@@ -2,7 +2,8 @@
 // spec with the command line's arguments and overrides, as runc builds it.
 import fs from 'node:fs';
 import type { Process } from '@tsrunc/spec-schemas';
-import { parseSubCgroupArgs, type Container } from '../index.js';
+import type { Container } from '../index.js';
+import { parseSubCgroupArgs } from '../cgroups/sub-cgroup.js';
 import { flag, int, list, str, UsageError, type Command, type Values } from './command.js';
 
 async function processFromFile(file: string): Promise<Process> {

@@ -11,6 +11,7 @@ import { checkNamespaceRules, planNamespaces, PROC_NS_NAME } from '../launch/nam
 import { initStageCommand } from '../launch/paths.js';
 import { callerPreservedFds, startStage } from '../launch/stage.js';
 import { encodeProcessPlan, planProcess } from '../process/index.js';
+import { mountIdAt } from '../rootfs/host-mounts.js';
 import { planRootfs } from '../rootfs/index.js';
 import { procStat, selfId, type ProcessId } from '../state/proc.js';
 import { OCI_VERSION } from '../state/status.js';
@@ -23,7 +24,7 @@ import type { RuntimeContext } from './context.js';
 import { answerListener } from './seccomp-agent.js';
 import { mountSourceIndexes, openMountSources, sendMountSources } from './mount-sources.js';
 import { moveNetDevices, planNetDevices } from './net-devices.js';
-import { killProcesses } from './teardown.js';
+import { killProcesses, unmountContainerMounts } from './teardown.js';
 import { UndoStack } from './undo.js';
 import { writePidFile } from './pid-file.js';
 
@@ -97,6 +98,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     config,
     cgroup: cgroup.toJSON(),
     namespaces: {},
+    ...(rootfsPlan.hostMountNamespace ? { hostMountBase: mountIdAt(bundle.rootfs) } : {}),
     creating: selfId(),
   };
   // The claim is atomic (the state dir appears with the record, or not at all): its undo follows it.
@@ -110,6 +112,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   try {
     undo.push('remove cgroup', () => cgroup.destroy());
     cgroup.create();
+    undo.push('unmount the rootfs from the host', () => unmountContainerMounts(record));
     mkfifo(store.fifoPath(options.id), 0o622);
     // Opened here and inherited: the init may run as a user that cannot reach the state dir.
     const fifoFd = fs.openSync(store.fifoPath(options.id), O.PATH | O.CLOEXEC);

@@ -9,7 +9,7 @@ import { reopenCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { requireStatus } from '../state/status.js';
 import { statusOf } from './status.js';
-import { killProcesses } from './teardown.js';
+import { killProcesses, unmountContainerMounts } from './teardown.js';
 
 export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean): void {
   // With --force, a container that is not there (never was, or a concurrent delete removed it
@@ -49,6 +49,7 @@ export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean)
 
 function destroy(ctx: RuntimeContext, record: ContainerRecord): void {
   ctx.log.debug?.(`delete: removing the cgroup and state of ${record.id}`);
+  unmountContainerMounts(record);
   reopenCgroup(record)?.destroy();
   // Poststop hooks are for containers that were created; a failed create runs none either.
   if (!record.creating) {

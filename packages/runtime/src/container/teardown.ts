@@ -1,7 +1,10 @@
-// Killing what a container runs, shared by delete and by create's undo: both may face a
-// container whose create was cut short, with a cgroup half made or an init not yet known.
+// Killing what a container runs and unmounting what it left in the host's mount namespace, shared
+// by delete and by create's undo: both may face a container whose create was cut short, with a
+// cgroup half made or an init not yet known.
 import type { CgroupManager } from '../cgroups/index.js';
+import { unmountFromHost } from '../rootfs/host-mounts.js';
 import { isRunning, waitGone, type ProcessId } from '../state/proc.js';
+import type { ContainerRecord } from '../state/store.js';
 
 const SIGKILL = 9;
 
@@ -22,4 +25,9 @@ export function killProcesses(cgroup: CgroupManager | undefined, init: ProcessId
     }
   }
   if (!waitGone(init.pid, init.startTime, 10_000)) throw new Error(`container init ${init.pid} did not die`);
+}
+
+/** A container without a mount namespace of its own: its mounts below the rootfs, in the host's. */
+export function unmountContainerMounts(record: Pick<ContainerRecord, 'rootfs' | 'hostMountBase'>): void {
+  if (record.hostMountBase !== undefined) unmountFromHost(record.rootfs, record.hostMountBase);
 }

@@ -48,12 +48,7 @@ export function planNamespaces(namespaces: LinuxNamespace[] = []): NamespacePlan
 
 /** The spec's cross-field rules for a container of its own (create/run). */
 export function checkNamespaceRules(plan: NamespacePlan, linux: { uidMappings?: unknown[]; gidMappings?: unknown[]; timeOffsets?: unknown } | undefined): void {
-  // runc accepts a container in the host's mount namespace and then builds its rootfs there: it
-  // makes the host's "/" a recursive slave, mounts proc, sysfs and /dev on the host and leaves them
-  // after the container is gone. Not done here: the container must have a mount namespace.
-  if (!plan.all.has('mount')) {
-    throw new Error('a mount namespace is required: add {"type": "mount"} to linux.namespaces (without one the rootfs would be built in the host\'s mount table)');
-  }
+  // Without a mount namespace the rootfs is built in the host's: rootfs/plan.ts says what then.
   const hasMappings = (linux?.uidMappings?.length ?? 0) > 0 || (linux?.gidMappings?.length ?? 0) > 0;
   if (plan.created.has('user') && !hasMappings) throw new Error('user namespace enabled, but no uid/gid mappings found');
   if (!plan.created.has('user') && hasMappings) throw new Error('uid/gid mappings given, but no new user namespace requested');

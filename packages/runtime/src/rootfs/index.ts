@@ -1,4 +1,5 @@
-// The container's root filesystem, built by the init stage inside its new mount namespace.
+// The container's root filesystem, built by the init stage inside its new mount namespace, or in
+// the host's for a container without one (plan.ts's hostMountNamespace).
 import fs from 'node:fs';
 import { MS, mount } from '../sys/mount.js';
 import { mkdirAllInRoot, O } from '../sys/openat2.js';
@@ -7,12 +8,27 @@ import { setupDev } from './devices.js';
 import { finalizeRootfs } from './finalize.js';
 import { mountOne } from './mounts.js';
 import { makeRootfsParentPrivate } from './parent-mount.js';
-import { moveInto, pivotInto } from './pivot.js';
-import type { RootfsPlan } from './plan.js';
+import { chrootInto, moveInto, pivotInto } from './pivot.js';
+import type { Jail, RootfsPlan } from './plan.js';
 
 export { mountConsole } from './console.js';
 export { planRootfs, type RootfsPlan } from './plan.js';
 
+const JAIL: Record<Jail, (rootfs: string) => void> = { pivot_root: pivotInto, move: moveInto, chroot: chrootInto };
+
+function bindRootfs(rootfs: string): void {
+  mount(rootfs, rootfs, '', MS.BIND | MS.REC, '', `bind the rootfs ${rootfs} on itself`);
+}
+
+/**
+ * In the host's mount namespace the propagation of the host's mounts is left as it is: only the
+ * rootfs' own bind, a new mount, is made private, so that the mounts below it go nowhere else
+ * (not to the rootfs' directory under it, not to the host's peers) and come off with it.
+ */
+function bindRootfsInHost(rootfs: string): void {
+  bindRootfs(rootfs);
+  mount('', rootfs, '', MS.PRIVATE | MS.REC, '', `make the rootfs' bind ${rootfs} private`);
+}
 
 export interface RootfsHooks {
   /** Mounts are made, "/" is still the host's: the createContainer hooks' moment. */
@@ -25,11 +41,15 @@ export interface RootfsHooks {
 export function setupRootfs(plan: RootfsPlan, sources: Map<number, number>, hooks: RootfsHooks): void {
   // Device nodes and mount points get exactly the modes of the spec.
   umask(0);
-  // Nothing mounted from here on reaches the host (slave), unless rootfsPropagation says otherwise.
-  mount('', '/', '', plan.rootPropagation, '', 'set the propagation of /');
-  makeRootfsParentPrivate(plan.rootfs);
-  // The rootfs becomes a mount of its own, which pivot_root requires.
-  mount(plan.rootfs, plan.rootfs, '', MS.BIND | MS.REC, '', `bind the rootfs ${plan.rootfs} on itself`);
+  if (plan.hostMountNamespace) {
+    bindRootfsInHost(plan.rootfs);
+  } else {
+    // Nothing mounted from here on reaches the host (slave), unless rootfsPropagation says otherwise.
+    mount('', '/', '', plan.rootPropagation, '', 'set the propagation of /');
+    makeRootfsParentPrivate(plan.rootfs);
+    // The rootfs becomes a mount of its own, which pivot_root requires.
+    bindRootfs(plan.rootfs);
+  }
   const rootFd = fs.openSync(plan.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
   try {
     for (const [index, m] of plan.mounts.entries()) {
@@ -46,8 +66,7 @@ export function setupRootfs(plan: RootfsPlan, sources: Map<number, number>, hook
     fs.closeSync(rootFd);
   }
   hooks.beforePivot();
-  if (plan.noPivot) moveInto(plan.rootfs);
-  else pivotInto(plan.rootfs);
+  JAIL[plan.jail](plan.rootfs);
   if (plan.explicitPropagation) mount('', '/', '', plan.rootPropagation, '', 'set the propagation of /');
   hooks.afterPivot();
   finalizeRootfs(plan);

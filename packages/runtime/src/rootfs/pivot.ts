@@ -1,5 +1,6 @@
-// Making the rootfs the container's "/": pivot_root, or for --no-pivot (a rootfs on ramfs, where
-// pivot_root is refused) moving it over "/" and chroot'ing, as runc does.
+// Making the rootfs the container's "/" (plan.ts's Jail): pivot_root, or for --no-pivot (a rootfs
+// on ramfs, where pivot_root is refused) moving it over "/" and chroot'ing, as runc does; in the
+// host's mount namespace chroot alone.
 import fs from 'node:fs';
 import { libc, check } from '../sys/libc.js';
 import { parseMountinfo } from '../sys/mountinfo.js';
@@ -45,10 +46,21 @@ function hideHostProcAndSys(rootfs: string): void {
   }
 }
 
+/** The working directory, the rootfs (`what`), becomes "/". */
+function chrootHere(what: string): void {
+  check(chroot('.') as number, `chroot ${what}`);
+  process.chdir('/');
+}
+
 export function moveInto(rootfs: string): void {
   hideHostProcAndSys(rootfs);
   process.chdir(rootfs);
   mount(rootfs, '/', '', MS.MOVE, '', `move ${rootfs} to /`);
-  check(chroot('.') as number, `chroot ${rootfs}`);
-  process.chdir('/');
+  chrootHere(rootfs);
+}
+
+/** The host's mounts stay where they are, beyond the new "/", as runc leaves them. */
+export function chrootInto(rootfs: string): void {
+  process.chdir(rootfs);
+  chrootHere(rootfs);
 }

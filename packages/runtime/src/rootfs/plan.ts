@@ -27,11 +27,25 @@ export interface DevicePlan {
   gid: number;
 }
 
+/**
+ * How the rootfs becomes the container's "/": pivot_root in a mount namespace of its own; with
+ * --no-pivot (a rootfs on ramfs, which pivot_root refuses) moved over "/", then chroot; in the
+ * host's mount namespace chroot alone, since moving it over "/" would replace the host's.
+ */
+export type Jail = 'pivot_root' | 'move' | 'chroot';
+
 export interface RootfsPlan {
   rootfs: string;
-  noPivot: boolean;
+  jail: Jail;
+  /**
+   * The container has no mount namespace of its own (none listed, or the host's joined), so its
+   * mounts are made in the host's: the host's "/" and the mount holding the rootfs keep their
+   * propagation, and the rootfs' bind on itself is made private, so that nothing mounted below it
+   * reaches another mount or namespace; `delete` takes it down (host-mounts.ts).
+   */
+  hostMountNamespace: boolean;
   readonly: boolean;
-  /** MS_* propagation of "/" in the container's mount namespace. */
+  /** MS_* propagation of "/" in the container's mount namespace (unused in the host's). */
   rootPropagation: number;
   /** rootfsPropagation was given: applied again to the new "/" after pivot_root. */
   explicitPropagation: boolean;
@@ -147,6 +161,20 @@ function isPrivate(ns: LinuxNamespace): boolean {
   }
 }
 
+/**
+ * What cannot be done without a mount namespace of the container's own: hiding or protecting paths
+ * (runc's refusal, in its words: the mounts would cover the host's view), and a propagation for
+ * "/", which would be the host's "/".
+ */
+function checkHostMountNamespace(linux: NonNullable<Spec['linux']>): void {
+  if ((linux.maskedPaths?.length ?? 0) > 0 || (linux.readonlyPaths?.length ?? 0) > 0) {
+    throw new Error('unable to restrict sys entries without a private MNT namespace');
+  }
+  if (linux.rootfsPropagation) {
+    throw new Error(`rootfsPropagation "${linux.rootfsPropagation}" needs a private mount namespace: it would change the host's "/"`);
+  }
+}
+
 /** `rootfs` is the bundle's, already resolved to its real path (config/load.ts). */
 export function planRootfs(spec: Spec, options: { bundle: string; rootfs: string; noPivot: boolean }): RootfsPlan {
   const linux = spec.linux ?? {};
@@ -154,6 +182,8 @@ export function planRootfs(spec: Spec, options: { bundle: string; rootfs: string
   const mounts = (spec.mounts ?? []).map((m) => planMount(m, options.bundle));
   const propagation = linux.rootfsPropagation;
   if (propagation && !(propagation in PROPAGATION)) throw new Error(`rootfsPropagation "${propagation}" is not valid`);
+  const hostMountNamespace = !namespaces.has('mount');
+  if (hostMountNamespace) checkHostMountNamespace(linux);
   if ((spec.hostname || spec.domainname) && !namespaces.has('uts')) {
     throw new Error(`unable to set ${spec.hostname ? 'hostname' : 'domainname'} without a private UTS namespace`);
   }
@@ -162,7 +192,8 @@ export function planRootfs(spec: Spec, options: { bundle: string; rootfs: string
   const devBound = mounts.some((m) => m.destination === '/dev' && m.bind);
   return {
     rootfs: options.rootfs,
-    noPivot: options.noPivot,
+    jail: hostMountNamespace ? 'chroot' : options.noPivot ? 'move' : 'pivot_root',
+    hostMountNamespace,
     readonly: spec.root?.readonly === true,
     rootPropagation: propagation ? PROPAGATION[propagation]! : MS.SLAVE | MS.REC,
     explicitPropagation: propagation !== undefined && propagation !== '',

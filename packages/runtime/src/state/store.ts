@@ -35,6 +35,12 @@ export interface ContainerRecord {
   /** Namespace paths of the init as /proc/PID/ns/TYPE, or joined paths from config. */
   namespaces: Record<string, string>;
   /**
+   * Set for a container without a mount namespace of its own: the ID of the mount the rootfs was
+   * on before create, on which the container's mounts are stacked in the host's mount namespace
+   * (rootfs/host-mounts.ts); delete unmounts them.
+   */
+  hostMountBase?: number;
+  /**
    * Set while `create` runs: the tsrunc process creating the container. Still set once that
    * process is gone, it marks a create that was killed, whose leftovers only delete acts on.
    */

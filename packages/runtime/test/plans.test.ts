@@ -1,10 +1,11 @@
-// The runtime's pure parts, without root: what config.json becomes (namespace and process plans),
+// The runtime's pure parts, without root: what config.json becomes (namespace, rootfs and process plans),
 // the process executor's binary plan as native/process.c reads it, and the status table.
 import t, { type Test } from 'tap';
 import { defaultSpec } from '../src/container/spec-template.js';
 import { planNamespaces, checkNamespaceRules } from '../src/launch/namespaces.js';
 import { encodeProcessPlan } from '../src/process/native-plan.js';
 import { planProcess } from '../src/process/plan.js';
+import { planRootfs } from '../src/rootfs/plan.js';
 import { InvalidStatusError } from '../src/state/errors.js';
 import { requireStatus, TRANSITIONS, type Status } from '../src/state/status.js';
 
@@ -26,6 +27,31 @@ t.test('namespaces: joined by path (the user namespace first) or created', async
   t.equal(plan.cloneFlags, 0x20000000 | 0x00020000, 'pid and mount are created');
   t.throws(() => planNamespaces([{ type: 'pid' }, { type: 'pid' }]), /duplicate namespace type "pid"/);
   t.throws(() => checkNamespaceRules(planNamespaces([{ type: 'user' }, { type: 'mount' }]), {}), /no uid\/gid mappings/);
+});
+
+t.test('rootfs plan: pivot_root, move or chroot, and what a container in the host\'s mount namespace may not ask', async (t) => {
+  const plan = (edit: (spec: ReturnType<typeof defaultSpec>) => void, noPivot = false) => {
+    const spec = defaultSpec(false);
+    edit(spec);
+    return planRootfs(spec, { bundle: '/b', rootfs: '/b/rootfs', noPivot });
+  };
+  const withoutMount = (spec: ReturnType<typeof defaultSpec>) => {
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((ns) => ns.type !== 'mount');
+    delete spec.linux!.maskedPaths;
+    delete spec.linux!.readonlyPaths;
+  };
+  t.match(plan(() => {}), { jail: 'pivot_root', hostMountNamespace: false }, 'a mount namespace of its own: pivot_root');
+  t.match(plan(() => {}, true), { jail: 'move', hostMountNamespace: false }, '--no-pivot: moved over "/"');
+  t.match(plan(withoutMount), { jail: 'chroot', hostMountNamespace: true }, 'none: chroot in the host\'s');
+  t.match(plan(withoutMount, true), { jail: 'chroot' }, 'none, with --no-pivot: chroot still, never a move over the host\'s "/"');
+  const hostJoined = plan((spec) => {
+    withoutMount(spec);
+    spec.linux!.namespaces!.push({ type: 'mount', path: '/proc/self/ns/mnt' });
+  });
+  t.match(hostJoined, { jail: 'chroot', hostMountNamespace: true }, 'the host\'s own joined by path counts as none');
+  t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.maskedPaths = ['/proc/kcore']; }), /^unable to restrict sys entries without a private MNT namespace$/);
+  t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.readonlyPaths = ['/proc/sys']; }), /^unable to restrict sys entries without a private MNT namespace$/);
+  t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.rootfsPropagation = 'rshared'; }), /rootfsPropagation "rshared" needs a private mount namespace/);
 });
 
 t.test('process plan: checked on the host, encoded for the executor', async (t) => {

@@ -4,7 +4,9 @@
 // when it runs, so that a caller pays only for what it uses (state needs no libc bindings).
 import type { Features, LinuxResources, Process, Spec } from '@tsrunc/spec-schemas';
 import type { RuntimeContext, RuntimeLog } from './container/context.js';
+import type { CheckpointOptions } from './container/checkpoint.js';
 import type { ContainerEvent, EventOptions } from './container/events.js';
+import type { RestoreOptions as RestoreSettings } from './container/restore.js';
 import { containerState, listContainers } from './container/list.js';
 import type { SubCgroups } from './cgroups/sub-cgroup.js';
 import type { RuncState } from './state/status.js';
@@ -12,7 +14,7 @@ import { StateStore } from './state/store.js';
 
 /** `tsrunc state`: the runtime-spec state plus runc's extra fields. */
 export type ContainerState = RuncState;
-export type { ContainerEvent, EventOptions, RuntimeLog };
+export type { CheckpointOptions, ContainerEvent, EventOptions, RuntimeLog };
 
 export interface RuntimeOptions {
   /** The state root (runc's --root); /run/tsrunc by default. */
@@ -21,7 +23,12 @@ export interface RuntimeOptions {
   systemdCgroup?: boolean;
   /** Warnings that do not fail an operation; stderr by default. */
   log?: RuntimeLog;
+  /** The criu binary for checkpoint and restore (runc's --criu); "criu" on PATH by default. */
+  criu?: string;
 }
+
+/** How `restore` remakes a container: its bundle and criu's images, with runc's restore flags. */
+export type RestoreOptions = Partial<Omit<RestoreSettings, 'bundle' | 'imagePath'>> & Pick<RestoreSettings, 'bundle' | 'imagePath'>;
 
 export interface CreateOptions {
   /** The bundle directory, holding config.json. */
@@ -70,6 +77,7 @@ export class Runtime {
       store: new StateStore(options.root ?? '/run/tsrunc'),
       log: options.log ?? stderrLog,
       systemdCgroup: options.systemdCgroup === true,
+      ...(options.criu !== undefined ? { criuPath: options.criu } : {}),
     };
   }
 
@@ -90,6 +98,15 @@ export class Runtime {
       keep: options.keep === true,
       ...(options.killWithParent !== undefined ? { killWithParent: options.killWithParent } : {}),
     });
+  }
+
+  /**
+   * A container made again from a checkpoint (criu's images) and its bundle: the init's exit
+   * code once it exits (the container is then deleted), or 0 at once with `detach`.
+   */
+  async restore(id: string, options: RestoreOptions): Promise<number> {
+    const { restoreContainer } = await import('./container/restore.js');
+    return restoreContainer(this.ctx, id, { ...options, detach: options.detach === true, noPivot: options.noPivot === true, noSubreaper: options.noSubreaper === true });
   }
 
   /** A container that exists under the root; ContainerNotFoundError if none. */
@@ -140,6 +157,15 @@ export class Container {
   async resume(): Promise<void> {
     const { resumeContainer } = await import('./container/manage.js');
     resumeContainer(this.ctx, this.id);
+  }
+
+  /**
+   * criu dumps the container into options.imagePath. Without leaveRunning or preDump its
+   * processes are gone afterwards: the container is stopped, for `restore` to bring back.
+   */
+  async checkpoint(options: CheckpointOptions): Promise<void> {
+    const { checkpointContainer } = await import('./container/checkpoint.js');
+    await checkpointContainer(this.ctx, this.id, options);
   }
 
   async update(resources: LinuxResources): Promise<void> {

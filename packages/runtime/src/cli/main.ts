@@ -1,6 +1,7 @@
 // tsrunc: an OCI runtime with runc's command line.
 import { FlagError, parseFlags, type Options } from './argv.js';
 import { UsageError, type Command, type CommandEnv } from './command.js';
+import { checkpointCommands } from './checkpoint-commands.js';
 import { execCommand } from './exec-command.js';
 import { manageCommands } from './manage-commands.js';
 import { lifecycleCommands } from './lifecycle-commands.js';
@@ -9,7 +10,7 @@ import { Logger, type LogFormat } from './log.js';
 import { writeStdout } from './output.js';
 import { VERSION_TEXT } from './version.js';
 
-const commands = new Map<string, Command>([...lifecycleCommands, execCommand, ...manageCommands, ...infoCommands].map((c) => [c.name, c]));
+const commands = new Map<string, Command>([...lifecycleCommands, execCommand, ...manageCommands, ...checkpointCommands, ...infoCommands].map((c) => [c.name, c]));
 
 const globalOptions: Options = {
   root: { type: 'string' },
@@ -76,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     const env: CommandEnv = {
       async runtime() {
         const { Runtime } = await import('../runtime.js');
-        return new Runtime({ root: (g.root as string | undefined) ?? '/run/tsrunc', systemdCgroup: g['systemd-cgroup'] === true, log: runtimeLog });
+        return new Runtime({ root: (g.root as string | undefined) ?? '/run/tsrunc', systemdCgroup: g['systemd-cgroup'] === true, log: runtimeLog, ...(g.criu ? { criu: g.criu as string } : {}) });
       },
     };
     return await command.run(env, parsed.values, parsed.positionals);

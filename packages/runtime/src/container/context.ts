@@ -13,4 +13,6 @@ export interface RuntimeContext {
   store: StateStore;
   log: RuntimeLog;
   systemdCgroup: boolean;
+  /** The criu binary checkpoint and restore run (runc's --criu); "criu" on PATH when absent. */
+  criuPath?: string;
 }

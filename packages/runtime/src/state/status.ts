@@ -43,7 +43,7 @@ export function stateDocument(record: ContainerRecord, status: Status): RuncStat
 }
 
 /** What can be done to a container, each allowed in some statuses only. */
-export type Operation = 'start' | 'pause' | 'resume' | 'kill' | 'exec' | 'update' | 'events' | 'delete';
+export type Operation = 'start' | 'pause' | 'resume' | 'kill' | 'exec' | 'update' | 'events' | 'checkpoint' | 'delete';
 
 interface Transition {
   /** The statuses the operation may act in. */
@@ -71,6 +71,8 @@ export const TRANSITIONS: Record<Operation, Transition> = {
   },
   update: { from: ['created', 'running', 'paused'], refusal: () => 'cannot update a stopped container' },
   events: { from: ['created', 'running', 'paused'], refusal: (_status, id) => `container with id ${id} is not running` },
+  // Without --leave-running criu kills what it dumped: the container is then stopped.
+  checkpoint: { from: ['running', 'paused'], to: 'stopped', refusal: (status) => `Container cannot be checkpointed in ${status} state` },
   delete: { from: ['creating', 'created', 'stopped'], refusal: (status, id) => `cannot delete container ${id} that is not stopped: ${status}` },
 };
 

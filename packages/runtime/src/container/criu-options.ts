@@ -1,0 +1,86 @@
+// What checkpoint and restore share: runc's criu options, the image and work directories, and
+// the criu arguments both commands pass.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Spec } from '@tsrunc/spec-schemas';
+import { fsError } from '../sys/make-dirs.js';
+
+export type ManageCgroupsMode = 'soft' | 'full' | 'strict';
+
+/** runc's CriuOpts that both commands take. */
+export interface CriuOptions {
+  /** Where criu's images go (checkpoint) or come from (restore); created if missing. */
+  imagePath: string;
+  /** criu's work directory, for its logs; the image directory when absent. */
+  workPath?: string;
+  tcpEstablished?: boolean;
+  extUnixSk?: boolean;
+  shellJob?: boolean;
+  fileLocks?: boolean;
+  autoDedup?: boolean;
+  lazyPages?: boolean;
+  manageCgroupsMode?: ManageCgroupsMode;
+  /** Namespaces criu creates without restoring what they held: "network" only (always added, as runc does). */
+  emptyNs?: string[];
+}
+
+/** runc's file in the image directory: where the init's stdio pointed ("pipe:[1234]", a path), by fd. */
+export const DESCRIPTORS_FILE = 'descriptors.json';
+
+/** runc's default configuration file for criu, unless the org.criu.config annotation names another (or none, when empty). */
+const DEFAULT_CONFIG = '/etc/criu/runc.conf';
+
+export function checkEmptyNs(namespaces: string[] = []): void {
+  // runc: it does not manage network devices, so criu never restores the network namespace's.
+  const bad = namespaces.find((ns) => ns !== 'network');
+  if (bad !== undefined) throw new Error(`namespace "${bad}" is not supported`);
+}
+
+/** mkdir that accepts an existing directory (a container is checkpointed and restored again and again). */
+export function makeDir(dir: string, mode: number): void {
+  try {
+    fs.mkdirSync(dir, { mode, recursive: true });
+  } catch (err) {
+    throw fsError('mkdir', dir, err);
+  }
+}
+
+/**
+ * The image directory, made if missing, and runc's checks of --parent-path: relative to the
+ * image directory (criu reads it so), and there.
+ */
+export function prepareImagePaths(imagePath: string, parentPath?: string): void {
+  makeDir(imagePath, 0o700);
+  if (!parentPath) return;
+  if (path.isAbsolute(parentPath)) throw new Error('--parent-path must be relative');
+  const parent = path.join(imagePath, parentPath);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(parent);
+  } catch (err) {
+    throw new Error(`invalid --parent-path: stat ${parent}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+  if (!stat.isDirectory()) throw new Error(`invalid --parent-path: stat ${parent}: not a directory`);
+}
+
+/** The arguments of dump and restore alike: directories, log, the flags runc passes to both. */
+export function commonArgs(options: CriuOptions, config: Spec, logFile: string): string[] {
+  const args = ['--images-dir', options.imagePath, '--log-file', logFile, '-v4'];
+  if (options.workPath) {
+    makeDir(options.workPath, 0o700);
+    args.push('--work-dir', options.workPath);
+  }
+  const annotation = config.annotations?.['org.criu.config'];
+  const configFile = annotation ?? DEFAULT_CONFIG;
+  // The RPC runc speaks ignores a configuration file that is not there; criu's command line does not.
+  if (configFile !== '' && fs.existsSync(configFile)) args.push('--config', configFile);
+  args.push(options.manageCgroupsMode ? `--manage-cgroups=${options.manageCgroupsMode}` : '--manage-cgroups');
+  args.push('--empty-ns', 'net');
+  if (options.shellJob) args.push('--shell-job');
+  if (options.tcpEstablished) args.push('--tcp-established');
+  if (options.extUnixSk) args.push('--ext-unix-sk');
+  if (options.fileLocks) args.push('--file-locks');
+  if (options.autoDedup) args.push('--auto-dedup');
+  if (options.lazyPages) args.push('--lazy-pages');
+  return args;
+}

@@ -14,8 +14,10 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-// Chunk names carry content hashes: the last build's must not linger beside this one's.
-fs.rmSync(`${dist}bundle`, { recursive: true, force: true });
+// Built beside the last bundle and swapped in whole, so that a tsrunc call running meanwhile (a
+// test, a bench) finds one bundle or the other, never a half-written one. Chunk names carry
+// content hashes: the last build's must not linger beside this one's.
+fs.rmSync(`${dist}bundle.new`, { recursive: true, force: true });
 
 // The source the bundle was made from, for `tsrunc --version`'s "commit:" line, as runc's build
 // stamps `git describe --dirty --long --always` into its binary.
@@ -26,7 +28,7 @@ await build({
   absWorkingDir: dist,
   entryPoints: ['src/cli/main.js', 'src/init/main.js'],
   outbase: 'src',
-  outdir: 'bundle',
+  outdir: 'bundle.new',
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   splitting: true,
@@ -38,11 +40,15 @@ await build({
   define: { TSRUNC_COMMIT: JSON.stringify(commit) },
   logLevel: 'warning',
 });
+fs.rmSync(`${dist}bundle.old`, { recursive: true, force: true });
+if (fs.existsSync(`${dist}bundle`)) fs.renameSync(`${dist}bundle`, `${dist}bundle.old`);
+fs.renameSync(`${dist}bundle.new`, `${dist}bundle`);
+fs.rmSync(`${dist}bundle.old`, { recursive: true, force: true });
 
 const bun = fileURLToPath(new URL('../../../node_modules/@oven/bun-linux-x64/bin/bun', import.meta.url));
 const binary = path.join(dist, 'tsrunc');
-fs.rmSync(binary, { force: true });
-if (fs.existsSync(bun)) {
+if (!fs.existsSync(bun)) fs.rmSync(binary, { force: true });
+else {
   // Written beside and renamed over, so that a tsrunc call running meanwhile finds a whole binary.
   // --splitting keeps each dynamic import's modules in a chunk of their own inside the binary, whose
   // bytecode is loaded only when a command imports it (`state` went from 18 to 13 ms of CPU).

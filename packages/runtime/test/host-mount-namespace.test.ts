@@ -141,14 +141,17 @@ t.test('runs in the host\'s mount namespace, chroot\'ed, and delete unmounts all
   t.equal(hostRoot(), rootBefore, 'and its "/" is as it was');
 });
 
-t.test('root.readonly holds without a mount namespace (runc ignores it there)', async (t) => {
-  const spec = hostMountSpec('touch /probe 2>/dev/null && echo writable || echo read-only');
+t.test('root.readonly and a read-only tmpfs hold without a mount namespace (runc skips them there)', async (t) => {
+  const probe = (p: string) => `touch ${p} 2>/dev/null && echo ${p} writable || echo ${p} read-only`;
+  const spec = hostMountSpec(`${probe('/probe')}; ${probe('/ro-tmpfs/probe')}; ${probe('/dev/shm/probe')}`);
   spec.root!.readonly = true;
+  spec.mounts!.push({ destination: '/ro-tmpfs', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'size=1m'] });
   const bundle = makeBundle(t, spec);
+  fs.mkdirSync(path.join(bundle.rootfs, 'ro-tmpfs'));
   const rt = tsrunc(t);
   const r = rt.call(['run', '--bundle', bundle.dir, uniqueId()]);
   t.equal(r.status, 0, `run: ${r.stderr}`);
-  t.equal(r.stdout, 'read-only\n', 'the rootfs is read-only inside');
+  t.equal(r.stdout, '/probe read-only\n/ro-tmpfs/probe read-only\n/dev/shm/probe writable\n', 'the rootfs and the "ro" tmpfs are read-only inside, a writable tmpfs is not');
   t.notOk(fs.existsSync(path.join(bundle.rootfs, 'probe')), 'nothing was written to it');
   t.same(mountedUnder(bundle.rootfs), [], 'run deleted it: nothing mounted below the rootfs');
 });

@@ -1,5 +1,5 @@
-// The runtime's pure parts, without root: what config.json becomes (namespace, rootfs and process plans),
-// the process executor's binary plan as native/process.c reads it, and the status table.
+// The runtime's pure parts, without root: what config.json becomes (namespace, rootfs and process
+// plans), the process executor's binary plan as native/process.c reads it, and the status table.
 import t, { type Test } from 'tap';
 import { defaultSpec } from '../src/container/spec-template.js';
 import { planNamespaces, checkNamespaceRules } from '../src/launch/namespaces.js';

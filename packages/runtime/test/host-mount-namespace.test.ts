@@ -141,6 +141,37 @@ t.test('runs in the host\'s mount namespace, chroot\'ed, and delete unmounts all
   t.equal(hostRoot(), rootBefore, 'and its "/" is as it was');
 });
 
+// runc makes the mount holding the rootfs private (and "/" a recursive slave) first; tsrunc leaves
+// the host's propagation alone: the rootfs' own bind still reaches the holder's peers (a mount on a
+// shared mount always does), but nothing below it does, and delete takes the peers' copies off too.
+t.test('a rootfs on a shared mount: its mounts do not propagate to the peer, delete leaves none there', async (t) => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-hostmnt-shared-'));
+  const [shared, peer] = [path.join(base, 'shared'), path.join(base, 'peer')];
+  for (const dir of [shared, peer]) fs.mkdirSync(dir);
+  t.teardown(() => {
+    for (const dir of [peer, shared]) spawnSync('umount', ['--lazy', dir]);
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+  const sh = (cmd: string) => t.equal(spawnSync('sh', ['-c', cmd]).status, 0, cmd);
+  sh(`mount -t tmpfs tmpfs ${shared} && mount --make-shared ${shared} && mount --bind ${shared} ${peer}`);
+  const bundleDir = path.join(shared, 'bundle');
+  fs.mkdirSync(path.join(bundleDir, 'rootfs'), { recursive: true });
+  makeBusyboxRootfs(path.join(bundleDir, 'rootfs'));
+  fs.writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(hostMountSpec('true')));
+  const propagation = () => JSON.stringify(readMountinfo().filter((m) => m.mountpoint === shared || m.mountpoint === peer));
+  const before = propagation();
+  const rt = tsrunc(t);
+  const id = uniqueId();
+  const create = rt.call(['create', '--bundle', bundleDir, id]);
+  t.equal(create.status, 0, `create: ${create.stderr}`);
+  t.ok(mountedUnder(`${bundleDir}/rootfs`).includes(`${bundleDir}/rootfs/proc`), 'proc is mounted below the rootfs');
+  t.same(mountedUnder(`${peer}/bundle/rootfs`), [`${peer}/bundle/rootfs`], 'the peer got the rootfs\' bind alone, nothing below it');
+  t.equal(propagation(), before, 'the shared mount and its peer keep their propagation');
+  t.equal(rt.call(['delete', '--force', id]).status, 0, 'delete');
+  t.same(mountedUnder(`${bundleDir}/rootfs`), [], 'nothing left below the rootfs');
+  t.same(mountedUnder(`${peer}/bundle`), [], 'nor at the peer');
+});
+
 t.test('root.readonly and a read-only tmpfs hold without a mount namespace (runc skips them there)', async (t) => {
   const probe = (p: string) => `touch ${p} 2>/dev/null && echo ${p} writable || echo ${p} read-only`;
   const spec = hostMountSpec(`${probe('/probe')}; ${probe('/ro-tmpfs/probe')}; ${probe('/dev/shm/probe')}`);

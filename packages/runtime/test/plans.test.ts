@@ -52,6 +52,7 @@ t.test('rootfs plan: pivot_root, move or chroot, and what a container in the hos
   t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.maskedPaths = ['/proc/kcore']; }), /^unable to restrict sys entries without a private MNT namespace$/);
   t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.readonlyPaths = ['/proc/sys']; }), /^unable to restrict sys entries without a private MNT namespace$/);
   t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.rootfsPropagation = 'rshared'; }), /rootfsPropagation "rshared" needs a private mount namespace/);
+  t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.namespaces!.push({ type: 'user' }); }), /^a user namespace needs a private mount namespace too/);
 });
 
 t.test('process plan: checked on the host, encoded for the executor', async (t) => {

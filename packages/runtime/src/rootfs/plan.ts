@@ -163,10 +163,12 @@ function isPrivate(ns: LinuxNamespace): boolean {
 
 /**
  * What cannot be done without a mount namespace of the container's own: hiding or protecting paths
- * (runc's refusal, in its words: the mounts would cover the host's view), and a propagation for
- * "/", which would be the host's "/".
+ * (runc's refusal, in its words: the mounts would cover the host's view), a propagation for "/",
+ * which would be the host's "/", and any mount from a user namespace of its own, whose root does
+ * not own the host's mount namespace (runc fails there with EPERM, half way).
  */
-function checkHostMountNamespace(linux: NonNullable<Spec['linux']>): void {
+function checkHostMountNamespace(linux: NonNullable<Spec['linux']>, namespaces: Set<string>): void {
+  if (namespaces.has('user')) throw new Error('a user namespace needs a private mount namespace too: its root cannot mount in the host\'s');
   if ((linux.maskedPaths?.length ?? 0) > 0 || (linux.readonlyPaths?.length ?? 0) > 0) {
     throw new Error('unable to restrict sys entries without a private MNT namespace');
   }
@@ -183,7 +185,7 @@ export function planRootfs(spec: Spec, options: { bundle: string; rootfs: string
   const propagation = linux.rootfsPropagation;
   if (propagation && !(propagation in PROPAGATION)) throw new Error(`rootfsPropagation "${propagation}" is not valid`);
   const hostMountNamespace = !namespaces.has('mount');
-  if (hostMountNamespace) checkHostMountNamespace(linux);
+  if (hostMountNamespace) checkHostMountNamespace(linux, namespaces);
   if ((spec.hostname || spec.domainname) && !namespaces.has('uts')) {
     throw new Error(`unable to set ${spec.hostname ? 'hostname' : 'domainname'} without a private UTS namespace`);
   }

@@ -163,9 +163,9 @@ function isPrivate(ns: LinuxNamespace): boolean {
 
 /**
  * What cannot be done without a mount namespace of the container's own: hiding or protecting paths
- * (runc's refusal, in its words: the mounts would cover the host's view), a propagation for "/",
- * which would be the host's "/", and any mount from a user namespace of its own, whose root does
- * not own the host's mount namespace (runc fails there with EPERM, half way).
+ * (runc's refusal, in its words), a propagation for "/", which would be the host's "/", and any
+ * mount from a user namespace of its own, whose root does not own the host's mount namespace (runc
+ * fails there with EPERM, half way).
  */
 function checkHostMountNamespace(linux: NonNullable<Spec['linux']>, namespaces: Set<string>): void {
   if (namespaces.has('user')) throw new Error('a user namespace needs a private mount namespace too: its root cannot mount in the host\'s');

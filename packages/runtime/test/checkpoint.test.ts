@@ -145,25 +145,46 @@ t.test('argument checks in runc\'s words, each leaving the container and the hos
   t.equal(status(rt, id, dir), 'running', 'which is left running');
 });
 
-t.test('a restore that cannot be done leaves no state, cgroup or mount behind', async (t) => {
-  const dir = makeBundle(t, spec('sleep 300'));
+t.test('a restore that cannot be done leaves no state, cgroup, mount or directory behind', async (t) => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-cr-data-'));
+  t.teardown(() => fs.rmSync(data, { recursive: true, force: true }));
+  const config = spec('sleep 300');
+  config.mounts!.push({ destination: '/data', type: 'bind', source: data, options: ['rbind', 'rw'] });
+  const dir = makeBundle(t, config);
   const rt = tsrunc(t);
-  const mountsBefore = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  const r = rt.call(['restore', '--image-path', path.join(dir, 'empty'), 'cr-none'], dir);
+  // Other tests may mount meanwhile: only the restore's own mounts (criu's root, the rootfs' binds) are looked for.
+  const ownMounts = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('tsrunc-criu-root-') || l.includes(dir));
+  const criuRoots = () => fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('tsrunc-criu-root-'));
+  const leftovers = (id: string) => {
+    t.same(fs.readdirSync(rt.root), [], 'no state dir');
+    t.notOk(['memory', 'pids', ''].some((c) => fs.existsSync(path.join('/sys/fs/cgroup', c, id))), 'no cgroup');
+    t.same(ownMounts(), [], 'no mount');
+    t.same(criuRoots(), [], 'no directory for criu\'s root');
+  };
+
+  let r = rt.call(['restore', '--image-path', path.join(dir, 'empty'), 'cr-none'], dir);
   t.equal(r.status, 1, 'no images: exit 1');
   t.match(r.stderr, /open .*empty\/descriptors\.json: no such file or directory/, 'the missing file is named');
   t.equal(r.stderr.trim().split('\n').length, 1, 'in one line');
-  t.same(fs.readdirSync(rt.root), [], 'no state dir');
-  t.notOk(fs.existsSync('/sys/fs/cgroup/memory/cr-none') || fs.existsSync('/sys/fs/cgroup/cr-none'), 'no cgroup');
-  t.equal(fs.readFileSync('/proc/self/mountinfo', 'utf8'), mountsBefore, 'no mount');
+  leftovers('cr-none');
+
+  // criu fails after the cgroup, criu's root and the bind of /data were made: all are undone.
+  fs.mkdirSync(path.join(dir, 'no-dump'));
+  fs.writeFileSync(path.join(dir, 'no-dump/descriptors.json'), JSON.stringify(['/dev/null', '/dev/null', '/dev/null']));
+  r = rt.call(['restore', '--image-path', './no-dump', '--work-path', './work', 'cr-fail'], dir);
+  t.equal(r.status, 1, 'images without a dump: exit 1');
+  t.match(r.stderr, /criu failed: type RESTORE exit status \d+; log file: work\/restore\.log/, 'criu\'s failure, naming its log');
+  t.ok(fs.existsSync(path.join(dir, 'work/restore.log')), 'which is there');
+  leftovers('cr-fail');
+  t.same(fs.readdirSync(data), [], 'the bind source is untouched');
 
   const tty = spec('sleep 300');
   tty.process!.terminal = true;
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(tty));
-  const withTty = rt.call(['restore', '--image-path', path.join(dir, 'empty'), 'cr-tty'], dir);
-  t.equal(withTty.status, 1, 'a container with a terminal: exit 1');
-  t.match(withTty.stderr, /terminal is not supported/, 'said in one line');
-  t.same(fs.readdirSync(rt.root), [], 'no state dir');
+  r = rt.call(['restore', '--image-path', './no-dump', 'cr-tty'], dir);
+  t.equal(r.status, 1, 'a container with a terminal: exit 1');
+  t.match(r.stderr, /terminal is not supported/, 'said in one line');
+  leftovers('cr-tty');
 });
 
 const criuUnusable = Criu.unusableReason();

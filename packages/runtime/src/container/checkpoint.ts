@@ -63,8 +63,9 @@ function writeDescriptors(imagePath: string, pid: number): void {
   fs.writeFileSync(path.join(imagePath, DESCRIPTORS_FILE), JSON.stringify(targets), { mode: 0o600 });
 }
 
-function dumpArgs(record: ContainerRecord, options: CheckpointOptions): string[] {
-  const args = [...commonArgs(options, record.config, 'dump.log'), '--tree', String(record.pid), '--root', record.rootfs];
+function dumpArgs(record: ContainerRecord, options: CheckpointOptions): { args: string[]; logFile: string } {
+  const { args, logFile } = commonArgs(options, record.config, 'dump.log');
+  args.push('--tree', String(record.pid), '--root', record.rootfs);
   for (const external of externalNamespaces(record.config)) args.push('--external', external);
   // criu freezes the container through its cgroup's freezer (else it ptraces each process).
   const cgroup = record.cgroup;
@@ -78,7 +79,7 @@ function dumpArgs(record: ContainerRecord, options: CheckpointOptions): string[]
     args.push('--address', options.pageServer.address, '--port', String(options.pageServer.port));
   }
   if (options.lazyPages && options.statusFd !== undefined) args.push('--status-fd', '3');
-  return args;
+  return { args, logFile };
 }
 
 export async function checkpointContainer(ctx: RuntimeContext, id: string, options: CheckpointOptions): Promise<void> {
@@ -95,7 +96,7 @@ export async function checkpointContainer(ctx: RuntimeContext, id: string, optio
       criu.requireFeature('uffd-noncoop');
       if (options.statusFd !== undefined) checkStatusFd(options.statusFd);
     }
-    const args = dumpArgs(record, options);
+    const { args, logFile } = dumpArgs(record, options);
     // A pre-dump writes memory only: no mounts nor descriptors to name.
     if (!options.preDump) {
       const plan = planRootfs(record.config, { bundle: record.bundle, rootfs: record.rootfs, noPivot: false });
@@ -104,7 +105,7 @@ export async function checkpointContainer(ctx: RuntimeContext, id: string, optio
     }
     ctx.log.debug?.(`criu ${options.preDump ? 'pre-dump' : 'dump'} ${args.join(' ')}`);
     await criu.run(options.preDump ? 'pre-dump' : 'dump', args, {
-      logFile: 'dump.log',
+      logFile,
       ...(options.workPath ? { workDir: options.workPath } : {}),
       ...(options.lazyPages && options.statusFd !== undefined ? { fds: [options.statusFd] } : {}),
     });

@@ -63,9 +63,22 @@ export function prepareImagePaths(imagePath: string, parentPath?: string): void 
   if (!stat.isDirectory()) throw new Error(`invalid --parent-path: stat ${parent}: not a directory`);
 }
 
-/** The arguments of dump and restore alike: directories, log, the flags runc passes to both. */
-export function commonArgs(options: CriuOptions, config: Spec, logFile: string): string[] {
-  const args = ['--images-dir', options.imagePath, '--log-file', logFile, '-v4'];
+/**
+ * The options a criu configuration file sets, by name ("log-file" for "log-file=x" or "log-file x").
+ * runc's RPC lets the file override what runc sends; on criu's command line the command line
+ * wins, so we leave what the file sets to it.
+ */
+function optionsSetBy(file: string): Set<string> {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return new Set(lines.map((l) => l.replace(/^--/, '').split(/[=\s]/)[0]!));
+}
+
+/**
+ * The arguments of dump and restore alike (directories, log, the flags runc passes to both), and
+ * the log file criu writes, relative to the work directory: ours, or the configuration file's.
+ */
+export function commonArgs(options: CriuOptions, config: Spec, ownLogFile: string): { args: string[]; logFile: string } {
+  const args = ['--images-dir', options.imagePath, '-v4'];
   if (options.workPath) {
     makeDir(options.workPath, 0o700);
     args.push('--work-dir', options.workPath);
@@ -73,14 +86,21 @@ export function commonArgs(options: CriuOptions, config: Spec, logFile: string):
   const annotation = config.annotations?.['org.criu.config'];
   const configFile = annotation ?? DEFAULT_CONFIG;
   // The RPC runc speaks ignores a configuration file that is not there; criu's command line does not.
-  if (configFile !== '' && fs.existsSync(configFile)) args.push('--config', configFile);
-  args.push(options.manageCgroupsMode ? `--manage-cgroups=${options.manageCgroupsMode}` : '--manage-cgroups');
-  args.push('--empty-ns', 'net');
-  if (options.shellJob) args.push('--shell-job');
-  if (options.tcpEstablished) args.push('--tcp-established');
-  if (options.extUnixSk) args.push('--ext-unix-sk');
-  if (options.fileLocks) args.push('--file-locks');
-  if (options.autoDedup) args.push('--auto-dedup');
-  if (options.lazyPages) args.push('--lazy-pages');
-  return args;
+  const useConfig = configFile !== '' && fs.existsSync(configFile);
+  const setByConfig = useConfig ? optionsSetBy(configFile) : new Set<string>();
+  if (useConfig) args.push('--config', configFile);
+  const named: [string, ...string[]][] = [
+    ['log-file', ownLogFile],
+    [options.manageCgroupsMode ? `manage-cgroups=${options.manageCgroupsMode}` : 'manage-cgroups'],
+    ['empty-ns', 'net'],
+  ];
+  for (const [flag, on] of [['shell-job', options.shellJob], ['tcp-established', options.tcpEstablished], ['ext-unix-sk', options.extUnixSk],
+    ['file-locks', options.fileLocks], ['auto-dedup', options.autoDedup], ['lazy-pages', options.lazyPages]] as const) {
+    if (on) named.push([flag]);
+  }
+  for (const [flag, ...values] of named) {
+    if (!setByConfig.has(flag.split('=')[0]!)) args.push(`--${flag}`, ...values);
+  }
+  const configLog = /^log-file[=\s]+(\S+)/m.exec(useConfig && setByConfig.has('log-file') ? fs.readFileSync(configFile, 'utf8') : '');
+  return { args, logFile: configLog?.[1] ?? ownLogFile };
 }

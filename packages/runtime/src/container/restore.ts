@@ -147,20 +147,20 @@ export async function restoreContainer(ctx: RuntimeContext, id: string, options:
     cleanups.push({ what: `unmount ${criuRoot}`, run: () => umount(criuRoot, MNT_DETACH) });
 
     const pidFile = path.join(store.dir(id), 'restore.pid');
-    const args = [
-      ...commonArgs(options, config, 'restore.log'),
+    const { args, logFile } = commonArgs(options, config, 'restore.log');
+    args.push(
       '--root', criuRoot, '--restore-detached', '--restore-sibling', '--pidfile', pidFile, '--evasive-devices',
       ...joinedNamespaces(config, fds),
       ...pipes,
       ...restoreExternalMounts(rootfsPlan, record.cgroup).flatMap((m) => ['--external', m]),
-    ];
+    );
     if (options.lsmProfile) args.push('--lsm-profile', options.lsmProfile);
     if (options.lsmMountContext) args.push('--lsm-mount-context', options.lsmMountContext);
     // With --restore-sibling the init is our child: a foreground restore waits for it.
     if (!options.detach && !options.noSubreaper) becomeSubreaper();
     ctx.log.debug?.(`criu restore ${args.join(' ')}`);
     await criu.run('restore', args, {
-      logFile: 'restore.log',
+      logFile,
       ...(options.workPath ? { workDir: options.workPath } : {}),
       fds,
       gated: (pid) => {

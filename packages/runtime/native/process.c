@@ -624,8 +624,13 @@ void run_process_plan(const unsigned char *data, size_t len)
 	if (plan.fifo_fd >= 0)
 		plan.fifo_fd = move_fd_above(plan.fifo_fd, above, "the exec fifo");
 
+	/* A session of its own, as runc's nsexec gives every container process: criu will not dump a
+	 * tree whose session leader is outside the container's pid namespace. With a terminal,
+	 * attach_console does it before taking the pty as its controlling terminal. */
 	if (plan.console_fd >= 0)
 		attach_console(&plan);
+	else if (setsid() < 0)
+		die("setsid");
 	if (plan.oom_score_adj)
 		write_file("/proc/self/oom_score_adj", plan.oom_score_adj);
 	for (size_t i = 0; i < plan.nrlimits; i++) {

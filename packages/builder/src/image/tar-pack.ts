@@ -1,18 +1,36 @@
 // Shared plumbing for producing tar streams with tar-stream: adding entries with proper
 // completion/error handling, and running a pack into a Node writable.
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 
 /** How much of a file is read at a time into the tar. */
 const FILE_CHUNK = 1 << 20;
+/**
+ * Files up to this size are read whole, in one call, into a buffer of their size: a stream costs
+ * a buffer of FILE_CHUNK and several round trips per file, which for a layer of many small files
+ * was most of its time (mainly in the garbage collector).
+ */
+const WHOLE_FILE = 256 << 10;
+/**
+ * The tar is handed on in pieces of at least this much: a header and a small file's body are a
+ * few hundred bytes each, and each write to gzip is a round trip to the thread pool.
+ */
+const OUTPUT_CHUNK = 1 << 20;
 
 /** A tar header as tar-stream accepts it; `pax` holds extra PAX key=value text records. */
 export type TarHeader = Omit<Partial<tar.Header>, 'pax'> & { name: string; pax?: Record<string, string> };
 
 /** Adds one entry whose body is `body`: bytes, the content of the host file `file`, or what `stream` reads. */
-export function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffer } | { file: string } | { stream: Readable }): Promise<void> {
+export async function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffer } | { file: string } | { stream: Readable }): Promise<void> {
+  if ('file' in body && header.size !== undefined && header.size <= WHOLE_FILE) {
+    const bytes = await readFile(body.file);
+    // As tar-stream checks a streamed body: the file must still be the size its header says.
+    if (bytes.length !== header.size) throw new Error(`${body.file}: size changed while archived (${header.size} bytes, then ${bytes.length})`);
+    body = { bytes };
+  }
   return new Promise((resolve, reject) => {
     const done = (err?: Error | null): void => (err ? reject(err) : resolve());
     if ('bytes' in body) {
@@ -43,10 +61,25 @@ export function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffe
  */
 export async function packInto(out: NodeJS.WritableStream, fill: (pack: tar.Pack) => Promise<void>, observe?: (chunk: Buffer) => void): Promise<void> {
   const pack = tar.pack();
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const handOn = (stream: Transform): void => {
+    const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    observe?.(chunk);
+    stream.push(chunk);
+  };
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      observe?.(chunk);
-      cb(null, chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= OUTPUT_CHUNK) handOn(this);
+      cb();
+    },
+    flush(cb) {
+      if (pendingBytes > 0) handOn(this);
+      cb();
     },
   });
   const flowing = pipeline(pack as AsyncIterable<Buffer>, tap, out);

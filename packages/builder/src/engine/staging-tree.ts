@@ -43,6 +43,11 @@ export class StagingTree {
   private madeMeta: NodeMetadata = { uid: 0, gid: 0, mode: 0o755 };
   /** Image paths already resolved through the lower image's symlinks (treeKey -> treeKey). */
   private readonly resolved = new Map<string, string>();
+  /**
+   * The directories directory() holds open while it fills them (resolved treeKey -> O_PATH fd):
+   * a file made in one is a name below that descriptor, its path not resolved again.
+   */
+  private readonly held = new Map<string, number>();
 
   private constructor(private readonly dir: string, private readonly rootFd: number, private readonly lower: string | undefined) {}
 
@@ -94,6 +99,8 @@ export class StagingTree {
   directory(rel: string, meta: NodeMetadata | undefined, fill: () => void): void {
     const key = this.inImage(rel);
     const fd = this.mkdirp(key);
+    const outer = this.held.get(key);
+    this.held.set(key, fd);
     try {
       fill();
       if (meta === undefined) return;
@@ -104,30 +111,27 @@ export class StagingTree {
       fs.chmodSync(self, meta.mode);
       if (meta.times) fs.utimesSync(self, meta.times.atime, meta.times.mtime);
     } finally {
+      if (outer === undefined) this.held.delete(key);
+      else this.held.set(key, outer);
       fs.closeSync(fd);
     }
   }
 
-  /** The regular file `rel` with the bytes of the host file `from`. */
+  /** The regular file `rel` with the bytes of the host file `from` (never read through a symlink). */
   copyFile(rel: string, from: string, meta: NodeMetadata): void {
     this.withSlot(rel, (at) => {
-      // COPYFILE_EXCL opens the new name with O_CREAT|O_EXCL, which never follows a symlink.
-      fs.copyFileSync(from, at, fs.constants.COPYFILE_EXCL);
-      this.applyToFile(at, meta);
+      const source = fs.openSync(from, O.RDONLY | O.NOFOLLOW | O.CLOEXEC);
+      try {
+        this.makeFile(at, meta, (fd) => copyBytes(source, fd));
+      } finally {
+        fs.closeSync(source);
+      }
     });
   }
 
   /** The regular file `rel` holding `content`. */
   writeFile(rel: string, content: string | Buffer, meta: NodeMetadata): void {
-    this.withSlot(rel, (at) => {
-      const fd = fs.openSync(at, O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW | O.CLOEXEC, 0o600);
-      try {
-        fs.writeFileSync(fd, content);
-      } finally {
-        fs.closeSync(fd);
-      }
-      this.applyToFile(at, meta);
-    });
+    this.withSlot(rel, (at) => this.makeFile(at, meta, (fd) => fs.writeFileSync(fd, content)));
   }
 
   /** The symlink `rel` -> `target`, stored as written: it is only ever resolved inside the image. */
@@ -225,16 +229,23 @@ export class StagingTree {
   private withSlot(rel: string, make: (at: string) => void): void {
     const name = path.posix.basename(path.posix.normalize('/' + rel));
     if (name === '') throw new Error(`destination ${rel}: the layer's root cannot be replaced with a file`);
-    const parentFd = this.mkdirp(this.inImage(path.posix.dirname(path.posix.normalize('/' + rel))));
+    const parentKey = this.inImage(path.posix.dirname(path.posix.normalize('/' + rel)));
+    const held = this.held.get(parentKey);
+    const parentFd = held ?? this.mkdirp(parentKey);
     try {
       // One name below a pinned directory: no other name of the path is resolved again.
       const at = `${procFdPath(parentFd)}/${name}`;
-      const existing = fs.lstatSync(at, { throwIfNoEntry: false });
-      if (existing?.isDirectory()) throw new Error(`destination ${rel}: cannot replace a directory with a file`);
-      if (existing) fs.unlinkSync(at);
-      make(at);
+      try {
+        // The name is usually free: made at once, it costs no lookup first.
+        make(at);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (fs.lstatSync(at).isDirectory()) throw new Error(`destination ${rel}: cannot replace a directory with a file`);
+        fs.unlinkSync(at);
+        make(at);
+      }
     } finally {
-      fs.closeSync(parentFd);
+      if (held === undefined) fs.closeSync(parentFd);
     }
   }
 
@@ -274,15 +285,30 @@ export class StagingTree {
     visit('');
   }
 
-  /** chown before chmod: chown clears setuid and setgid bits, which chmod then sets. */
-  private applyToFile(at: string, meta: NodeMetadata): void {
-    const fd = fs.openSync(at, O.RDONLY | O.NOFOLLOW | O.CLOEXEC);
+  /**
+   * A new regular file at `at` (O_EXCL: never through a symlink, EEXIST if the name is taken),
+   * filled by `fill` and given `meta` through the one descriptor. chown before chmod: chown clears
+   * setuid and setgid bits, which chmod then sets; times last, as writing changes them.
+   */
+  private makeFile(at: string, meta: NodeMetadata, fill: (fd: number) => void): void {
+    const fd = fs.openSync(at, O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW | O.CLOEXEC, 0o600);
     try {
+      fill(fd);
       fs.fchownSync(fd, meta.uid, meta.gid);
       fs.fchmodSync(fd, meta.mode);
       if (meta.times) fs.futimesSync(fd, meta.times.atime, meta.times.mtime);
     } finally {
       fs.closeSync(fd);
     }
+  }
+}
+
+/** Copies are made through this buffer: staging is synchronous, so nothing else uses it meanwhile. */
+const copyBuffer = Buffer.allocUnsafe(1 << 20);
+
+/** Copies what the open file `from` holds, to its end, into the open file `to`. */
+function copyBytes(from: number, to: number): void {
+  for (let n; (n = fs.readSync(from, copyBuffer, 0, copyBuffer.length, null)) > 0;) {
+    for (let written = 0; written < n;) written += fs.writeSync(to, copyBuffer, written, n - written);
   }
 }

@@ -117,7 +117,8 @@ for (const [name, corrupt] of Object.entries(corruptions)) {
 
 t.test('unpack of an image whose layer changed refuses it, naming the digest, and applies nothing', async (t) => {
   const p = project(t, { Dockerfile: 'FROM scratch\nCOPY file /file\nCMD ["/file"]\n', file: 'content\n' });
-  t.equal(p.build(['-t', 'img:1']).status, 0);
+  // On the copy snapshotter the build keeps no snapshot of its layer: unpack has to read the blob.
+  t.equal(p.build(['-t', 'img:1'], { TSBUILD_SNAPSHOTTER: 'copy' }).status, 0);
   const [layer] = layersOf(p.root, 'img:1');
   corruptions['a changed gzip header']!(blobPath(p.root, layer!));
   const bundle = path.join(p.dir, 'bundle');

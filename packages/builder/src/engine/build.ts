@@ -202,7 +202,7 @@ export class Build {
   private async localBase(name: string, source: SourceRoot): Promise<StageResult> {
     const plan = planCopy(source, ['.'], '/');
     const key = stepKey(['FROM', 'context', planDigest(source, plan)]);
-    const layer = await this.layerStep(key, this.req.progress.step(`[context ${name}] load from client`), async (staging) =>
+    const layer = await this.layerStep(key, [], this.req.progress.step(`[context ${name}] load from client`), async (staging) =>
       StagingTree.with(staging, (tree) => { stageCopy(source, plan, tree, { uid: 0, gid: 0 }); return true; }));
     const state = scratchImage();
     if (layer) state.layers.push(layer);
@@ -345,19 +345,24 @@ export class Build {
   }
 
   /**
-   * A step whose layer is a staged tree: looked up in the cache by `key`, else laid out by `fill`
-   * (which returns false when the step changes nothing: no layer) and stored.
+   * A step whose layer is a staged tree, laid on `below`: looked up in the cache by `key`, else
+   * laid out by `fill` (which returns false when the step changes nothing: no layer) and stored.
+   * The tree goes to the executor, which may keep it as the layer's snapshot, or is removed.
    */
-  private async layerStep(key: string, progress: ReturnType<Progress['step']>, fill: (staging: string) => Promise<boolean>): Promise<Layer | null> {
+  private async layerStep(key: string, below: readonly Layer[], progress: ReturnType<Progress['step']>, fill: (staging: string) => Promise<boolean>): Promise<Layer | null> {
     const { result: layer, cached } = await this.solver.op({
       key,
       log: (line) => progress.log(line),
       exec: async () => {
         const staging = scratchDir();
+        let kept = false;
         try {
-          return await fill(staging) ? await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch) : null;
+          if (!await fill(staging)) return null;
+          const stored = await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch);
+          kept = this.runner.keepTree?.([...below, stored], staging) ?? false;
+          return stored;
         } finally {
-          fs.rmSync(staging, { recursive: true, force: true });
+          if (!kept) fs.rmSync(staging, { recursive: true, force: true });
         }
       },
     });
@@ -369,7 +374,7 @@ export class Build {
   private async workdir(state: ImageState, parentKey: string, history: string, progress: ReturnType<Progress['step']>): Promise<string> {
     const user = state.config.config?.User ?? '';
     const key = stepKey([parentKey, history, user]);
-    const layer = await this.layerStep(key, progress, async (staging) => {
+    const layer = await this.layerStep(key, state.layers, progress, async (staging) => {
       const rootfs = await this.runner.filesystem(state, parentKey);
       return stageWorkdir(rootfs, staging, state.config.config!.WorkingDir!, resolveUser(rootfs, user));
     });
@@ -418,7 +423,7 @@ export class Build {
       const heredocs = i.heredocs.map((h) => ({ name: h.name, content: h.expand ? ctx.expand(h.content) : h.content }));
       const key = stepKey([parentKey, i.kind, JSON.stringify([words, dest, owner, chmod ?? null, heredocs, copyFlags, keepGitDir]), sourceKey,
         planDigest(source, plan), ...fetched.map((f) => f.digest)]);
-      const layer = await this.layerStep(key, progress, async (staging) => StagingTree.with(staging, async (tree) => {
+      const layer = await this.layerStep(key, state.layers, progress, async (staging) => StagingTree.with(staging, async (tree) => {
         tree.makeDirectoriesAs({ ...owner, mode: chmod ?? 0o755 });
         if (i.kind === 'ADD') await stageAdd(source, plan, dest, tree, owner, chmod);
         else stageCopy(source, plan, tree, owner, chmod);

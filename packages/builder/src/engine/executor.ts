@@ -20,6 +20,11 @@ export interface StepExecutor {
    * store, and rejects with the step's failure (its message is the build's error).
    */
   run(step: RunStep, mounts: Mount[], state: ImageState, parentKey: string, onOutput: (chunk: Buffer) => void): Promise<Layer>;
+  /**
+   * Offered the tree a COPY or ADD step's layer (the top of `layers`) was just archived from:
+   * true if the executor kept it (as that layer's snapshot), and the build must not remove it.
+   */
+  keepTree?(layers: readonly Layer[], tree: string): boolean;
   /** Called once, when every step has settled: releases the parents' mounts and scratch. */
   close(): void;
   /** The snapshot kinds the build's RUN steps ran on, for its summary. */

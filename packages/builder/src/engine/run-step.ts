@@ -14,7 +14,7 @@ import { NETWORK_FILES, type NetworkMode } from '../run/network.js';
 import { DEFAULT_STEP_OPTIONS, type StepOptions } from '../run/step-options.js';
 import { openSnapshot, type SnapshotChoice, type SnapshotKind, type SnapshotParent } from '../run/snapshot.js';
 import type { ExecutorFactory, StepExecutor } from './executor.js';
-import type { ImageState } from './image-state.js';
+import type { ImageState, Layer } from './image-state.js';
 import type { BuilderStore } from './store-root.js';
 import { resolveUser } from './user.js';
 
@@ -188,11 +188,22 @@ export class RunExecutor implements StepExecutor {
       }
       const changes = snapshot.finish();
       removeMountPoints(changes, lower, [...NETWORK_FILES, ...mounts.map((m) => m.destination)]);
-      return await storeDirectoryAsLayer(this.store.layout.blobs, changes, 'overlay-upper', this.sourceDateEpoch);
+      const stored = await storeDirectoryAsLayer(this.store.layout.blobs, changes, 'overlay-upper', this.sourceDateEpoch);
+      // An upper directory on the parent's snapshots is the layer's snapshot in the making: kept,
+      // the next RUN on this layer extracts nothing.
+      if (snapshot.kind === 'overlayfs' && this.overlayMounts) {
+        this.snapshots.adopt([...state.layers, stored], changes, 'overlay-upper', this.sourceDateEpoch);
+      }
+      return stored;
     } finally {
       snapshot.release();
       fs.rmSync(work, { recursive: true, force: true });
     }
+  }
+
+  /** Kept as the layer's snapshot where RUN steps use snapshots (overlayfs): the next RUN on it extracts nothing. */
+  keepTree(layers: readonly Layer[], tree: string): boolean {
+    return this.overlayMounts && this.snapshots.adopt(layers, tree, 'tree', this.sourceDateEpoch);
   }
 
   close(): void {

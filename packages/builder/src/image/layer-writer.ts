@@ -21,9 +21,10 @@ interface LayerEntry {
   source?: string;
 }
 
-type Kind = 'tree' | 'overlay-upper';
+/** A plain tree (the layer's files) or an overlayfs upper directory (whiteouts as 0/0 devices, opaque directories by xattr). */
+export type LayerTreeKind = 'tree' | 'overlay-upper';
 
-const WHITEOUT_PREFIX = '.wh.';
+export const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
 
 const S_IFMT = 0o170000n;
@@ -33,6 +34,15 @@ const S_IFLNK = 0o120000n;
 const S_IFCHR = 0o020000n;
 const S_IFBLK = 0o060000n;
 const S_IFIFO = 0o010000n;
+
+/**
+ * The mtime a layer entry records for a file whose mtime is `mtimeMs`: clamped to
+ * SOURCE_DATE_EPOCH, in whole seconds (as tar-stream writes a header's mtime).
+ */
+export function recordedMtime(mtimeMs: number, sourceDateEpoch: number | undefined): Date {
+  const clamped = sourceDateEpoch === undefined ? mtimeMs : Math.min(mtimeMs, sourceDateEpoch * 1000);
+  return new Date(((clamped / 1000) | 0) * 1000);
+}
 
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -46,15 +56,17 @@ function byteOrder(a: string, b: string): number {
 function xattrRecords(path: string, names: string[]): Record<string, string> | undefined {
   let records: Record<string, string> | undefined;
   for (const name of names) {
-    if (name.startsWith(OVERLAY_XATTR_PREFIX)) continue;
     const value = getXattr(path, name);
-    if (value === null) continue;
-    const text = value.toString('utf8');
-    if (!Buffer.from(text, 'utf8').equals(value)) continue;
+    if (value === null || !recordsXattr(name, value)) continue;
     records ??= {};
-    records[`SCHILY.xattr.${name}`] = text;
+    records[`SCHILY.xattr.${name}`] = value.toString('utf8');
   }
   return records;
+}
+
+/** Whether a layer entry records the xattr `name` with `value` (see xattrRecords). */
+export function recordsXattr(name: string, value: Buffer): boolean {
+  return !name.startsWith(OVERLAY_XATTR_PREFIX) && Buffer.from(value.toString('utf8'), 'utf8').equals(value);
 }
 
 /** redirect_dir and metacopy uppers describe changes by reference to lower layers, which a tar cannot express. */
@@ -73,7 +85,7 @@ class TreeWalker {
 
   constructor(
     private readonly root: string,
-    private readonly kind: Kind,
+    private readonly kind: LayerTreeKind,
     private readonly sourceDateEpoch: number | undefined,
   ) {}
 
@@ -102,9 +114,7 @@ class TreeWalker {
   }
 
   private baseHeader(st: BigIntStats): TarHeader {
-    let mtimeMs = Number(st.mtimeMs);
-    if (this.sourceDateEpoch !== undefined) mtimeMs = Math.min(mtimeMs, this.sourceDateEpoch * 1000);
-    return { name: '', mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtime: new Date(mtimeMs) };
+    return { name: '', mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtime: recordedMtime(Number(st.mtimeMs), this.sourceDateEpoch) };
   }
 
   private async entryFor(rel: string, full: string, st: BigIntStats, xattrs: string[]): Promise<LayerEntry> {
@@ -219,7 +229,7 @@ async function compressLayer(
 }
 
 /** Archives a directory tree (`kind: 'tree'`) or an overlay upper dir as a gzip layer blob in `store`. */
-export function storeDirectoryAsLayer(store: BlobStore, dirOrUpper: string, kind: Kind, sourceDateEpoch?: number): Promise<StoredLayer> {
+export function storeDirectoryAsLayer(store: BlobStore, dirOrUpper: string, kind: LayerTreeKind, sourceDateEpoch?: number): Promise<StoredLayer> {
   return compressLayer(store, (out) =>
     kind === 'tree'
       ? writeLayer({ root: dirOrUpper, out, sourceDateEpoch })

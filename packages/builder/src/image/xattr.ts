@@ -6,6 +6,7 @@ import { check, libc, lastErrno, makedev } from '@tsrunc/runtime/platform';
 const llistxattrC = libc.func('intptr_t llistxattr(const char *path, void *list, size_t size)');
 const lgetxattrC = libc.func('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)');
 const lsetxattrC = libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)');
+const lremovexattrC = libc.func('int lremovexattr(const char *path, const char *name)');
 const mknodC = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
 
 const ENODATA = 61;
@@ -45,6 +46,9 @@ export function setXattr(path: string, name: string, value: Buffer): void {
   check(Number(lsetxattrC(path, name, value, value.length, 0)), `lsetxattr ${path} ${name}`);
 }
 
+export function removeXattr(path: string, name: string): void {
+  check(Number(lremovexattrC(path, name)), `lremovexattr ${path} ${name}`);
+}
 
 export function devMajor(rdev: bigint): number {
   return Number(((rdev & 0xfff00n) >> 8n) | ((rdev & 0xfffff00000000000n) >> 32n));

@@ -11,6 +11,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { extractLayerSnapshot } from '../image/layer-reader.js';
+import { settleAsExtracted } from '../image/layer-settle.js';
+import type { LayerTreeKind } from '../image/layer-writer.js';
 import { processTag, sweepDead } from '../image/process-tag.js';
 import type { BlobStore } from '../image/store.js';
 import { mountReadOnlyOverlay } from './mount.js';
@@ -58,6 +60,40 @@ export class LayerSnapshots {
     const dirs: string[] = [];
     for (const [i, layer] of layers.entries()) dirs.unshift(await this.snapshot(ids[i] as string, layer, dirs));
     return dirs;
+  }
+
+  /**
+   * Takes `tree`, the directory the top layer of `layers` was just archived from (a COPY's
+   * staging tree, a RUN's upper directory), as that layer's snapshot, settled as its extraction
+   * would be (layer-settle.ts), so that no later step extracts the layer. Returns whether it was
+   * taken (moved into the store); if not, the tree is only fit to be removed. A tree on another
+   * filesystem than the store is not taken: moving it would be a copy.
+   */
+  adopt(layers: readonly SnapshotLayer[], tree: string, kind: LayerTreeKind, sourceDateEpoch: number | undefined): boolean {
+    const chainId = chainIds(layers)[layers.length - 1];
+    if (chainId === undefined) return false;
+    const to = path.join(this.dir, chainId.replace(/^sha256:/, ''));
+    if (fs.existsSync(to) || this.pending.has(chainId) || !settleAsExtracted(tree, kind, sourceDateEpoch)) return false;
+    const temp = path.join(this.dir, `${TEMP_PREFIX}${processTag()}-${crypto.randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(temp, { mode: 0o700 });
+    try {
+      fs.renameSync(tree, path.join(temp, 'fs'));
+    } catch (err) {
+      fs.rmdirSync(temp);
+      if ((err as NodeJS.ErrnoException).code === 'EXDEV') return false;
+      throw err;
+    }
+    fs.chmodSync(path.join(temp, 'fs'), 0o755);
+    try {
+      fs.renameSync(temp, to);
+      debugSnapshots(`kept the tree of layer ${layers[layers.length - 1]!.diffId} as snapshot ${path.basename(to)}`);
+    } catch (err) {
+      // Another build made it meanwhile: theirs is as good, ours goes.
+      const code = (err as NodeJS.ErrnoException).code;
+      fs.rmSync(temp, { recursive: true, force: true });
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err;
+    }
+    return true;
   }
 
   private snapshot(chainId: string, layer: SnapshotLayer, below: string[]): Promise<string> {

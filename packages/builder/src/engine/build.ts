@@ -152,7 +152,10 @@ export class Build {
     for (const index of needed) for (const dep of dependencies.get(index) ?? []) needed.add(dep);
     try {
       const vertices = df.stages.map((stage) => this.stageVertex(stage));
-      return (await this.solver.solve<StageResult>(vertices, stageVertexId(target.index), [...needed].map(stageVertexId))).state;
+      const result = await this.solver.solve<StageResult>(vertices, stageVertexId(target.index), [...needed].map(stageVertexId));
+      // The context's file digests, of every step that read the context, no longer keep what it lost.
+      this.req.context.hashes?.prune();
+      return result.state;
     } finally {
       // Only now, with every step settled, is nothing using the parents' mounts or the agents.
       this.runner.close();

@@ -38,10 +38,22 @@ export function hashFileSync(file: string): string {
   }
 }
 
+/** Whether `file` is a regular file; a missing one, or a path through a file, is not. */
+function isRegularFile(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export class ContextHashes {
   private dirty = false;
+  /** The paths this build asked for: the others are looked for once, by prune(). */
+  private readonly asked = new Set<string>();
 
   private constructor(
+    private readonly contextDir: string,
     private readonly file: string,
     private readonly tempPath: () => string,
     private readonly entries: Map<string, Entry>,
@@ -62,11 +74,12 @@ export class ContextHashes {
     } catch {
       // None yet, or cut short: every file is hashed again.
     }
-    return new ContextHashes(file, tempPath, entries);
+    return new ContextHashes(contextDir, file, tempPath, entries);
   }
 
   /** The sha256 (hex) of the file at `rel` under the context (`full`), whose lstat is `st`. */
   digest(rel: string, full: string, st: fs.BigIntStats): string {
+    this.asked.add(rel);
     const known = this.entries.get(rel);
     if (known !== undefined && entryKey(known) === statKey(st)) return known[5];
     const fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -87,6 +100,21 @@ export class ContextHashes {
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /**
+   * Forgets the files that are no longer regular files of the context, and saves: run once a
+   * build has hashed what it reads, so that the table follows the context instead of growing
+   * with every file it ever held. Only the entries the build did not ask for are looked at.
+   */
+  prune(): void {
+    for (const rel of this.entries.keys()) {
+      if (this.asked.has(rel)) continue;
+      if (isRegularFile(path.join(this.contextDir, rel))) continue;
+      this.entries.delete(rel);
+      this.dirty = true;
+    }
+    this.save();
   }
 
   /** Writes the table back if it changed: whole, through a temp file renamed over the old one. */

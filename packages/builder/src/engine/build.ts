@@ -15,6 +15,7 @@ import type { Puller } from '../registry/pull.js';
 import type { SnapshotChoice, SnapshotKind } from '../run/snapshot.js';
 import type { StepOptions } from '../run/step-options.js';
 import { stageAdd } from './add-archive.js';
+import { argHistory, runHistory } from './arg-history.js';
 import { stepKey } from './cache.js';
 import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type SourceRoot } from './copy.js';
 import type { ExecutorFactory, StepExecutor } from './executor.js';
@@ -295,6 +296,7 @@ export class Build {
         const fallback = arg.defaultRaw !== undefined ? ctx.expand(arg.defaultRaw) : this.globalArgs[arg.name];
         stageArgs[arg.name] = this.req.buildArgs[arg.name] ?? predefinedArgs()[arg.name] ?? fallback;
       }
+      (state.config.history ??= []).push(this.history(argHistory(i.args.map((a) => a.name), stageArgs), true));
       return stepKey([parentKey, 'ARG', JSON.stringify(i.args.map((a) => [a.name, stageArgs[a.name] ?? null]))]);
     }
     const history = applyMetadata(state.config, i, ctx);
@@ -435,7 +437,9 @@ export class Build {
         return true;
       }, await this.runner.filesystem(state, parentKey)));
       if (layer) state.layers.push(layer);
-      (state.config.history ??= []).push(this.history(`${i.kind} ${[...words, destWord].join(' ')} # buildkit`, !layer));
+      // BuildKit names a heredoc source by its marker, after the paths.
+      const sources = [...words, ...i.heredocs.map((h) => `<<${h.name}`)];
+      (state.config.history ??= []).push(this.history(`${i.kind} ${[...sources, destWord].join(' ')} # buildkit`, !layer));
       return key;
     } finally {
       fs.rmSync(fetchDir, { recursive: true, force: true });
@@ -529,7 +533,7 @@ export class Build {
     });
     progress.done(cached);
     if (layer) state.layers.push(layer);
-    (state.config.history ??= []).push(this.history(`RUN ${step.args.join(' ')} # buildkit`, !layer));
+    (state.config.history ??= []).push(this.history(runHistory(step.args, stageArgs, step.env), !layer));
     return key;
   }
 

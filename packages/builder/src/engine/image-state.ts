@@ -47,15 +47,12 @@ export function envMap(env: string[] | null | undefined): Map<string, string> {
 
 /**
  * Sets `name` in `env` (in place) and in its map `known`: a new name is appended; a name already
- * set is first removed, the only case that has to scan the list.
+ * set keeps its place, its first entry replaced, as BuildKit's addEnv does (the only case that
+ * has to scan the list).
  */
 export function setEnv(env: string[], known: Map<string, string>, name: string, value: string): void {
-  if (known.has(name)) {
-    const prefix = `${name}=`;
-    let kept = 0;
-    for (const e of env) if (!e.startsWith(prefix)) env[kept++] = e;
-    env.length = kept;
-  }
-  env.push(`${name}=${value}`);
+  const at = known.has(name) ? env.findIndex((e) => e.startsWith(`${name}=`)) : -1;
+  if (at >= 0) env[at] = `${name}=${value}`;
+  else env.push(`${name}=${value}`);
   known.set(name, value);
 }

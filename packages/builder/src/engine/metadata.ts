@@ -1,7 +1,8 @@
 // Instructions that only change the image config, applied as docker build applies them.
 import path from 'node:path';
-import type { ImageConfig } from '@tsrunc/spec-schemas';
+import type { Healthcheck, ImageConfig } from '@tsrunc/spec-schemas';
 import type { CmdInstruction, EntrypointInstruction, HealthcheckInstruction, Instruction } from '../dockerfile/index.js';
+import { goDuration, goQuoteInt, goQuoteList } from './go-format.js';
 import { setEnv } from './image-state.js';
 
 export interface StageContext {
@@ -18,7 +19,7 @@ function commandArgs(i: CmdInstruction | EntrypointInstruction, ctx: StageContex
   return i.form === 'exec' ? i.args : [...ctx.shell, i.command];
 }
 
-function healthcheck(i: HealthcheckInstruction): NonNullable<ImageConfig['config']>['Healthcheck'] {
+function healthcheck(i: HealthcheckInstruction): Healthcheck {
   const o = i.options;
   return {
     Test: i.test,
@@ -28,6 +29,16 @@ function healthcheck(i: HealthcheckInstruction): NonNullable<ImageConfig['config
     ...(o.startInterval !== undefined ? { StartInterval: o.startInterval } : {}),
     ...(o.retries !== undefined ? { Retries: o.retries } : {}),
   };
+}
+
+/**
+ * BuildKit's history text of a HEALTHCHECK: Go's %q of its config struct. The field
+ * StartInterval, which newer BuildKits have between StartPeriod and Retries, is written only when
+ * it is set: docker 20.10's BuildKit, the reference the parity suite runs, has no such field.
+ */
+function healthcheckHistory(h: Healthcheck): string {
+  const durations = [h.Interval, h.Timeout, h.StartPeriod, ...(h.StartInterval !== undefined ? [h.StartInterval] : [])];
+  return `&{${[goQuoteList(h.Test ?? []), ...durations.map((d) => `"${goDuration(d ?? 0)}"`), goQuoteInt(h.Retries ?? 0)].join(' ')}}`;
 }
 
 /** Applies `i` to `image` when it is a metadata instruction; returns the history text, or undefined if it is not one. */
@@ -55,7 +66,8 @@ export function applyMetadata(image: ImageConfig, i: Instruction, ctx: StageCont
     case 'EXPOSE': {
       const ports = i.ports.map((p) => ctx.expand(p)).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
       Object.assign((c.ExposedPorts ??= {}), Object.fromEntries(ports.map((p) => [p, {}])));
-      return `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`;
+      // Go's %v of a map, which prints its keys sorted.
+      return `EXPOSE map[${[...new Set(ports)].sort().map((p) => `${p}:{}`).join(' ')}]`;
     }
     case 'VOLUME': {
       const paths = i.paths.map((p) => ctx.expand(p));
@@ -64,25 +76,30 @@ export function applyMetadata(image: ImageConfig, i: Instruction, ctx: StageCont
     }
     case 'CMD':
       c.Cmd = commandArgs(i, ctx);
+      // BuildKit marks every CMD so, whatever its form (docker's Windows heritage).
+      c.ArgsEscaped = true;
       ctx.cmdSet = true;
-      return `CMD ${JSON.stringify(c.Cmd)}`;
+      return `CMD ${goQuoteList(c.Cmd)}`;
     case 'ENTRYPOINT':
       c.Entrypoint = commandArgs(i, ctx);
       if (!ctx.cmdSet) c.Cmd = null;
-      return `ENTRYPOINT ${JSON.stringify(c.Entrypoint)}`;
+      return `ENTRYPOINT ${goQuoteList(c.Entrypoint)}`;
     case 'STOPSIGNAL':
       c.StopSignal = ctx.expand(i.signal);
       return `STOPSIGNAL ${c.StopSignal}`;
     case 'SHELL':
       ctx.shell = i.args;
       c.Shell = i.args;
-      return `SHELL ${JSON.stringify(i.args)}`;
+      // Go's %v of a []string, unquoted.
+      return `SHELL [${i.args.join(' ')}]`;
     case 'MAINTAINER':
       image.author = i.name;
       return `MAINTAINER ${i.name}`;
-    case 'HEALTHCHECK':
-      c.Healthcheck = healthcheck(i);
-      return `HEALTHCHECK ${JSON.stringify(i.test)}`;
+    case 'HEALTHCHECK': {
+      const h = healthcheck(i);
+      c.Healthcheck = h;
+      return `HEALTHCHECK ${healthcheckHistory(h)}`;
+    }
     case 'ONBUILD':
       // Stored as written; the child's build parses it again (see Build.runTriggers).
       c.OnBuild = [...(c.OnBuild ?? []), i.instruction.original];

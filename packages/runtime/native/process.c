@@ -626,10 +626,11 @@ void run_process_plan(const unsigned char *data, size_t len)
 
 	/* A session of its own, as runc's nsexec gives every container process: criu will not dump a
 	 * tree whose session leader is outside the container's pid namespace. With a terminal,
-	 * attach_console does it before taking the pty as its controlling terminal. */
+	 * attach_console does it before taking the pty as its controlling terminal; a container's init
+	 * whose init stage took the pty already leads its session (setsid would fail EPERM). */
 	if (plan.console_fd >= 0)
 		attach_console(&plan);
-	else if (setsid() < 0)
+	else if (getsid(0) != getpid() && setsid() < 0)
 		die("setsid");
 	if (plan.oom_score_adj)
 		write_file("/proc/self/oom_score_adj", plan.oom_score_adj);

@@ -1,9 +1,10 @@
 // Unix sockets at the fd level: --console-socket is a path the caller listens on, and the pty
 // master travels over it as SCM_RIGHTS ancillary data, with the pty's name as the payload (runc's
 // protocol, which containerd and recvtty speak).
+import fs from 'node:fs';
 import { check, defineTypes, koffi, libc } from '../sys/libc.js';
+import { openSocket, SOCK_CLOEXEC } from '../sys/socket.js';
 
-const socket = libc.func('int socket(int domain, int type, int protocol)');
 const socketpair = libc.func('int socketpair(int domain, int type, int protocol, void *fds)');
 const connect = libc.func('int connect(int fd, const void *addr, uint32_t len)');
 const bind = libc.func('int bind(int fd, const void *addr, uint32_t len)');
@@ -18,9 +19,8 @@ defineTypes(() => {
 });
 const sendmsg = libc.func('long sendmsg(int fd, const tsrunc_msghdr *msg, int flags)');
 const recvmsg = libc.func('long recvmsg(int fd, _Inout_ tsrunc_msghdr *msg, int flags)');
-const close = libc.func('int close(int fd)');
 
-const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
+const AF_UNIX = 1, SOCK_STREAM = 1;
 const SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
 /** struct cmsghdr (len, level, type) plus one int, aligned: CMSG_SPACE(sizeof(int)). */
 const CMSG_SPACE_ONE_FD = 24;
@@ -36,11 +36,11 @@ function unixAddress(path: string, what: string): Buffer {
 
 export function connectUnixSocket(path: string, what = 'console socket'): number {
   const address = unixAddress(path, what);
-  const fd = check(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket');
+  const fd = openSocket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 'socket');
   try {
     check(connect(fd, address, address.length) as number, `connect to ${what} ${path}`);
   } catch (err) {
-    close(fd);
+    fs.closeSync(fd);
     throw err;
   }
   return fd;
@@ -59,12 +59,12 @@ export function socketPair(): [number, number] {
 /** The listening end of a console socket: what containerd (or a test) offers at --console-socket. */
 export function listenUnixSocket(path: string): number {
   const address = unixAddress(path, 'console socket');
-  const fd = check(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket');
+  const fd = openSocket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 'socket');
   try {
     check(bind(fd, address, address.length) as number, `bind ${path}`);
     check(listen(fd, 4) as number, `listen on ${path}`);
   } catch (err) {
-    close(fd);
+    fs.closeSync(fd);
     throw err;
   }
   return fd;

@@ -5,15 +5,14 @@
 import fs from 'node:fs';
 import { check, libc, SysError } from './libc.js';
 import { O } from './openat2.js';
+import { openSocket, SOCK_CLOEXEC } from './socket.js';
 
-const socketC = libc.func('int socket(int domain, int type, int protocol)');
 const sendC = libc.func('long send(int fd, const void *buf, size_t len, int flags)');
 const recvC = libc.func('long recv(int fd, void *buf, size_t len, int flags)');
 const setnsC = libc.func('int setns(int fd, int nstype)');
-const closeC = libc.func('int close(int fd)');
 const ifNameToIndex = libc.func('unsigned int if_nametoindex(const char *name)');
 
-const AF_NETLINK = 16, SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000, NETLINK_ROUTE = 0, CLONE_NEWNET = 0x40000000;
+const AF_NETLINK = 16, SOCK_RAW = 3, NETLINK_ROUTE = 0, CLONE_NEWNET = 0x40000000;
 const NLMSG_ERROR = 2, NLMSG_DONE = 3;
 const NLM_F_REQUEST = 0x1, NLM_F_ACK = 0x4, NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400, NLM_F_DUMP = 0x300;
 const RTM_NEWLINK = 16, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_GETADDR = 22;
@@ -79,7 +78,7 @@ export class RouteSocket {
   constructor(private readonly fd: number) {}
 
   close(): void {
-    closeC(this.fd);
+    fs.closeSync(this.fd);
   }
 
   /**
@@ -191,7 +190,7 @@ export function linkIndex(name: string): number {
 }
 
 function routeSocketHere(): RouteSocket {
-  return new RouteSocket(check(socketC(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'netlink socket'));
+  return new RouteSocket(openSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, 'netlink socket'));
 }
 
 /**

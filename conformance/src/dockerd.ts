@@ -14,7 +14,7 @@ import { TSRUNC, type Teardown } from './harness.js';
 const DOCKERD = '/usr/sbin/dockerd';
 /** Debian's client, of the daemon's version (another docker on PATH may be newer). */
 const DOCKER = '/usr/bin/docker';
-const TSBUILD = fileURLToPath(new URL('../../../packages/builder/bin/tsbuild', import.meta.url));
+export const TSBUILD = fileURLToPath(new URL('../../../packages/builder/bin/tsbuild', import.meta.url));
 
 export interface DockerResult {
   status: number | null;
@@ -50,7 +50,8 @@ export async function startDockerd(t: Teardown): Promise<Dockerd | { skip: strin
   fs.closeSync(log);
   const docker: Dockerd['docker'] = (args, timeoutMs = 60_000) => {
     const r = spawnSync(DOCKER, ['-H', `unix://${socket}`, ...args], {
-      encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, DOCKER_CONFIG: path.join(dir, 'client') },
+      // DOCKER_BUILDKIT: `docker build` is BuildKit's, the builder tsbuild is compared with.
+      encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, DOCKER_CONFIG: path.join(dir, 'client'), DOCKER_BUILDKIT: '1' },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };

@@ -18,14 +18,15 @@ import { parseSize, prune } from './engine/prune.js';
 import { parseBuildContexts } from './cli/build-context.js';
 import { openBuildInput, type BuildInput } from './cli/build-input.js';
 import { imageIdOf, parseLabels, QuietProgress, writeMetadataFile } from './cli/build-report.js';
+import { imageEnvs } from './cli/image-envs.js';
 import { STORE_COMMANDS, storeCommand } from './cli/store-commands.js';
-import { checkDockerfile, checkReport, violationError, warningSummary } from './lint/index.js';
+import { checkDockerfile, checkReport, fromImages, violationError, warningSummary, type CheckOptions } from './lint/index.js';
 import { readConfig } from './config/config-file.js';
 import { parseImageOutput, pushImage, type ImageOutput } from './engine/push.js';
 import { exportCaches, importCaches, parseCacheFrom, parseCacheTo } from './engine/remote-cache.js';
 import { parseNetworkMode, type NetworkPolicy } from './engine/run-step.js';
 import { parseSshAgents } from './engine/ssh-agent.js';
-import { beginBuild, normalizeReference, openStore, storeRoot, type BuildSession } from './engine/store-root.js';
+import { beginBuild, normalizeReference, openStore, storeRoot, type BuildSession, type BuilderStore } from './engine/store-root.js';
 import { canonicalJson } from './image/layout.js';
 import { sha256Digest } from './image/store.js';
 import { login, loginDomain, logout } from './registry/login.js';
@@ -192,13 +193,32 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   const args = buildArgs(values['build-arg']);
   const ignore = loadIgnore(contextDir, dockerfilePath);
   const instructions = readInstructions(input.dockerfileText, dockerfileName);
-  const runChecks = () => checkDockerfile(instructions, dockerfileName, {
+  const platform = values.platform !== undefined ? parsePlatform(values.platform) : hostPlatform();
+  const namedContexts = parseBuildContexts(values['build-context']);
+  const runChecks = (imageEnv?: CheckOptions['imageEnv']) => checkDockerfile(instructions, dockerfileName, {
     ...(args.BUILDKIT_DOCKERFILE_CHECK !== undefined ? { checkArg: args.BUILDKIT_DOCKERFILE_CHECK } : {}),
     ignored: (rel) => ignore.ignores(rel),
+    ...(imageEnv ? { imageEnv } : {}),
   });
+  // The checks again, knowing the Env of the FROM images (from the store or pulled); a name given
+  // by --build-context is no image of a registry.
+  const runChecksWithImages = async (store: BuilderStore, registry: Puller) => runChecks(await imageEnvs(
+    fromImages(instructions).filter((image) => namedContexts.images[image] === undefined && namedContexts.directories[image] === undefined),
+    store, registry));
   // --check runs the build checks instead of the build, as docker build --check: findings fail it.
+  // It reads the images of a store that exists, and makes none.
   if (values.check) {
-    const { findings } = runChecks();
+    const root = storeRoot(values.root);
+    let findings = runChecks().findings;
+    if (fs.existsSync(root)) {
+      const store = await openStore(root);
+      const registry = new Puller(store.layout.blobs, store.root, { platform, refresh: values.pull === true });
+      try {
+        findings = (await runChecksWithImages(store, registry)).findings;
+      } finally {
+        registry.close();
+      }
+    }
     process.stdout.write(checkReport(findings, dockerfileName, input.dockerfileText));
     return findings.length > 0 ? 1 : 0;
   }
@@ -208,12 +228,14 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
     process.stdout.write(JSON.stringify(toAst(dockerfile), null, 2) + '\n');
     return 0;
   }
-  const checks = runChecks();
-  // `# check=error=true`: a finding fails the build before any step runs.
-  if (checks.config.error && checks.findings.length > 0) {
+  let checks = runChecks();
+  // `# check=error=true`: a finding fails the build before any step runs (and before a store is made).
+  const failOnFindings = () => {
+    if (!checks.config.error || checks.findings.length === 0) return;
     process.stderr.write(warningSummary(checks.findings));
     throw violationError(checks.findings);
-  }
+  };
+  failOnFindings();
   // -o type=image|registry names images (pushed or not); local and tar write the filesystem; the other types write images.
   const imageOutputs: ImageOutput[] = [];
   const filesystemOutputs: FilesystemOutput[] = [];
@@ -228,12 +250,10 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   // -t name is name:latest, as docker names it: the name unpack and FROM look for.
   const tags = [...new Set([...(values.tag ?? []).map(normalizeReference), ...imageOutputs.map((o) => normalizeReference(o.name))])];
   const pushes = [...new Set([...(values.push ? values.tag ?? [] : []), ...imageOutputs.filter((o) => o.push).map((o) => o.name)])];
-  const platform = values.platform !== undefined ? parsePlatform(values.platform) : hostPlatform();
   const allowed = entitlements(values.allow);
   const network = networkPolicy(values.network, allowed);
   const labels = parseLabels(values.label);
   const options = stepOptions(values);
-  const namedContexts = parseBuildContexts(values['build-context']);
   const localContexts = Object.fromEntries(Object.entries(namedContexts.directories).map(([name, dir]) =>
     [name, { dir, ignore: loadIgnore(dir, path.join(dir, 'Dockerfile')), label: `build context "${name}"` }]));
   const cacheFrom = (values['cache-from'] ?? []).map(parseCacheFrom);
@@ -255,6 +275,8 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
     registry = new Puller(store.layout.blobs, store.root, { platform, refresh: values.pull === true, watch: pullProgress(progress) });
     const load = progress.step(`[internal] load build definition from ${dockerfileName}`);
     load.done();
+    checks = await runChecksWithImages(store, registry);
+    failOnFindings();
     await importCaches(cacheFrom, store, registry, progress);
     const started = process.hrtime.bigint();
     const epoch = sourceDateEpoch(args);

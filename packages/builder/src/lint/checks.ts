@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import { expandWords } from '../dockerfile/index.js';
+import { envMap } from '../engine/image-state.js';
 import type { AddInstruction, CopyInstruction, EscapeChar, FromInstruction, Instruction, InstructionList, Lookup } from '../dockerfile/index.js';
 import { hostArchitecture, parsePlatform } from '../registry/platform.js';
 import { parseReference } from '../registry/reference.js';
@@ -16,6 +17,11 @@ export interface CheckOptions {
   checkArg?: string;
   /** Whether the build context leaves out this slash-separated path (its .dockerignore). */
   ignored?: (rel: string) => boolean;
+  /**
+   * The Env of an image a FROM names (its reference as the FROM expands it), when it is known:
+   * UndefinedVar then knows that stage's variables, as BuildKit, which reads the image's config.
+   */
+  imageEnv?: (image: string) => string[] | undefined;
 }
 
 export interface CheckResult {
@@ -41,7 +47,7 @@ const NOT_SECRET_WORD = /(?:_|^)(?:public|file|version)(?:_|$)/i;
 interface StageScope {
   /** Its variables (ARGs and ENVs, its base stage's too) and their values; an ARG without one has none. */
   vars: Map<string, string | undefined>;
-  /** false when the base is an image, whose environment is not read here: UndefinedVar cannot tell then. */
+  /** false when the base is an image whose environment is not known: UndefinedVar cannot tell then. */
   envKnown: boolean;
   shellSet: boolean;
   /** A WORKDIR was seen: a relative one after it is relative to a directory this build chose. */
@@ -111,7 +117,8 @@ class Checker {
 
   constructor(
     private readonly escape: EscapeChar,
-    private readonly ignored: ((rel: string) => boolean) | undefined,
+    private readonly ignored: CheckOptions['ignored'],
+    private readonly imageEnv: CheckOptions['imageEnv'],
   ) {}
 
   private report(rule: RuleName, line: number, message: string): void {
@@ -151,10 +158,11 @@ class Checker {
     }
     if (from.platform !== undefined) this.platformFlag(from.platform, name ?? '', from.line);
     const parent = this.stages.get(base.toLowerCase());
+    const env = parent ? undefined : base === 'scratch' ? [`PATH=${SCRATCH_PATH}`] : this.imageEnv?.(base);
     this.stage = {
-      // scratch's environment is BuildKit's default PATH; a stage's is what its base stage had.
-      vars: parent ? new Map(parent.vars) : new Map(base === 'scratch' ? [['PATH', SCRATCH_PATH]] : []),
-      envKnown: parent ? parent.envKnown : base === 'scratch',
+      // scratch's environment is BuildKit's default PATH; an image's is its Env; a stage's is what its base stage had.
+      vars: new Map<string, string | undefined>(parent ? parent.vars : envMap(env)),
+      envKnown: parent ? parent.envKnown : env !== undefined,
       shellSet: parent?.shellSet ?? false,
       workdirSet: parent?.workdirSet ?? false,
       lastOnce: new Map(),
@@ -362,10 +370,25 @@ export function checkDockerfile({ directives, escape, items }: InstructionList, 
   const config = options.checkArg !== undefined
     ? parseCheckConfig(options.checkArg, 'BUILDKIT_DOCKERFILE_CHECK')
     : parseCheckConfig(directives['check'], `${file}: # check=`);
-  const checker = new Checker(escape, options.ignored);
+  const checker = new Checker(escape, options.ignored, options.imageEnv);
   for (const item of items) checker.visit(item);
   const findings = [...checker.findings, ...casing(items)]
     .filter((finding) => !isSkipped(config, finding.rule))
     .sort((a, b) => a.line - b.line);
   return { config, findings };
+}
+
+/**
+ * The images the FROMs of a Dockerfile name (not scratch, not a stage), expanded as the checks
+ * expand them: those whose Env checkDockerfile's imageEnv is asked for.
+ */
+export function fromImages({ escape, items }: InstructionList): string[] {
+  const images = new Set<string>();
+  const checker = new Checker(escape, undefined, (image) => {
+    images.add(image);
+    return undefined;
+  });
+  // The global ARGs and the FROMs are all a FROM's expansion and stage names depend on.
+  for (const item of items) if (item.kind === 'FROM' || item.kind === 'ARG') checker.visit(item);
+  return [...images];
 }

@@ -209,16 +209,16 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
   // It reads the images of a store that exists, and makes none.
   if (values.check) {
     const root = storeRoot(values.root);
-    let findings = runChecks().findings;
-    if (fs.existsSync(root)) {
+    const checkWithStore = async () => {
       const store = await openStore(root);
       const registry = new Puller(store.layout.blobs, store.root, { platform, refresh: values.pull === true });
       try {
-        findings = (await runChecksWithImages(store, registry)).findings;
+        return await runChecksWithImages(store, registry);
       } finally {
         registry.close();
       }
-    }
+    };
+    const { findings } = fs.existsSync(root) ? await checkWithStore() : runChecks();
     process.stdout.write(checkReport(findings, dockerfileName, input.dockerfileText));
     return findings.length > 0 ? 1 : 0;
   }

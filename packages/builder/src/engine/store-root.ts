@@ -12,6 +12,9 @@ import { sweepDead } from '../image/process-tag.js';
 import { BuildCache } from './cache.js';
 import { beginRun, sweepDeadRuns } from './run-record.js';
 
+/** Where the store keeps the identities of the blobs it found intact (BlobStore.keepChecks). */
+const BLOB_CHECKS_FILE = 'blob-checks.json';
+
 export interface BuilderStore {
   root: string;
   /** The local image store: an OCI layout whose ref names are the tags ("name:tag"). */
@@ -40,6 +43,7 @@ export async function openStore(root: string, report: (line: string) => void = s
   const cacheFile = path.join(root, 'cache', 'index.json');
   const partial = [...layout.blobs.sweepTemp(), ...sweepDead(layout.dir, '.index.json.'), ...sweepDead(path.dirname(cacheFile), '.index.')];
   for (const file of partial) report(`removed ${file}, a partial file of a killed build`);
+  layout.blobs.keepChecks(path.join(root, BLOB_CHECKS_FILE));
   return { root, layout, cache: new BuildCache(cacheFile) };
 }
 
@@ -47,7 +51,7 @@ export async function openStore(root: string, report: (line: string) => void = s
 export interface BuildSession {
   /** Runs `prune` if no other build runs (the last to finish prunes), giving up this build's hold first. */
   pruneIfAlone(prune: () => Promise<void>): Promise<void>;
-  /** Removes the build's scratch directory and record and releases the store. */
+  /** Keeps what the build found of the blobs' integrity, removes its scratch directory and record, and releases the store. */
   end(): void;
 }
 
@@ -61,8 +65,12 @@ export async function beginBuild(store: BuilderStore): Promise<BuildSession> {
       if (hold) await prune();
     },
     end() {
-      endRun();
-      hold?.release();
+      try {
+        store.layout.blobs.saveChecks();
+      } finally {
+        endRun();
+        hold?.release();
+      }
     },
   };
 }

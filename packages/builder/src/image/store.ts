@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   constants, createReadStream, createWriteStream, closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync,
-  readFileSync, renameSync, rmSync, writeSync, type BigIntStats, type ReadStream,
+  readFileSync, renameSync, rmSync, writeFileSync, writeSync, type BigIntStats, type ReadStream,
 } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -87,12 +87,25 @@ function identity(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.ctimeNs}`;
 }
 
+/** The ctime (ns) an identity holds: its last field. */
+const identityCtime = (id: string): bigint => BigInt(id.slice(id.lastIndexOf(':') + 1));
+
+/**
+ * More than the kernel's timestamp granularity (a clock tick): a write to a blob after its
+ * identity was taken shows in its ctime, unless the identity is younger than this (git's "racy
+ * clean" rule). Such an identity is not kept across processes.
+ */
+const RACY_NS = 100_000_000n;
+const CHECKS_VERSION = 1;
+
 export class BlobStore {
   readonly root: string;
   private readonly blobDir: string;
   private readonly tmpDir: string;
-  /** Blobs this process has hashed (or written), by the identity of the file it hashed. */
+  /** Blobs found intact (hashed or written), by the identity of the file hashed: by this process, or kept by earlier ones. */
   private readonly checked = new Map<string, string>();
+  /** Where the identities are kept across processes (keepChecks), and what that file holds now. */
+  private checks?: { file: string; saved: string };
 
   constructor(root: string) {
     this.root = root;
@@ -106,6 +119,37 @@ export class BlobStore {
 
   has(digest: string): boolean {
     return existsSync(this.path(digest));
+  }
+
+  /**
+   * Keeps the identities of the blobs found intact in `file` (saveChecks), and takes those kept
+   * there, so that a later build does not hash a blob again that no one wrote to since (a no-change
+   * rebuild of a large image read every layer of it). A blob no longer stored is forgotten. A
+   * missing or unreadable file is an empty one: it is only a cache.
+   */
+  keepChecks(file: string): void {
+    let saved: Record<string, string> = {};
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; blobs?: Record<string, string> };
+      if (parsed.version === CHECKS_VERSION && parsed.blobs) saved = parsed.blobs;
+    } catch {
+      // None yet, or cut short: every blob is hashed again once.
+    }
+    for (const [digest, id] of Object.entries(saved)) if (DIGEST_RE.test(digest) && this.has(digest)) this.checked.set(digest, id);
+    this.checks = { file, saved: JSON.stringify(saved) };
+  }
+
+  /** Writes the identities (keepChecks) that are older than a clock tick, if they changed: whole, through a temp file. */
+  saveChecks(): void {
+    if (!this.checks) return;
+    const settled = BigInt(Date.now()) * 1_000_000n - RACY_NS;
+    const blobs = Object.fromEntries([...this.checked].filter(([, id]) => identityCtime(id) < settled).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const text = JSON.stringify(blobs);
+    if (text === this.checks.saved) return;
+    const tmp = this.tempPath();
+    writeFileSync(tmp, JSON.stringify({ version: CHECKS_VERSION, blobs }), { flag: 'wx', mode: 0o600 });
+    renameSync(tmp, this.checks.file);
+    this.checks.saved = text;
   }
 
   /** A fresh file name in the store's temp dir, on the same filesystem as the blobs so rename is atomic. */

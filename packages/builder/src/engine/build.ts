@@ -12,6 +12,7 @@ import {
 } from '../dockerfile/index.js';
 import { storeDirectoryAsLayer } from '../image/layer-writer.js';
 import type { Puller } from '../registry/pull.js';
+import { chainIds, snapshotDir } from '../run/layer-snapshots.js';
 import type { SnapshotChoice, SnapshotKind } from '../run/snapshot.js';
 import type { StepOptions } from '../run/step-options.js';
 import { stageAdd } from './add-archive.js';
@@ -21,6 +22,7 @@ import { planCopy, planDigest, stageCopy, stageHeredocs, type CopyFlags, type So
 import type { ExecutorFactory, StepExecutor } from './executor.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { fetchSources, sortAddSources } from './fetched-sources.js';
+import { PlanDigests } from './plan-digests.js';
 import { parseChecksum } from './remote-source.js';
 import { hostArchitecture } from '../registry/platform.js';
 import { envMap, envValue, scratchImage, type ImageState, type Layer } from './image-state.js';
@@ -122,8 +124,11 @@ export class Build {
   private readonly runner: StepExecutor;
   private readonly ssh: SshForwarder;
   private readonly yieldPoint: YieldPoint;
+  /** What COPY --from reads of an image's filesystem, kept in the store by its layers. */
+  private readonly planDigests: PlanDigests;
 
   constructor(private readonly req: BuildRequest) {
+    this.planDigests = PlanDigests.open(path.join(req.store.root, 'cache', 'plan-digests.json'), () => req.store.layout.blobs.tempPath());
     // Everything the build runs watches the solver's signal: aborted on Ctrl-C and on the first failure.
     this.solver = new Solver({ cache: layerCache(req.store), noCache: req.noCache, ...(req.signal ? { signal: req.signal } : {}) });
     this.yieldPoint = new YieldPoint(this.solver.signal);
@@ -156,6 +161,7 @@ export class Build {
       const result = await this.solver.solve<StageResult>(vertices, stageVertexId(target.index), [...needed].map(stageVertexId));
       // The context's file digests, of every step that read the context, no longer keep what it lost.
       this.req.context.hashes?.prune();
+      this.planDigests.save((chainId) => fs.existsSync(snapshotDir(this.req.store.root, chainId)));
       return result.state;
     } finally {
       // Only now, with every step settled, is nothing using the parents' mounts or the agents.
@@ -389,11 +395,11 @@ export class Build {
   }
 
   /** A stage's (or an image's) filesystem, flattened once per build; read, never written. */
-  private async stageFilesystem(ref: string): Promise<{ dir: string; key: string }> {
+  private async stageFilesystem(ref: string): Promise<{ dir: string; key: string; layers: readonly Layer[] }> {
     const stage = this.findStage(ref);
     // Not a stage: an image, from an OCI layout or the local store, as FROM would take it.
     const result = stage ? await this.solver.input<StageResult>(stageVertexId(stage.index)) : await loadBase(this.req.store, this.req.imageContexts?.[ref] ?? ref, this.req.registry);
-    return { dir: await this.runner.filesystem(result.state, result.key), key: result.key };
+    return { dir: await this.runner.filesystem(result.state, result.key), key: result.key, layers: result.state.layers };
   }
 
   private async sourceFor(i: CopyInstruction | AddInstruction): Promise<{ source: SourceRoot; key: string }> {
@@ -401,8 +407,10 @@ export class Build {
     if (typeof from !== 'string') return { source: this.req.context, key: 'context' };
     const local = this.localContext(from);
     if (local) return { source: local, key: `context ${from}` };
-    const { dir, key } = await this.stageFilesystem(from);
-    return { source: { dir, ignore: new IgnoreMatcher([]), label: `stage "${from}"` }, key };
+    const { dir, key, layers } = await this.stageFilesystem(from);
+    const chainId = chainIds(layers).at(-1);
+    const snapshot = chainId === undefined ? {} : { snapshot: { chainId, plans: this.planDigests } };
+    return { source: { dir, ignore: new IgnoreMatcher([]), label: `stage "${from}"`, ...snapshot }, key };
   }
 
   private async copy(i: CopyInstruction | AddInstruction, state: ImageState, ctx: StageContext, parentKey: string,

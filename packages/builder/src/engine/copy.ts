@@ -8,6 +8,7 @@ import path from 'node:path';
 import { hashFileSync, type ContextHashes } from './context-hashes.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { existingPathInRoot } from './in-root.js';
+import type { PlanDigests } from './plan-digests.js';
 import type { StagingTree } from './staging-tree.js';
 
 export interface SourceRoot {
@@ -17,6 +18,8 @@ export interface SourceRoot {
   label: string;
   /** The build context's file digests kept across builds (none: every file is read). */
   hashes?: ContextHashes;
+  /** An image's filesystem: the chain id of its layers, and where plans' digests of it are kept. */
+  snapshot?: { chainId: string; plans: PlanDigests };
 }
 
 export interface CopyEntry {
@@ -168,9 +171,17 @@ export interface Ownership {
 
 /**
  * The content digest of everything a plan reads: paths, modes, link targets and the digests of
- * file bytes (streamed, or known from an earlier build by the file's stat), never times.
+ * file bytes (streamed, or known from an earlier build by the file's stat), never times. Of an
+ * image's filesystem, known from an earlier build by its layers and the plan, if it was read.
  */
 export function planDigest(source: SourceRoot, plan: CopyPlan): string {
+  const snapshot = source.snapshot;
+  if (snapshot === undefined) return readPlanDigest(source, plan);
+  const text = JSON.stringify([plan.entries, plan.exclude.patterns]);
+  return snapshot.plans.digest(snapshot.chainId, text, () => readPlanDigest(source, plan));
+}
+
+function readPlanDigest(source: SourceRoot, plan: CopyPlan): string {
   const hash = createHash('sha256');
   const visit = (rel: string, verdict: (rel: string) => Verdict): void => {
     const full = path.join(source.dir, rel);

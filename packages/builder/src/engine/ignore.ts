@@ -98,9 +98,10 @@ export class IgnoreMatcher {
 
   /**
    * `where(i)` names pattern i in errors (".dockerignore:3"); a pattern of its own by default.
-   * A lone "!" is refused, as BuildKit refuses it.
+   * A lone "!" is refused, as BuildKit refuses it. `patterns` are kept as given: what the matcher
+   * matches, as text.
    */
-  constructor(patterns: string[], where: (index: number) => string = (i) => `pattern "${patterns[i]}"`) {
+  constructor(readonly patterns: readonly string[], where: (index: number) => string = (i) => `pattern "${patterns[i]}"`) {
     this.rules = patterns.map((p, index) => {
       const exclude = !p.startsWith('!');
       const pattern = exclude ? p : p.slice(1);

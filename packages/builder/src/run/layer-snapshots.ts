@@ -31,7 +31,7 @@ export function debugSnapshots(line: string): void {
 }
 
 /** The chain ids of `layers` (bottom first): the first layer's diff_id, then sha256("<chain id below> <diff_id>"). */
-function chainIds(layers: readonly SnapshotLayer[]): string[] {
+export function chainIds(layers: readonly SnapshotLayer[]): string[] {
   const ids: string[] = [];
   for (const layer of layers) {
     const below = ids[ids.length - 1];
@@ -43,12 +43,17 @@ function chainIds(layers: readonly SnapshotLayer[]): string[] {
 /** Where in the store the extracted layers live. */
 export const SNAPSHOTS_DIR = 'snapshots';
 
+/** The snapshot directory of the chain id `chainId` in the store at `storeRoot`. */
+export function snapshotDir(storeRoot: string, chainId: string): string {
+  return path.join(storeRoot, SNAPSHOTS_DIR, chainId.replace(/^sha256:/, ''));
+}
+
 export class LayerSnapshots {
   private readonly dir: string;
   /** Extractions under way in this process, by chain id: steps that need the same layer wait for one. */
   private readonly pending = new Map<string, Promise<string>>();
 
-  constructor(storeRoot: string, private readonly blobs: BlobStore) {
+  constructor(private readonly storeRoot: string, private readonly blobs: BlobStore) {
     this.dir = path.join(storeRoot, SNAPSHOTS_DIR);
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     sweepDead(this.dir, TEMP_PREFIX);
@@ -72,7 +77,7 @@ export class LayerSnapshots {
   adopt(layers: readonly SnapshotLayer[], tree: string, kind: LayerTreeKind, sourceDateEpoch: number | undefined): boolean {
     const chainId = chainIds(layers)[layers.length - 1];
     if (chainId === undefined) return false;
-    const to = path.join(this.dir, chainId.replace(/^sha256:/, ''));
+    const to = snapshotDir(this.storeRoot, chainId);
     if (fs.existsSync(to) || this.pending.has(chainId) || !settleAsExtracted(tree, kind, sourceDateEpoch)) return false;
     const temp = path.join(this.dir, `${TEMP_PREFIX}${processTag()}-${crypto.randomBytes(6).toString('hex')}`);
     fs.mkdirSync(temp, { mode: 0o700 });
@@ -97,7 +102,7 @@ export class LayerSnapshots {
   }
 
   private snapshot(chainId: string, layer: SnapshotLayer, below: string[]): Promise<string> {
-    const target = path.join(this.dir, chainId.replace(/^sha256:/, ''), 'fs');
+    const target = path.join(snapshotDir(this.storeRoot, chainId), 'fs');
     if (fs.existsSync(target)) return Promise.resolve(target);
     let done = this.pending.get(chainId);
     if (!done) {

@@ -1,0 +1,61 @@
+// The content digests of what COPY --from reads from an image's or a stage's filesystem, kept in
+// the store across builds. Such a filesystem never changes: the layers it is made of (their chain
+// id) fix every byte of it, so what a plan reads of it is known by that chain id and the plan,
+// and a rebuild reads none of it again (a COPY --from of a node_modules read and hashed thousands
+// of files on every build, changed or not). An entry goes when the store no longer holds the
+// snapshot of its chain id (tsbuild prune removed it): the table follows the store.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const VERSION = 1;
+
+export class PlanDigests {
+  private dirty = false;
+
+  private constructor(
+    private readonly file: string,
+    private readonly tempPath: () => string,
+    private readonly entries: Map<string, string>,
+  ) {}
+
+  /**
+   * The table kept in `file`; `tempPath` names a temp file in the store (swept if its writer
+   * dies) to save through. A missing or unreadable file is an empty table: it is only a cache.
+   */
+  static open(file: string, tempPath: () => string): PlanDigests {
+    const entries = new Map<string, string>();
+    try {
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: number; plans?: Record<string, string> };
+      if (saved.version === VERSION && saved.plans) for (const [key, digest] of Object.entries(saved.plans)) entries.set(key, digest);
+    } catch {
+      // None yet, or cut short: every plan is read again once.
+    }
+    return new PlanDigests(file, tempPath, entries);
+  }
+
+  /** The digest of `plan` (its text) read from the filesystem of chain id `chainId`, made by `read` if not known. */
+  digest(chainId: string, plan: string, read: () => string): string {
+    const key = `${chainId} ${plan}`;
+    const known = this.entries.get(key);
+    if (known !== undefined) return known;
+    const digest = read();
+    this.entries.set(key, digest);
+    this.dirty = true;
+    return digest;
+  }
+
+  /** Forgets the entries whose chain id `held` says the store no longer holds, and writes the table back if it changed. */
+  save(held: (chainId: string) => boolean): void {
+    for (const key of this.entries.keys()) {
+      if (held(key.slice(0, key.indexOf(' ')))) continue;
+      this.entries.delete(key);
+      this.dirty = true;
+    }
+    if (!this.dirty) return;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = this.tempPath();
+    fs.writeFileSync(tmp, JSON.stringify({ version: VERSION, plans: Object.fromEntries(this.entries) }), { flag: 'wx', mode: 0o600 });
+    fs.renameSync(tmp, this.file);
+    this.dirty = false;
+  }
+}

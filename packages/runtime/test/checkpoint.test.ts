@@ -13,6 +13,8 @@ import type { Spec } from '@tsrunc/spec-schemas';
 import { TSRUNC_BINARY } from '../src/client.js';
 import { Criu } from '../src/container/criu.js';
 import { defaultSpec } from '../src/container/spec-template.js';
+import { check, libc } from '../src/sys/libc.js';
+import { O } from '../src/sys/openat2.js';
 import { makeBusyboxRootfs } from '../src/testing/busybox-rootfs.js';
 
 type Test = Pick<typeof t, 'teardown'>;
@@ -50,7 +52,7 @@ function tsrunc(t: Test): Tsrunc {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-cr-root-'));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-cr-out-'));
   let calls = 0;
-  const pipes: fs.ReadStream[] = [];
+  const pipeEnds: number[] = [];
   const call: Tsrunc['call'] = (args, cwd) => {
     const files = ['stdout', 'stderr'].map((name) => path.join(out, `${++calls}.${name}`));
     const fds = files.map((file) => fs.openSync(file, 'w'));
@@ -62,23 +64,50 @@ function tsrunc(t: Test): Tsrunc {
     }
   };
   const callWithPipes: Tsrunc['callWithPipes'] = (args, cwd) => {
-    const child = spawn(TSRUNC_BINARY, ['--root', root, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.resume();
-    pipes.push(child.stdin as unknown as fs.ReadStream, child.stdout as unknown as fs.ReadStream, child.stderr as unknown as fs.ReadStream);
+    // Real pipes: Node's own 'pipe' stdio are socketpairs, which criu takes for external unix sockets.
+    const [stdin, stdout, stderr] = [pipe(), pipe(), pipe()];
+    const child = spawn(TSRUNC_BINARY, ['--root', root, ...args], { cwd, stdio: [stdin[0], stdout[1], stderr[1]] });
+    for (const fd of [stdin[0], stdout[1], stderr[1]]) fs.closeSync(fd);
+    // Ours stay open while the container may use the other ends.
+    pipeEnds.push(stdin[1], stdout[0], stderr[0]);
     return new Promise((resolve) => child.once('exit', (code) => {
-      if (code !== 0) console.log(`# tsrunc ${args.join(' ')}: ${stderr.trim()}`);
+      if (code !== 0) console.log(`# tsrunc ${args.join(' ')}: ${drain(stderr[0]).trim()}`);
       resolve(code);
     }));
   };
   t.teardown(() => {
     for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) call(['delete', '--force', id], '/');
-    for (const p of pipes) p.destroy();
+    for (const fd of pipeEnds) fs.closeSync(fd);
     fs.rmSync(root, { recursive: true, force: true });
     fs.rmSync(out, { recursive: true, force: true });
   });
   return { root, call, callWithPipes };
+}
+
+const pipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
+const O_NONBLOCK = 0o4000;
+
+/** [read end, write end]; non-blocking, so that what a call wrote can be read while a container holds the pipe. */
+function pipe(): [number, number] {
+  const fds = [0, 0];
+  check(pipe2(fds, O_NONBLOCK | O.CLOEXEC) as number, 'pipe2');
+  return [fds[0]!, fds[1]!];
+}
+
+/** What is in the pipe now. */
+function drain(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(65536);
+  for (;;) {
+    try {
+      const n = fs.readSync(fd, buffer);
+      if (n === 0) break;
+      chunks.push(Buffer.from(buffer.subarray(0, n)));
+    } catch {
+      break; // EAGAIN: nothing more for now
+    }
+  }
+  return Buffer.concat(chunks).toString();
 }
 
 const status = (rt: Tsrunc, id: string, cwd: string): string | undefined => {
@@ -230,4 +259,25 @@ t.test('checkpoint and restore: a counting container counts on where it stopped'
   t.equal(status(rt, id, dir), 'stopped', 'stopped');
   t.equal(rt.call(['delete', id], dir).status, 0, 'delete');
   t.same(fs.readdirSync(rt.root), [], 'no state left');
+});
+
+t.test('a foreground restore waits for the restored init, exits with its status and deletes the container', { skip: criuUnusable ? `criu check: ${criuUnusable}` : false }, async (t) => {
+  const dir = makeBundle(t, spec('i=0; while :; do i=$((i+1)); echo $i > /count; sleep 0.1; done'));
+  const rt = tsrunc(t);
+  const id = 'cr-fg';
+  const count = (): number => Number(fs.readFileSync(path.join(dir, 'rootfs/count'), 'utf8').trim() || '0');
+  t.equal(await rt.callWithPipes(['run', '-d', id], dir), 0, 'run -d');
+  for (let i = 0; i < 100 && (!fs.existsSync(path.join(dir, 'rootfs/count')) || count() < 3); i++) await sleep(100);
+  const r = rt.call(['checkpoint', '--image-path', './image-dir', id], dir);
+  t.equal(r.status, 0, `checkpoint: ${r.stderr}`);
+  const stopped = count();
+
+  const restored = rt.callWithPipes(['restore', '--image-path', './image-dir', id], dir);
+  for (let i = 0; i < 100 && status(rt, id, dir) !== 'running'; i++) await sleep(100);
+  t.equal(status(rt, id, dir), 'running', 'restored');
+  for (let i = 0; i < 100 && count() <= stopped + 3; i++) await sleep(100);
+  t.ok(count() > stopped + 3, `it counts on from ${stopped}`);
+  t.equal(rt.call(['kill', id, 'KILL'], dir).status, 0, 'kill');
+  t.equal(await restored, 137, 'restore exits with the init\'s status (SIGKILL)');
+  t.equal(status(rt, id, dir), undefined, 'and the container is deleted');
 });

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Spec } from '@tsrunc/spec-schemas';
 import { planRootfs } from '../rootfs/plan.js';
+import { waitGone } from '../state/proc.js';
 import { requireStatus } from '../state/status.js';
 import type { ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
@@ -109,6 +110,11 @@ export async function checkpointContainer(ctx: RuntimeContext, id: string, optio
       ...(options.workPath ? { workDir: options.workPath } : {}),
       ...(options.lazyPages && options.statusFd !== undefined ? { fds: [options.statusFd] } : {}),
     });
+    // criu has killed what it dumped; the init may still be exiting, and the caller (the CLI's
+    // delete) must find the container stopped.
+    if (!options.leaveRunning && !options.preDump && !waitGone(record.pid, record.pidStartTime, 10_000)) {
+      throw new Error(`container init ${record.pid} still runs after criu dumped it`);
+    }
   } finally {
     lock.release();
   }

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Spec } from '@tsrunc/spec-schemas';
 import { checkExistingCgroup } from '../cgroups/index.js';
 import { ownCgroups } from '../cgroups/mode.js';
 import { loadBundle } from '../config/load.js';
@@ -47,7 +48,7 @@ const EXTERNAL_NS: Record<string, string> = { network: 'extRootNetNS', pid: 'ext
  * (criu left them out of the images), the others are joined by criu (`--join-ns`). Returns the
  * arguments; the fds, appended to `fds`, become criu's fds 3, 4, ...
  */
-function joinedNamespaces(config: ReturnType<typeof loadBundle>['config'], fds: number[]): string[] {
+function joinedNamespaces(config: Spec, fds: number[]): string[] {
   const args: string[] = [];
   for (const ns of config.linux?.namespaces ?? []) {
     if (!ns.path) continue;
@@ -89,7 +90,8 @@ export async function restoreContainer(ctx: RuntimeContext, id: string, options:
   const { config } = bundle;
   // runc hands the pty master back through criu's RPC (orphan-pts-master), which criu's command line lacks.
   if (config.process?.terminal) throw new Error('restore of a container with a terminal is not supported: criu\'s command line cannot hand over its pty master');
-  checkNamespaceRules(planNamespaces(config.linux?.namespaces), config.linux);
+  const namespaces = planNamespaces(config.linux?.namespaces);
+  checkNamespaceRules(namespaces, config.linux);
   checkEmptyNs(options.emptyNs);
   const rootfsPlan = planRootfs(config, { bundle: bundle.dir, rootfs: bundle.rootfs, noPivot: options.noPivot });
   prepareImagePaths(options.imagePath);
@@ -177,12 +179,12 @@ export async function restoreContainer(ctx: RuntimeContext, id: string, options:
     record.pid = pid;
     record.pidStartTime = procStat(pid)?.startTime ?? '';
     record.created = new Date().toISOString();
-    record.namespaces = Object.fromEntries([...planNamespaces(config.linux?.namespaces).all].map((type) => [type, `/proc/${pid}/ns/${PROC_NS_NAME[type]}`]));
+    record.namespaces = Object.fromEntries([...namespaces.all].map((type) => [type, `/proc/${pid}/ns/${PROC_NS_NAME[type]}`]));
     delete record.creating;
     store.save(record);
     if (options.pidFile) writePidFile(options.pidFile, pid);
   } catch (err) {
-    // Unmounted first: removing the state dir must not reach into the rootfs through criu-root.
+    // Unmounted before the undo, which kills what criu may have restored and removes the cgroup.
     releaseMounts();
     const failure = undo.unwind();
     if (failure !== undefined) ctx.log.warn(`cleanup after failed restore: ${failure}; delete --force ${id} retries it`);

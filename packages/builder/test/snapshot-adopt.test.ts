@@ -2,6 +2,7 @@
 // (nothing is extracted afterwards), each made what extracting its layer gives: every snapshot a
 // build keeps is compared, entry by entry (type, mode, owner, mtime, size, link target, device,
 // xattrs, bytes), with a fresh extraction of its layer's blob onto the snapshots below it.
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -90,4 +91,18 @@ t.test('a tree holding a name its layer records as a whiteout is not kept, and t
   t.equal(r.status, 0, `the RUN saw the layer as extracted, no .wh. file in it: ${r.stderr}`);
   t.match(r.stderr, /debug: extracted layer/, 'the COPY layer was extracted instead');
   t.same(fs.readdirSync(p.tmpdir), [], 'no tree is left behind');
+});
+
+t.test('a tree on another filesystem than the store is not kept: its layer is extracted, and nothing is left', async (t) => {
+  const p = busyboxProject(t, ['COPY tree/ /srv/', 'RUN cat /srv/plain > /seen'], { 'tree/plain': 'p\n' });
+  const tmpfs = path.join(p.dir, 'tmpfs');
+  fs.mkdirSync(tmpfs);
+  const mount = spawnSync('mount', ['-t', 'tmpfs', 'tsbuild-test', tmpfs], { encoding: 'utf8' });
+  t.equal(mount.status, 0, mount.stderr);
+  t.teardown(() => spawnSync('umount', [tmpfs]));
+  const r = p.build(['-t', 'tmpfs:1'], { TMPDIR: tmpfs, TSBUILD_DEBUG: 'snapshots', TSBUILD_SNAPSHOTTER: 'overlayfs' });
+  t.equal(r.status, 0, r.stderr);
+  t.notMatch(r.stderr, /debug: kept the tree of layer/, 'no tree was kept');
+  t.match(r.stderr, /debug: extracted layer/, 'the layers were extracted instead');
+  t.same(fs.readdirSync(tmpfs), [], 'no tree is left on the other filesystem');
 });

@@ -78,7 +78,11 @@ export class LayerSnapshots {
     const chainId = chainIds(layers)[layers.length - 1];
     if (chainId === undefined) return false;
     const to = snapshotDir(this.storeRoot, chainId);
-    if (fs.existsSync(to) || this.pending.has(chainId) || !settleAsExtracted(tree, kind, sourceDateEpoch)) return false;
+    if (fs.existsSync(to) || this.pending.has(chainId)) return false;
+    // Checked before the tree is settled: a $TMPDIR on a tmpfs would have every step pay for
+    // nothing. The same filesystem mounted twice still fails the rename (EXDEV).
+    if (fs.statSync(tree).dev !== fs.statSync(this.dir).dev) return false;
+    if (!settleAsExtracted(tree, kind, sourceDateEpoch)) return false;
     const temp = path.join(this.dir, `${TEMP_PREFIX}${processTag()}-${crypto.randomBytes(6).toString('hex')}`);
     fs.mkdirSync(temp, { mode: 0o700 });
     try {

@@ -71,7 +71,8 @@ function tsrunc(t: Test): Tsrunc {
     // Ours stay open while the container may use the other ends.
     pipeEnds.push(stdin[1], stdout[0], stderr[0]);
     return new Promise((resolve) => child.once('exit', (code) => {
-      if (code !== 0) console.log(`# tsrunc ${args.join(' ')}: ${drain(stderr[0]).trim()}`);
+      const said = drain(stderr[0]).trim();
+      if (said !== '') console.log(`# tsrunc ${args.join(' ')}: ${said}`);
       resolve(code);
     }));
   };

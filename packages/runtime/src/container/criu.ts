@@ -1,6 +1,7 @@
 // The criu binary as checkpoint and restore drive it: through its command line (runc speaks its
-// RPC protocol, which needs protobuf; every option runc sends has a command-line twin), with
-// runc's version and feature checks and runc's words when criu fails.
+// RPC protocol, which needs protobuf; every option runc sends has a command-line twin but the
+// orphan pts master, which a container with a terminal needs), with runc's version and feature
+// checks and runc's words when criu fails.
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 

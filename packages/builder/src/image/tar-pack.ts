@@ -1,7 +1,7 @@
 // Shared plumbing for producing tar streams with tar-stream: adding entries with proper
 // completion/error handling, and running a pack into a Node writable.
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -9,9 +9,9 @@ import tar from 'tar-stream';
 /** How much of a file is read at a time into the tar. */
 const FILE_CHUNK = 1 << 20;
 /**
- * Files up to this size are read whole, in one call, into a buffer of their size: a stream costs
- * a buffer of FILE_CHUNK and several round trips per file, which for a layer of many small files
- * was most of its time (mainly in the garbage collector).
+ * Files up to this size are read whole, in one synchronous call, into a buffer of their size: a
+ * stream costs a buffer of FILE_CHUNK and several thread-pool round trips per file, which for a
+ * layer of many small files was most of its time (mainly in the garbage collector).
  */
 const WHOLE_FILE = 256 << 10;
 /**
@@ -26,7 +26,7 @@ export type TarHeader = Omit<Partial<tar.Header>, 'pax'> & { name: string; pax?:
 /** Adds one entry whose body is `body`: bytes, the content of the host file `file`, or what `stream` reads. */
 export async function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffer } | { file: string } | { stream: Readable }): Promise<void> {
   if ('file' in body && header.size !== undefined && header.size <= WHOLE_FILE) {
-    const bytes = await readFile(body.file);
+    const bytes = readFileSync(body.file);
     // As tar-stream checks a streamed body: the file must still be the size its header says.
     if (bytes.length !== header.size) throw new Error(`${body.file}: size changed while archived (${header.size} bytes, then ${bytes.length})`);
     body = { bytes };

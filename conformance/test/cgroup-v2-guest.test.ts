@@ -2,7 +2,8 @@
 // host (as this machine is) the cgroup2 mount has almost none, so the v2 manager's unit suite,
 // the limits enforced by the kernel, the container's view of its cgroup, the CLI's
 // exec/pause/update/events/kill, and containerd and podman driving tsrunc are run again in a guest
-// whose only hierarchy is cgroup2 (conformance/vm/run.sh).
+// whose only hierarchy is cgroup2 (conformance/vm/run.sh); so is checkpoint/restore, which criu can
+// do on the guest's kernel.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,9 @@ const RUN_IN_VM = fileURLToPath(new URL('../../vm/run.sh', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const SUITES = ['packages/runtime/dist/test/cgroups-v2.test.js', 'packages/runtime/dist/test/cgroups-behaviour.test.js',
   'conformance/dist/test/manage.test.js', 'conformance/dist/test/containerd.test.js', 'conformance/dist/test/podman.test.js',
-  'conformance/dist/test/cgroup-view.test.js'];
+  'conformance/dist/test/cgroup-view.test.js',
+  // Debian's kernel is one criu 3.17 can dump on (the host's may not be): the checkpoint/restore round trips run here.
+  'packages/runtime/dist/test/checkpoint.test.js'];
 
 function whyNot(): string | false {
   if (cgroupV2) return 'the host is cgroup v2 itself: the other suites already run on it';
@@ -39,6 +42,7 @@ t.test('the v2 suites pass in a cgroup2-only guest', { skip }, async (t) => {
   t.match(output, /on a running container \(cgroup v2\)/, 'the CLI suite ran on v2');
   t.match(output, /ok \d+ - ctr run --runc-binary tsrunc/, 'containerd ran containers through tsrunc on v2');
   t.match(output, /ok \d+ - podman --runtime tsrunc/, 'and podman did');
+  t.match(output, /ok \d+ - checkpoint and restore: a counting container counts on where it stopped/, 'criu checkpointed and restored a container through tsrunc');
   const summary = /# \{ total: (\d+), pass: (\d+)(, [^}]*)? \}/.exec(output);
   t.ok(summary, 'tap printed its summary');
   t.equal(summary?.[2], summary?.[1], `every assertion passed (${summary?.[0] ?? 'no summary'})`);

@@ -1,7 +1,6 @@
 // `tsrunc create`: from a bundle to an init process waiting on its exec fifo, inside its
 // namespaces and cgroup, with the state recorded for the calls that follow.
 import fs from 'node:fs';
-import os from 'node:os';
 import type { Spec, State } from '@tsrunc/spec-schemas';
 import { loadBundle } from '../config/load.js';
 import { connectUnixSocket, recvFd, socketPair } from '../console/index.js';
@@ -13,9 +12,9 @@ import { callerPreservedFds, startStage } from '../launch/stage.js';
 import { encodeProcessPlan, planProcess } from '../process/index.js';
 import { mountIdAt } from '../rootfs/host-mounts.js';
 import { planRootfs } from '../rootfs/index.js';
-import { procStat, selfId, type ProcessId } from '../state/proc.js';
+import { procStat, type ProcessId } from '../state/proc.js';
 import { OCI_VERSION } from '../state/status.js';
-import type { ContainerRecord } from '../state/store.js';
+import { newContainerRecord, type ContainerRecord } from '../state/store.js';
 import { mkfifo } from '../sys/fifo.js';
 import { O } from '../sys/openat2.js';
 import { checkExistingCgroup } from '../cgroups/index.js';
@@ -88,18 +87,8 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   // a step may have made before the step begins: a create killed at any point leaves nothing
   // that `delete --force` cannot find and remove.
   const record: ContainerRecord = {
-    id: options.id,
-    bundle: bundle.dir,
-    rootfs: bundle.rootfs,
-    pid: 0,
-    pidStartTime: '',
-    created: new Date().toISOString(),
-    owner: os.userInfo().username,
-    config,
-    cgroup: cgroup.toJSON(),
-    namespaces: {},
+    ...newContainerRecord(options.id, bundle, config, cgroup.toJSON()),
     ...(rootfsPlan.hostMountNamespace ? { hostMountBase: mountIdAt(bundle.rootfs) } : {}),
-    creating: selfId(),
   };
   // The claim is atomic (the state dir appears with the record, or not at all): its undo follows it.
   const lock = store.claim(record);

@@ -12,8 +12,8 @@ import { ownCgroups } from '../cgroups/mode.js';
 import { loadBundle } from '../config/load.js';
 import { checkNamespaceRules, planNamespaces, PROC_NS_NAME } from '../launch/namespaces.js';
 import { planRootfs } from '../rootfs/plan.js';
-import { procStat, selfId } from '../state/proc.js';
-import type { ContainerRecord } from '../state/store.js';
+import { procStat } from '../state/proc.js';
+import { newContainerRecord } from '../state/store.js';
 import { MNT_DETACH, MS, mount, umount } from '../sys/mount.js';
 import { becomeSubreaper } from '../sys/reap.js';
 import { openContainerCgroup } from './cgroup.js';
@@ -104,19 +104,7 @@ export async function restoreContainer(ctx: RuntimeContext, id: string, options:
 
   const cgroup = openContainerCgroup(ctx, id, config);
   checkExistingCgroup(cgroup, (message) => ctx.log.warn(message));
-  const record: ContainerRecord = {
-    id,
-    bundle: bundle.dir,
-    rootfs: bundle.rootfs,
-    pid: 0,
-    pidStartTime: '',
-    created: new Date().toISOString(),
-    owner: os.userInfo().username,
-    config,
-    cgroup: cgroup.toJSON(),
-    namespaces: {},
-    creating: selfId(),
-  };
+  const record = newContainerRecord(id, bundle, config, cgroup.toJSON());
   // As create: the record names what a step may make before the step begins (store.ts).
   const lock = store.claim(record);
   const undo = new UndoStack();

@@ -7,6 +7,7 @@
 // before each thing it makes exists (cgroup, init); whatever a killed create left, the record
 // names it, and `delete` removes it.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Spec } from '@tsrunc/spec-schemas';
 import type { CgroupRecord } from '../cgroups/index.js';
@@ -45,6 +46,26 @@ export interface ContainerRecord {
    * process is gone, it marks a create that was killed, whose leftovers only delete acts on.
    */
   creating?: ProcessId;
+}
+
+/**
+ * The record of a container about to be made (by create or restore): no process yet, and
+ * `creating` naming this tsrunc, so that what each step makes is found if it is killed.
+ */
+export function newContainerRecord(id: string, bundle: { dir: string; rootfs: string }, config: Spec, cgroup: CgroupRecord): ContainerRecord {
+  return {
+    id,
+    bundle: bundle.dir,
+    rootfs: bundle.rootfs,
+    pid: 0,
+    pidStartTime: '',
+    created: new Date().toISOString(),
+    owner: os.userInfo().username,
+    config,
+    cgroup,
+    namespaces: {},
+    creating: selfId(),
+  };
 }
 
 /** The one error for an ID with no container, so that callers can tell it from the others. */

@@ -285,7 +285,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
       dockerfile, dockerfileName, buildArgs: args, secrets: parseSecrets(values.secret), noCache: values['no-cache'] === true, store, progress,
       context: {
         dir: contextDir, ignore, label: 'build context',
-        hashes: ContextHashes.open(path.join(store.root, 'context-hashes'), contextDir, () => store.layout.blobs.tempPath()),
+        hashes: ContextHashes.open(path.join(store.root, 'context-hashes'), contextDir),
       },
       ...(values.target !== undefined ? { target: values.target } : {}),
       ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),

@@ -265,6 +265,9 @@ t.test('a build killed during RUN: its container dies with it; the next tsbuild 
   fs.writeFileSync(partial, 'half a layer');
   const live = `${tagOf(fs.readFileSync('/proc/self/stat', 'utf8'))}-fedcba9876543210`;
   fs.writeFileSync(path.join(p.root, 'layout', 'tmp', live), 'being written');
+  // And tables a killed build was replacing (writeFileAtomic's temp names): the cache index, the blob checks.
+  const tables = [path.join(p.root, 'cache', `.index.json.${deadTag()}-0123456789ab.tmp`), path.join(p.root, `.blob-checks.json.${deadTag()}-0123456789ab.tmp`)];
+  for (const table of tables) fs.writeFileSync(table, '{"vers');
 
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('close', resolve));
@@ -282,6 +285,7 @@ t.test('a build killed during RUN: its container dies with it; the next tsbuild 
   t.match(next.stderr, new RegExp(`tsbuild: unmounted ${scratch}/\\S+/merged of killed build ${build}`), 'the overlay');
   t.match(next.stderr, `tsbuild: removed ${scratch} of killed build ${build}`, 'the scratch directory');
   t.match(next.stderr, `tsbuild: removed ${partial}, a partial file of a killed build`, 'and the partial blob');
+  for (const table of tables) t.match(next.stderr, `tsbuild: removed ${table}, a partial file of a killed build`, 'and each half-written table');
   t.notOk(processRuns(pid), 'no container process runs');
   t.notOk(fs.existsSync(path.join('/sys/fs/cgroup/memory', cgroup)), 'its cgroup is removed');
   const stray = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {

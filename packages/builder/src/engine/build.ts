@@ -128,7 +128,7 @@ export class Build {
   private readonly planDigests: PlanDigests;
 
   constructor(private readonly req: BuildRequest) {
-    this.planDigests = PlanDigests.open(path.join(req.store.root, 'cache', 'plan-digests.json'), () => req.store.layout.blobs.tempPath());
+    this.planDigests = PlanDigests.open(path.join(req.store.root, 'cache', 'plan-digests.json'));
     // Everything the build runs watches the solver's signal: aborted on Ctrl-C and on the first failure.
     this.solver = new Solver({ cache: layerCache(req.store), noCache: req.noCache, ...(req.signal ? { signal: req.signal } : {}) });
     this.yieldPoint = new YieldPoint(this.solver.signal);

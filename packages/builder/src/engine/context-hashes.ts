@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '@tsrunc/runtime/platform';
+import { processTag } from '../image/process-tag.js';
 
 /** Files are read this much at a time: hashing a file of any size takes this memory. */
 const CHUNK = 1 << 20;
@@ -55,16 +57,14 @@ export class ContextHashes {
   private constructor(
     private readonly contextDir: string,
     private readonly file: string,
-    private readonly tempPath: () => string,
     private readonly entries: Map<string, Entry>,
   ) {}
 
   /**
-   * The digests kept in `dir` (a directory of the store) for the context at `contextDir`;
-   * `tempPath` names a temp file in the store (swept if its writer dies) to save through.
+   * The digests kept in `dir` (a directory of the store) for the context at `contextDir`.
    * A missing or unreadable file is an empty table: it is only a cache.
    */
-  static open(dir: string, contextDir: string, tempPath: () => string): ContextHashes {
+  static open(dir: string, contextDir: string): ContextHashes {
     const id = createHash('sha256').update(fs.realpathSync(contextDir)).digest('hex').slice(0, 32);
     const file = path.join(dir, `${id}.json`);
     const entries = new Map<string, Entry>();
@@ -74,7 +74,7 @@ export class ContextHashes {
     } catch {
       // None yet, or cut short: every file is hashed again.
     }
-    return new ContextHashes(contextDir, file, tempPath, entries);
+    return new ContextHashes(contextDir, file, entries);
   }
 
   /** The sha256 (hex) of the file at `rel` under the context (`full`), whose lstat is `st`. */
@@ -117,13 +117,11 @@ export class ContextHashes {
     this.save();
   }
 
-  /** Writes the table back if it changed: whole, through a temp file renamed over the old one. */
+  /** Writes the table back if it changed: whole, a temp file named after this process (swept if it dies) renamed over the old one. */
   save(): void {
     if (!this.dirty) return;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = this.tempPath();
-    fs.writeFileSync(tmp, JSON.stringify({ version: VERSION, files: Object.fromEntries(this.entries) }), { flag: 'wx', mode: 0o600 });
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify({ version: VERSION, files: Object.fromEntries(this.entries) }), { mode: 0o600, writer: processTag() });
     this.dirty = false;
   }
 }

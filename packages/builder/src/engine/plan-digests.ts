@@ -6,6 +6,8 @@
 // snapshot of its chain id (tsbuild prune removed it): the table follows the store.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '@tsrunc/runtime/platform';
+import { processTag } from '../image/process-tag.js';
 
 const VERSION = 1;
 
@@ -14,15 +16,13 @@ export class PlanDigests {
 
   private constructor(
     private readonly file: string,
-    private readonly tempPath: () => string,
     private readonly entries: Map<string, string>,
   ) {}
 
   /**
-   * The table kept in `file`; `tempPath` names a temp file in the store (swept if its writer
-   * dies) to save through. A missing or unreadable file is an empty table: it is only a cache.
+   * The table kept in `file`. A missing or unreadable file is an empty table: it is only a cache.
    */
-  static open(file: string, tempPath: () => string): PlanDigests {
+  static open(file: string): PlanDigests {
     const entries = new Map<string, string>();
     try {
       const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: number; plans?: Record<string, string> };
@@ -30,7 +30,7 @@ export class PlanDigests {
     } catch {
       // None yet, or cut short: every plan is read again once.
     }
-    return new PlanDigests(file, tempPath, entries);
+    return new PlanDigests(file, entries);
   }
 
   /** The digest of `plan` (its text) read from the filesystem of chain id `chainId`, made by `read` if not known. */
@@ -53,9 +53,7 @@ export class PlanDigests {
     }
     if (!this.dirty) return;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = this.tempPath();
-    fs.writeFileSync(tmp, JSON.stringify({ version: VERSION, plans: Object.fromEntries(this.entries) }), { flag: 'wx', mode: 0o600 });
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify({ version: VERSION, plans: Object.fromEntries(this.entries) }), { mode: 0o600, writer: processTag() });
     this.dirty = false;
   }
 }

@@ -8,12 +8,14 @@ import path from 'node:path';
 import { readConfig } from '../config/config-file.js';
 import { DirLock } from '../image/file-lock.js';
 import { OciLayout } from '../image/layout.js';
-import { sweepDead } from '../image/process-tag.js';
+import { sweepDeadTemps } from '../image/process-tag.js';
 import { BuildCache } from './cache.js';
 import { beginRun, sweepDeadRuns } from './run-record.js';
 
 /** Where the store keeps the identities of the blobs it found intact (BlobStore.keepChecks). */
 const BLOB_CHECKS_FILE = 'blob-checks.json';
+/** The store's directories whose files are replaced whole (writeFileAtomic) by builds: the image index, the cache's tables, the blob checks, the context digests. */
+const REPLACED_FILE_DIRS = ['layout', 'cache', '.', 'context-hashes'];
 
 export interface BuilderStore {
   root: string;
@@ -41,7 +43,7 @@ export async function openStore(root: string, report: (line: string) => void = s
   await sweepDeadRuns(root, report);
   const layout = await OciLayout.open(path.join(root, 'layout'), { create: true });
   const cacheFile = path.join(root, 'cache', 'index.json');
-  const partial = [...layout.blobs.sweepTemp(), ...sweepDead(layout.dir, '.index.json.'), ...sweepDead(path.dirname(cacheFile), '.index.')];
+  const partial = [...layout.blobs.sweepTemp(), ...REPLACED_FILE_DIRS.flatMap((dir) => sweepDeadTemps(path.join(root, dir)))];
   for (const file of partial) report(`removed ${file}, a partial file of a killed build`);
   layout.blobs.keepChecks(path.join(root, BLOB_CHECKS_FILE));
   return { root, layout, cache: new BuildCache(cacheFile) };

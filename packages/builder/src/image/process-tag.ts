@@ -48,3 +48,22 @@ export function sweepDead(dir: string, prefix = ''): string[] {
   for (const name of dead) fs.rmSync(path.join(dir, name), { force: true, recursive: true });
   return dead.map((name) => path.join(dir, name));
 }
+
+/** The temp name writeFileAtomic gives a file it replaces for a writer tag: ".NAME.<tag>-<random>.tmp". */
+const ATOMIC_TEMP_RE = /^\..+\.(\d+-\d+)-[0-9a-f]+\.tmp$/;
+
+/** Removes the temp files of `dir` that writeFileAtomic was writing for processes that no longer run; returns their paths. */
+export function sweepDeadTemps(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const dead = names.filter((name) => {
+    const tag = ATOMIC_TEMP_RE.exec(name)?.[1];
+    return tag !== undefined && !tagIsLive(tag);
+  });
+  for (const name of dead) fs.rmSync(path.join(dir, name), { force: true });
+  return dead.map((name) => path.join(dir, name));
+}

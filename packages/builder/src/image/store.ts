@@ -8,11 +8,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   constants, createReadStream, createWriteStream, closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync,
-  readFileSync, renameSync, rmSync, writeFileSync, writeSync, type BigIntStats, type ReadStream,
+  readFileSync, renameSync, rmSync, writeSync, type BigIntStats, type ReadStream,
 } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { writeFileAtomic } from '@tsrunc/runtime/platform';
 import { withPath } from './fs-error.js';
 import { processTag, sweepDead } from './process-tag.js';
 
@@ -139,16 +140,14 @@ export class BlobStore {
     this.checks = { file, saved: JSON.stringify(saved) };
   }
 
-  /** Writes the identities (keepChecks) that are older than a clock tick, if they changed: whole, through a temp file. */
+  /** Writes the identities (keepChecks) that are older than a clock tick, if they changed: whole, a temp file renamed over the old one. */
   saveChecks(): void {
     if (!this.checks) return;
     const settled = BigInt(Date.now()) * 1_000_000n - RACY_NS;
     const blobs = Object.fromEntries([...this.checked].filter(([, id]) => identityCtime(id) < settled).sort(([a], [b]) => (a < b ? -1 : 1)));
     const text = JSON.stringify(blobs);
     if (text === this.checks.saved) return;
-    const tmp = this.tempPath();
-    writeFileSync(tmp, JSON.stringify({ version: CHECKS_VERSION, blobs }), { flag: 'wx', mode: 0o600 });
-    renameSync(tmp, this.checks.file);
+    writeFileAtomic(this.checks.file, JSON.stringify({ version: CHECKS_VERSION, blobs }), { mode: 0o600, writer: processTag() });
     this.checks.saved = text;
   }
 

@@ -1,36 +1,35 @@
 /*
- * tsrunc-nsexec: the native stage. It does what a multi-threaded Node process cannot, or must not:
+ * tsrunc-nsexec: the native stage. It does what a multi-threaded JS engine cannot, or must not:
  * join namespaces (a user namespace above all), create new ones, fork into a new PID namespace,
- * and turn itself into the container's process (process.c). Single-threaded and non-dumpable
- * from its first instruction, it runs from a sealed memfd copy of itself (cloned-binary.c).
+ * and become the container's process: for create, it builds the root filesystem (rootfs.c) and
+ * applies the process' settings (process.c) as tsrunc's plans say. Single-threaded and
+ * non-dumpable from its first instruction, it runs from a sealed memfd copy of itself
+ * (cloned-binary.c); nothing of a JS engine ever runs inside a container's namespaces.
  *
  * Invocations (by tsrunc only):
- *   tsrunc-nsexec NODE SCRIPT [ARGS...]  create: enter the namespaces, exec the init stage (Node),
- *                                        which builds the root filesystem
- *   tsrunc-nsexec --exec                 exec: join every namespace of a running container, the
- *                                        mount namespace included, then read a process plan from
- *                                        the sync socket and become that process
- *   tsrunc-nsexec --process FD           the init stage hands over: the process plan is in FD
+ *   tsrunc-nsexec --create   create: enter the namespaces, then read a rootfs plan and a process
+ *                            plan from the sync socket, build the rootfs, report ready, wait on the
+ *                            exec fifo and exec the program
+ *   tsrunc-nsexec --exec     exec: join every namespace of a running container, the mount
+ *                            namespace included, then read a process plan and become that process
  * Inputs (environment, removed before exec):
  *   _TSRUNC_SYNC_FD   fd of a socket to the tsrunc parent
  *   _TSRUNC_JOIN      "type:path,type:path..." namespaces to join, in this order
  *   _TSRUNC_CLONE     clone flags (hex) of the namespaces to create
  *   _TSRUNC_TIMENS    "monotonic S N,boottime S N": offsets of a new time namespace
- * Protocol on the sync socket (parent -> us: single bytes; us -> parent: lines):
+ * Protocol on the sync socket (parent -> us: single bytes or plans; us -> parent: lines):
  *   parent -> 'G'      the parent placed this process in the container's cgroups; go on
  *   us     -> "U\n"    a new user namespace exists; the parent writes uid_map/gid_map
  *   parent -> 'M'      maps written
- *   us     -> "P<pid>\n" the pid of the process that becomes the init stage (or, for exec, the process)
+ *   us     -> "P<pid>\n" the pid of the process that becomes the container's
  *   us     -> "E<message>\n" a failure, before exiting with status 1
- *   exec:  parent -> a process plan (u32 length, then the plan); us -> a JSON error line, or
- *          nothing: the socket closes on a successful execve (close-on-exec)
+ *   then, from the process that becomes the container's, JSON lines: {"type":"error",...} on a
+ *   failure; create: parent -> the rootfs plan and the process plan (each a u32 length, then the
+ *   plan); us -> {"type":"mountSources"} (the parent sends the sources' fds), {"type":"prePivot"}
+ *   (parent -> 'C' after its hooks), {"type":"ready"}; exec: parent -> a process plan, and the
+ *   socket closes on a successful execve (close-on-exec)
  *   seccomp notify (exec, and create's executor): us -> {"type":"seccompListener","fd":N};
  *          parent -> 'L' once the listener is with the agent (process.c)
- *
- * Why the read-only bind of NODE: the init stage runs Node inside the container's namespaces
- * until it hands over to the process executor; /proc/PID/exe would let a hostile process write
- * the host's node binary (CVE-2019-5736). In the new mount namespace, NODE is remounted read-only
- * over itself first, so such a write fails with EROFS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,7 +47,9 @@
 
 #include "cloned-binary.h"
 #include "fail.h"
+#include "plan.h"
 #include "process.h"
+#include "rootfs.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -139,17 +140,6 @@ static void set_time_offsets(const char *spec)
 	write_file("/proc/self/timens_offsets", buf);
 }
 
-/* Makes NODE read-only in this (private) mount namespace; see the header comment. */
-static void protect_node_binary(const char *node)
-{
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-		die("make / a slave mount");
-	if (mount(node, node, NULL, MS_BIND, NULL) < 0)
-		die("bind %s", node);
-	if (mount(NULL, node, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-		die("remount %s read-only", node);
-}
-
 static const char *take_env(const char *name)
 {
 	const char *value = getenv(name);
@@ -162,26 +152,20 @@ static const char *take_env(const char *name)
 	return copy;
 }
 
-/* The init stage hands over to the process executor (this program) through an fd of our sealed
- * copy: it cannot exec a path once the container's root is its own, and a path of the host
- * would be the writable file CVE-2019-5736 is about. */
-static void pass_executor_to_init(void)
+/* The process that becomes the container's, once every namespace is entered: for create, the
+ * rootfs is built first. Failures from here on are JSON lines, as tsrunc reads them. */
+static void become_container_process(int create)
 {
-	int self = open("/proc/self/exe", O_RDONLY); /* inherited by the init stage */
-	if (self < 0)
-		die("open /proc/self/exe");
-	char text[16];
-	snprintf(text, sizeof(text), "%d", self);
-	if (setenv("_TSRUNC_EXECUTOR_FD", text, 1) < 0)
-		die("setenv");
-}
-
-/* exec: the process that becomes the container's, once every namespace is joined. */
-static void become_exec_process(void)
-{
-	size_t len;
-	unsigned char *plan = read_plan(sync_fd, &len);
-	run_process_plan(plan, len);
+	fail_as_json = 1;
+	size_t rootfs_len = 0, process_len;
+	/* Both plans are read before anything else comes on the socket (the reply to prePivot). */
+	unsigned char *rootfs = create ? read_plan(sync_fd, &rootfs_len) : NULL;
+	unsigned char *process = read_plan(sync_fd, &process_len);
+	if (rootfs) {
+		run_rootfs_plan(rootfs, rootfs_len);
+		free(rootfs);
+	}
+	run_process_plan(process, process_len);
 }
 
 int main(int argc, char **argv)
@@ -191,28 +175,15 @@ int main(int argc, char **argv)
 	 * privileges; execve of the container's program resets this as it should. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("prctl(PR_SET_DUMPABLE)");
-	int exec_mode = argc == 2 && strcmp(argv[1], "--exec") == 0;
-	int process_mode = argc == 3 && strcmp(argv[1], "--process") == 0;
-	/* The init stage's command: an engine and its script, or tsrunc's single binary alone. */
-	if (argc < 2) {
-		fprintf(stderr, "usage: tsrunc-nsexec ENGINE [SCRIPT ARGS...] | --exec | --process FD (started by tsrunc only)\n");
+	int create = argc == 2 && strcmp(argv[1], "--create") == 0;
+	if (!create && !(argc == 2 && strcmp(argv[1], "--exec") == 0)) {
+		fprintf(stderr, "usage: tsrunc-nsexec --create | --exec (started by tsrunc only)\n");
 		return 2;
 	}
 	const char *fd_text = take_env("_TSRUNC_SYNC_FD");
 	if (!fd_text)
 		die("_TSRUNC_SYNC_FD is not set");
 	sync_fd = atoi(fd_text);
-	if (process_mode) {
-		int plan_fd = atoi(argv[2]);
-		if (lseek(plan_fd, 0, SEEK_SET) < 0)
-			die("rewind the process plan");
-		size_t len;
-		unsigned char *plan = read_plan(plan_fd, &len);
-		close(plan_fd);
-		run_process_plan(plan, len);
-	}
-	if (!exec_mode)
-		pass_executor_to_init();
 	const char *join_spec = take_env("_TSRUNC_JOIN");
 	const char *clone_text = take_env("_TSRUNC_CLONE");
 	const char *timens = take_env("_TSRUNC_TIMENS");
@@ -240,20 +211,14 @@ int main(int argc, char **argv)
 	int rest = clone_flags & ~CLONE_NEWUSER;
 	if (rest && unshare(rest) < 0)
 		die("unshare namespaces 0x%x", rest);
-	if (rest & CLONE_NEWNS)
-		protect_node_binary(argv[1]);
 	if (timens && (rest & CLONE_NEWTIME))
 		set_time_offsets(timens);
 
 	pid_t child = fork();
 	if (child < 0)
 		die("fork");
-	if (child == 0) {
-		if (exec_mode)
-			become_exec_process();
-		execv(argv[1], argv + 1);
-		die("exec %s", argv[1]);
-	}
+	if (child == 0)
+		become_container_process(create);
 	char msg[32];
 	int len = snprintf(msg, sizeof(msg), "P%d\n", child);
 	send_all(msg, (size_t)len);

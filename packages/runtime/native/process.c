@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "fail.h"
+#include "plan.h"
 #include "process.h"
 
 /* Record tags; keep in step with RECORD in src/process/native-plan.ts. */
@@ -38,15 +39,6 @@ enum tag {
 
 #define MAX_RLIMITS 16
 #define MAX_HOOKS 32
-
-struct hook {
-	size_t index;
-	const char *path;
-	char **argv;
-	char **envp;
-	const char *state;
-	uint32_t timeout;
-};
 
 struct plan {
 	char **argv, **envp;
@@ -83,74 +75,6 @@ struct plan {
 	size_t mempolicy_words;
 };
 
-static uint32_t u32_at(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t u64_at(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void *xmalloc(size_t size)
-{
-	void *p = calloc(1, size ? size : 1);
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-/* A record's bytes as a C string (tsrunc refuses NUL in every string it sends). */
-static char *string_of(const unsigned char *data, uint32_t len)
-{
-	char *s = xmalloc((size_t)len + 1);
-	memcpy(s, data, len);
-	return s;
-}
-
-static void need(uint32_t len, uint32_t wanted, const char *what)
-{
-	if (len < wanted)
-		die("process plan: %s record too short", what);
-}
-
-/* "a\0b\0c\0" -> NULL-terminated array of count strings, starting at *p, advancing it. */
-static char **split_strings(const char **p, const char *end, uint32_t count)
-{
-	char **list = xmalloc(sizeof(char *) * ((size_t)count + 1));
-	for (uint32_t i = 0; i < count; i++) {
-		const char *nul = memchr(*p, '\0', (size_t)(end - *p));
-		if (!nul)
-			die("process plan: hook strings not terminated");
-		list[i] = (char *)*p;
-		*p = nul + 1;
-	}
-	return list;
-}
-
-/* A hook record: u32 timeout, u32 argc, u32 envc, then NUL-terminated path, args, env, state. */
-static void parse_hook(struct plan *plan, const unsigned char *data, uint32_t len)
-{
-	need(len, 12, "hook");
-	if (plan->nhooks == MAX_HOOKS)
-		die("process plan: too many startContainer hooks");
-	struct hook *h = &plan->hooks[plan->nhooks];
-	h->index = plan->nhooks++;
-	char *copy = string_of(data + 12, len - 12);
-	const char *p = copy, *end = copy + (len - 12) + 1;
-	h->timeout = u32_at(data);
-	char **path = split_strings(&p, end, 1);
-	h->path = path[0];
-	h->argv = split_strings(&p, end, u32_at(data + 4));
-	h->envp = split_strings(&p, end, u32_at(data + 8));
-	h->state = split_strings(&p, end, 1)[0];
-}
-
 /* A memory policy record: u32 mode (with flags), then the node mask as u64 words. */
 static void parse_mempolicy(struct plan *plan, const unsigned char *data, uint32_t len)
 {
@@ -184,6 +108,70 @@ static void append(char ***list, size_t *count, char *item)
 	*list = grown;
 }
 
+static void parse_record(void *ctx, uint32_t tag, const unsigned char *v, uint32_t size)
+{
+	struct plan *plan = ctx;
+	switch (tag) {
+	case T_ARG: append(&plan->argv, &plan->argc, string_of(v, size)); break;
+	case T_ENV: append(&plan->envp, &plan->envc, string_of(v, size)); break;
+	case T_CWD: plan->cwd = string_of(v, size); break;
+	case T_USER: need(size, 8, "user"); plan->uid = u32_at(v); plan->gid = u32_at(v + 4); break;
+	case T_GROUPS:
+		plan->ngroups = size / 4;
+		plan->groups = xmalloc(size);
+		memcpy((void *)plan->groups, v, plan->ngroups * 4);
+		break;
+	case T_UMASK: need(size, 4, "umask"); plan->umask = u32_at(v); break;
+	case T_RLIMIT:
+		need(size, 20, "rlimit");
+		if (plan->nrlimits == MAX_RLIMITS)
+			die("process plan: too many rlimits");
+		plan->rlimits[plan->nrlimits].resource = u32_at(v);
+		plan->rlimits[plan->nrlimits].soft = u64_at(v + 4);
+		plan->rlimits[plan->nrlimits++].hard = u64_at(v + 12);
+		break;
+	case T_CAPS:
+		need(size, 44, "capabilities");
+		plan->has_caps = 1;
+		plan->bounding = u64_at(v);
+		plan->effective = u64_at(v + 8);
+		plan->permitted = u64_at(v + 16);
+		plan->inheritable = u64_at(v + 24);
+		plan->ambient = u64_at(v + 32);
+		plan->last_cap = u32_at(v + 40);
+		break;
+	case T_NO_NEW_PRIVS: plan->no_new_privs = 1; break;
+	case T_OOM_SCORE_ADJ: plan->oom_score_adj = string_of(v, size); break;
+	case T_SCHED: need(size, 48, "scheduler"); plan->sched_attr = v; break;
+	case T_IOPRIO: need(size, 4, "ioPriority"); plan->has_ioprio = 1; plan->ioprio = u32_at(v); break;
+	case T_PERSONALITY: need(size, 4, "personality"); plan->has_personality = 1; plan->persona = u32_at(v); break;
+	case T_SECCOMP:
+		need(size, 4, "seccomp");
+		plan->seccomp_flags = u32_at(v);
+		plan->seccomp_bpf = v + 4;
+		plan->seccomp_len = (size - 4) / sizeof(struct sock_filter);
+		break;
+	case T_APPARMOR: plan->apparmor = string_of(v, size); break;
+	case T_SELINUX: plan->selinux = string_of(v, size); break;
+	case T_CONSOLE:
+		need(size, 8, "console");
+		plan->console_fd = (int)u32_at(v);
+		memcpy(&plan->rows, v + 4, 2);
+		memcpy(&plan->cols, v + 6, 2);
+		break;
+	case T_PRESERVE_FDS: need(size, 8, "preserve-fds"); plan->preserve_fds = u32_at(v); plan->preserved_base = u32_at(v + 4); break;
+	case T_EXEC_FIFO: need(size, 4, "exec fifo"); plan->fifo_fd = (int)u32_at(v); break;
+	case T_START_HOOK:
+		if (plan->nhooks == MAX_HOOKS)
+			die("process plan: too many startContainer hooks");
+		parse_hook(&plan->hooks[plan->nhooks], "startContainer", plan->nhooks, v, size);
+		plan->nhooks++;
+		break;
+	case T_MEMPOLICY: parse_mempolicy(plan, v, size); break;
+	default: die("process plan: unknown record %u", tag);
+	}
+}
+
 static void parse_plan(struct plan *plan, const unsigned char *data, size_t len)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -191,100 +179,11 @@ static void parse_plan(struct plan *plan, const unsigned char *data, size_t len)
 	plan->fifo_fd = -1;
 	plan->umask = 022;
 	plan->cwd = "/";
-	size_t off = 0;
-	while (off + 8 <= len) {
-		uint32_t tag = u32_at(data + off), size = u32_at(data + off + 4);
-		const unsigned char *v = data + off + 8;
-		if (size > len - off - 8)
-			die("process plan: record %u overruns the plan", tag);
-		off += 8 + (size_t)size;
-		switch (tag) {
-		case T_ARG: append(&plan->argv, &plan->argc, string_of(v, size)); break;
-		case T_ENV: append(&plan->envp, &plan->envc, string_of(v, size)); break;
-		case T_CWD: plan->cwd = string_of(v, size); break;
-		case T_USER: need(size, 8, "user"); plan->uid = u32_at(v); plan->gid = u32_at(v + 4); break;
-		case T_GROUPS:
-			plan->ngroups = size / 4;
-			plan->groups = xmalloc(size);
-			memcpy((void *)plan->groups, v, plan->ngroups * 4);
-			break;
-		case T_UMASK: need(size, 4, "umask"); plan->umask = u32_at(v); break;
-		case T_RLIMIT:
-			need(size, 20, "rlimit");
-			if (plan->nrlimits == MAX_RLIMITS)
-				die("process plan: too many rlimits");
-			plan->rlimits[plan->nrlimits].resource = u32_at(v);
-			plan->rlimits[plan->nrlimits].soft = u64_at(v + 4);
-			plan->rlimits[plan->nrlimits++].hard = u64_at(v + 12);
-			break;
-		case T_CAPS:
-			need(size, 44, "capabilities");
-			plan->has_caps = 1;
-			plan->bounding = u64_at(v);
-			plan->effective = u64_at(v + 8);
-			plan->permitted = u64_at(v + 16);
-			plan->inheritable = u64_at(v + 24);
-			plan->ambient = u64_at(v + 32);
-			plan->last_cap = u32_at(v + 40);
-			break;
-		case T_NO_NEW_PRIVS: plan->no_new_privs = 1; break;
-		case T_OOM_SCORE_ADJ: plan->oom_score_adj = string_of(v, size); break;
-		case T_SCHED: need(size, 48, "scheduler"); plan->sched_attr = v; break;
-		case T_IOPRIO: need(size, 4, "ioPriority"); plan->has_ioprio = 1; plan->ioprio = u32_at(v); break;
-		case T_PERSONALITY: need(size, 4, "personality"); plan->has_personality = 1; plan->persona = u32_at(v); break;
-		case T_SECCOMP:
-			need(size, 4, "seccomp");
-			plan->seccomp_flags = u32_at(v);
-			plan->seccomp_bpf = v + 4;
-			plan->seccomp_len = (size - 4) / sizeof(struct sock_filter);
-			break;
-		case T_APPARMOR: plan->apparmor = string_of(v, size); break;
-		case T_SELINUX: plan->selinux = string_of(v, size); break;
-		case T_CONSOLE:
-			need(size, 8, "console");
-			plan->console_fd = (int)u32_at(v);
-			memcpy(&plan->rows, v + 4, 2);
-			memcpy(&plan->cols, v + 6, 2);
-			break;
-		case T_PRESERVE_FDS: need(size, 8, "preserve-fds"); plan->preserve_fds = u32_at(v); plan->preserved_base = u32_at(v + 4); break;
-		case T_EXEC_FIFO: need(size, 4, "exec fifo"); plan->fifo_fd = (int)u32_at(v); break;
-		case T_START_HOOK: parse_hook(plan, v, size); break;
-		case T_MEMPOLICY: parse_mempolicy(plan, v, size); break;
-		default: die("process plan: unknown record %u", tag);
-		}
-	}
-	if (off != len)
-		die("process plan: trailing bytes");
+	for_each_record(data, len, "process", parse_record, plan);
 	if (plan->argc == 0)
 		die("process plan: no arguments");
 	if (!plan->envp)
 		plan->envp = xmalloc(sizeof(char *));
-}
-
-unsigned char *read_plan(int fd, size_t *len)
-{
-	uint32_t size;
-	unsigned char *buf = NULL;
-	size_t want = sizeof(size), got = 0;
-	unsigned char *dst = (unsigned char *)&size;
-	for (int header = 1;; header = 0) {
-		while (got < want) {
-			ssize_t n = read(fd, dst + got, want - got);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				die("read the process plan");
-			got += (size_t)n;
-		}
-		if (!header)
-			break;
-		buf = xmalloc(size);
-		dst = buf;
-		want = size;
-		got = 0;
-	}
-	*len = size;
-	return buf;
 }
 
 static void apply_security_modules(const struct plan *plan)
@@ -377,9 +276,10 @@ static void apply_capability_sets(const struct plan *plan)
 			die("raise ambient capability %u", cap);
 }
 
-/* process.terminal for exec: a pty from the container's /dev/ptmx, its master sent to the console
- * socket with the pty's name (runc's protocol), its slave the controlling terminal and stdio. */
-static void attach_console(const struct plan *plan)
+/* process.terminal: a pty from the container's /dev/ptmx, its master sent to the console socket
+ * with the pty's name (runc's protocol), its slave the controlling terminal and stdio.
+ * before_send (a container's init: binding the slave on /dev/console) sees the slave first. */
+void attach_console(int socket_fd, uint16_t rows, uint16_t cols, void (*before_send)(int slave_fd))
 {
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
@@ -392,11 +292,13 @@ static void attach_console(const struct plan *plan)
 	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		die("open %s", name);
-	if (plan->rows || plan->cols) {
-		struct winsize size = { .ws_row = plan->rows, .ws_col = plan->cols };
+	if (rows || cols) {
+		struct winsize size = { .ws_row = rows, .ws_col = cols };
 		if (ioctl(slave, TIOCSWINSZ, &size) < 0)
 			die("set the console size");
 	}
+	if (before_send)
+		before_send(slave);
 	char control[CMSG_SPACE(sizeof(int))];
 	memset(control, 0, sizeof(control));
 	struct iovec iov = { .iov_base = name, .iov_len = strlen(name) };
@@ -406,10 +308,10 @@ static void attach_console(const struct plan *plan)
 	cmsg->cmsg_type = SCM_RIGHTS;
 	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
-	if (sendmsg(plan->console_fd, &msg, 0) < 0)
+	if (sendmsg(socket_fd, &msg, 0) < 0)
 		die("send the pty to the console socket");
 	close(master);
-	close(plan->console_fd);
+	close(socket_fd);
 	if (setsid() < 0)
 		die("setsid");
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
@@ -506,61 +408,6 @@ static void wait_for_start(int fifo_fd)
 	close(fifo_fd);
 }
 
-/* A signal as runc words a hook killed by it (Go's "bad system call"): strsignal's description
- * with its first letter lowered, as Go's table has it. Hook failures read as hooks/run.ts words them. */
-static const char *signal_words(int sig)
-{
-	static char text[64];
-	snprintf(text, sizeof(text), "%s", strsignal(sig));
-	text[0] = (char)tolower((unsigned char)text[0]);
-	return text;
-}
-
-static void run_hook(const struct hook *h)
-{
-	int in[2];
-	if (pipe2(in, O_CLOEXEC) < 0)
-		die("pipe for hook %s", h->path);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork hook %s", h->path);
-	if (pid == 0) {
-		dup2(in[0], 0);
-		execve(h->path, h->argv, h->envp);
-		_exit(127);
-	}
-	close(in[0]);
-	size_t len = strlen(h->state);
-	signal(SIGPIPE, SIG_IGN);
-	if (write(in[1], h->state, len) < 0 && errno != EPIPE)
-		die("write the state to hook %s", h->path);
-	close(in[1]);
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	for (int status;;) {
-		pid_t done = waitpid(pid, &status, h->timeout ? WNOHANG : 0);
-		if (done == pid) {
-			errno = 0;
-			if (WIFSIGNALED(status))
-				die("startContainer hook #%zu (%s): error running hook: signal: %s", h->index, h->path,
-				    signal_words(WTERMSIG(status)));
-			if (WEXITSTATUS(status) != 0)
-				die("startContainer hook #%zu (%s): error running hook: exit status %d", h->index, h->path,
-				    WEXITSTATUS(status));
-			return;
-		}
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - deadline.tv_sec >= (time_t)h->timeout) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			errno = 0;
-			die("startContainer hook #%zu (%s): hook ran past specified timeout of %u.0s", h->index, h->path, h->timeout);
-		}
-		poll(NULL, 0, 10);
-	}
-}
-
 /* Marks every fd from `first` on close-on-exec: close_range(2) where the kernel has it and the
  * container's seccomp profile (loaded first when no_new_privs is off) allows it, else fd by fd
  * from /proc/self/fd with fcntl, which every profile allows, as runc does. */
@@ -629,7 +476,7 @@ void run_process_plan(const unsigned char *data, size_t len)
 	 * attach_console does it before taking the pty as its controlling terminal; a container's init
 	 * whose init stage took the pty already leads its session (setsid would fail EPERM). */
 	if (plan.console_fd >= 0)
-		attach_console(&plan);
+		attach_console(plan.console_fd, plan.rows, plan.cols, NULL);
 	else if (getsid(0) != getpid() && setsid() < 0)
 		die("setsid");
 	if (plan.oom_score_adj)
@@ -685,7 +532,7 @@ void run_process_plan(const unsigned char *data, size_t len)
 		sync_fd = -1;
 		wait_for_start(plan.fifo_fd);
 		for (size_t i = 0; i < plan.nhooks; i++)
-			run_hook(&plan.hooks[i]);
+			run_hook(&plan.hooks[i], NULL);
 	}
 	default_signal_dispositions();
 	if (late_filter && plan.fifo_fd < 0)

@@ -6,12 +6,14 @@
 #define TSRUNC_PROCESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Applies the plan (len bytes at data) and execs; never returns. Failures are reported on the
  * sync socket as JSON error messages. */
 void run_process_plan(const unsigned char *data, size_t len) __attribute__((noreturn));
 
-/* Reads a whole plan from fd: a u32 length (host order) then that many bytes. */
-unsigned char *read_plan(int fd, size_t *len);
+/* process.terminal: makes a pty in the container's devpts, sends its master to socket_fd and
+ * makes its slave the controlling terminal and stdio; before_send, if any, gets the slave first. */
+void attach_console(int socket_fd, uint16_t rows, uint16_t cols, void (*before_send)(int slave_fd));
 
 #endif

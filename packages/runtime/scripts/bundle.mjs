@@ -1,11 +1,11 @@
-// Bundles tsrunc's two entry points (the CLI and the init stage) from the compiled
-// modules into dist/bundle, for start-up time: Node's ESM loader costs about half a millisecond
-// per module, and every container start runs a CLI and an init stage (~20 ms saved on each).
+// Bundles tsrunc's CLI from the compiled modules into dist/bundle, for start-up time: Node's ESM
+// loader costs about half a millisecond per module, and containerd runs the CLI several times
+// per container.
 // Dynamic imports stay separate chunks, so that a command loads only what it uses (koffi, the
 // schemas, the cgroup code). Entries and chunks sit two levels below dist/, as the compiled
 // modules do, so that launch/paths.ts finds the stages and the native binary from either.
 // Where the project's install brought Bun, it also compiles dist/tsrunc: one executable with
-// Bun and both entries as bytecode, which the launcher prefers (half the CPU of each call:
+// Bun and the CLI as bytecode, which the launcher prefers (half the CPU of each call:
 // bench/runtime.mjs).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -26,7 +26,7 @@ const commit = describe.status === 0 ? describe.stdout.trim() : 'unknown';
 
 await build({
   absWorkingDir: dist,
-  entryPoints: ['src/cli/main.js', 'src/init/main.js'],
+  entryPoints: ['src/cli/main.js'],
   outbase: 'src',
   outdir: 'bundle.new',
   chunkNames: 'chunks/[name]-[hash]',
@@ -57,7 +57,7 @@ else {
   // (the lookups also cost a directory walk per call).
   const compiled = spawnSync(bun, ['build', '--compile', '--bytecode', '--splitting', '--format=esm', '--external', 'koffi',
     '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-    '--define', `TSRUNC_COMMIT=${JSON.stringify(commit)}`, '--outfile', `${binary}.new`, 'src/cli/single-binary.js'],
+    '--define', `TSRUNC_COMMIT=${JSON.stringify(commit)}`, '--outfile', `${binary}.new`, 'src/cli/main.js'],
   { cwd: dist, encoding: 'utf8' });
   if (compiled.status !== 0) throw new Error(`bun build --compile failed:\n${compiled.stdout}${compiled.stderr}`);
   fs.renameSync(`${binary}.new`, binary);

@@ -5,13 +5,12 @@ import type { Spec, State } from '@tsrunc/spec-schemas';
 import { loadBundle } from '../config/load.js';
 import { connectUnixSocket, recvFd, socketPair } from '../console/index.js';
 import { runHooks } from '../hooks/run.js';
-import type { FromStage, InitPlan } from '../init/protocol.js';
+import type { FromContainerProcess } from '../launch/messages.js';
 import { checkNamespaceRules, planNamespaces, PROC_NS_NAME } from '../launch/namespaces.js';
-import { initStageCommand } from '../launch/paths.js';
 import { callerPreservedFds, startStage } from '../launch/stage.js';
 import { encodeProcessPlan, planProcess } from '../process/index.js';
 import { mountIdAt } from '../rootfs/host-mounts.js';
-import { planRootfs } from '../rootfs/index.js';
+import { cgroupView, encodeRootfsPlan, planRootfs } from '../rootfs/index.js';
 import { procStat, type ProcessId } from '../state/proc.js';
 import { OCI_VERSION } from '../state/status.js';
 import { newContainerRecord, type ContainerRecord } from '../state/store.js';
@@ -77,7 +76,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
   const netDevices = planNetDevices(config.linux, namespaces);
   // Plans are pure: any error in config.json surfaces here, before the host is touched.
   const rootfsPlan = planRootfs(config, { bundle: bundle.dir, rootfs: bundle.rootfs, noPivot: options.noPivot });
-  // The init stage gets the exec fifo at fd 4, the console socket (if any) at 5, then the preserved fds.
+  // The container's process gets the exec fifo at fd 4, the console socket (if any) at 5, then the preserved fds.
   const processPlan = planProcess(config, { preserveFds: options.preserveFds, preservedFdBase: hasConsole ? 6 : 5 });
 
   const cgroup = openContainerCgroup(ctx, options.id, config);
@@ -123,7 +122,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
     undo.push('kill container processes', () => killProcesses(cgroup, init));
     ctx.log.debug?.(`=> nsexec container setup: new namespaces 0x${namespaces.cloneFlags.toString(16)}, joining ${namespaces.join.map((j) => j.type).join(',') || 'none'}`);
     const stage = await startStage({
-      args: initStageCommand(),
+      args: ['--create'],
       namespaces,
       uidMappings: config.linux?.uidMappings,
       gidMappings: config.linux?.gidMappings,
@@ -153,21 +152,18 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       execFifoFd: 4,
       startContainerHooks: { hooks: config.hooks?.startContainer ?? [], state: { ...state, status: 'created' } },
     });
-    const plan: InitPlan = {
-      rootfs: rootfsPlan,
-      executorPlan: executorPlan.toString('base64'),
-      inheritedFds: 2 + (consoleFd !== undefined ? 1 : 0) + options.preserveFds,
+    const rootfs = encodeRootfsPlan(rootfsPlan, {
       ...(options.noNewKeyring ? {} : { sessionKeyring: options.id }),
-      ...(consoleFd !== undefined ? { consoleSocketFd: 5 } : {}),
-      ...(config.process?.consoleSize ? { consoleSize: config.process.consoleSize } : {}),
       mountSources,
       createContainerHooks: config.hooks?.createContainer ?? [],
       state,
-    };
-    ctx.log.debug?.(`child process in init(): pid ${stage.pid}, sending it the rootfs and process plan`);
-    stage.channel.send({ type: 'plan', plan });
+      ...(consoleFd !== undefined ? { console: { socketFd: 5, ...(config.process?.consoleSize ? { size: config.process.consoleSize } : {}) } } : {}),
+      ...(rootfsPlan.mounts.some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? { cgroups: cgroupView(stage.pid) } : {}),
+    });
+    ctx.log.debug?.(`child process in init(): pid ${stage.pid}, sending it the rootfs and process plans`);
+    stage.channel.write(Buffer.concat([rootfs, executorPlan]));
     for (;;) {
-      const message = await stage.channel.readMessage<FromStage>();
+      const message = await stage.channel.readMessage<FromContainerProcess>();
       if (message === undefined) throw new Error('container init exited before the container was created');
       if (message.type === 'error') throw new Error(message.message);
       if (message.type === 'ready') {
@@ -186,7 +182,7 @@ export async function createContainer(ctx: RuntimeContext, options: CreateOption
       ctx.log.debug?.('init: mounts made, running the prestart and createRuntime hooks before pivot_root');
       runHooks('prestart', config.hooks?.prestart, state);
       runHooks('createRuntime', config.hooks?.createRuntime, state);
-      stage.channel.send({ type: 'continue' });
+      stage.channel.write('C');
     }
     stage.channel.close();
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { Process, Spec, State } from '@tsrunc/spec-schemas';
 import { connectUnixSocket, recvFd, socketPair } from '../console/index.js';
 import { hostTerminalSize, TerminalRelay } from '../console/relay.js';
-import type { FromStage } from '../init/protocol.js';
+import type { FromContainerProcess } from '../launch/messages.js';
 import { planNamespaces, PROC_NS_NAME, type NamespaceType } from '../launch/namespaces.js';
 import { callerPreservedFds, startStage } from '../launch/stage.js';
 import { encodeProcessPlan, planProcess } from '../process/index.js';
@@ -107,9 +107,9 @@ export async function execInContainer(ctx: RuntimeContext, options: ExecOptions)
     };
     try {
       // Nothing comes back when the program was exec'd: the socket closes (close-on-exec).
-      let message = await stage.channel.readMessage<FromStage>();
+      let message = await stage.channel.readMessage<FromContainerProcess>();
       try {
-        for (; message?.type === 'seccompListener'; message = await stage.channel.readMessage<FromStage>()) {
+        for (; message?.type === 'seccompListener'; message = await stage.channel.readMessage<FromContainerProcess>()) {
           answerListener(stage.channel, processPlan.seccomp, stage.pid, message.fd, runningState(record));
         }
       } catch (err) {

@@ -10,11 +10,3 @@ const here = (relative: string): string => fileURLToPath(new URL(relative, impor
 const PACKAGE_DIR = SINGLE_BINARY ? path.resolve(path.dirname(process.execPath), '..') : here('../../../');
 
 export const NSEXEC_BINARY = path.join(PACKAGE_DIR, 'native/out/tsrunc-nsexec');
-
-/**
- * The init stage's command line, run by the native stage: this engine with the init script, or
- * the single binary itself, which the stage's environment (_TSRUNC_INIT_STAGE) tells to be the init.
- */
-export function initStageCommand(): string[] {
-  return SINGLE_BINARY ? [process.execPath] : [process.execPath, here('../init/main.js')];
-}

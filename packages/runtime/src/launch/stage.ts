@@ -1,6 +1,7 @@
 // Starts the native stage (native/nsexec.c) into a container's namespaces, and speaks its part of
-// the sync protocol: for create it then execs the init stage (the engine tsrunc runs on, or its
-// single binary: launch/paths.ts), for exec it becomes the container's process itself.
+// the sync protocol, up to the pid of the process that becomes the container's: for create it
+// then builds the rootfs and applies the process' settings, for exec only the latter, each from
+// the plans tsrunc sends (rootfs/native-plan.ts, process/native-plan.ts).
 import fs from 'node:fs';
 import type { LinuxIDMapping } from '@tsrunc/spec-schemas';
 import { socketPair } from '../console/socket.js';
@@ -10,7 +11,7 @@ import { NSEXEC_BINARY } from './paths.js';
 import { spawnWithFds } from './spawn.js';
 
 export interface StageOptions {
-  /** The native stage's arguments: the init stage's command (paths.ts) for create, ['--exec'] for exec. */
+  /** The native stage's arguments: ['--create'] or ['--exec']. */
   args: string[];
   namespaces: NamespacePlan;
   uidMappings?: LinuxIDMapping[];
@@ -34,15 +35,12 @@ export function callerPreservedFds(count: number): number[] {
 }
 
 /** The stage's fd of the sync socket. */
-export const SYNC_FD = 3;
+const SYNC_FD = 3;
 
 function stageEnvironment(options: StageOptions): Record<string, string> {
-  // Nothing of the caller's environment: NODE_OPTIONS could inject code into a stage that runs
-  // inside the container's namespaces, and NODE_EXTRA_CA_CERTS costs ~100 ms per start.
+  // Nothing of the caller's environment: the program gets its own from the process plan.
   const env: Record<string, string> = {
     _TSRUNC_SYNC_FD: String(SYNC_FD),
-    // Read by the single binary (cli/single-binary.ts); the executor gives the program its own environment.
-    _TSRUNC_INIT_STAGE: '1',
     _TSRUNC_JOIN: options.namespaces.join.map((ns) => `${ns.type}:${ns.path}`).join(','),
     _TSRUNC_CLONE: options.namespaces.cloneFlags.toString(16),
   };

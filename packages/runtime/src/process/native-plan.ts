@@ -1,8 +1,7 @@
-// A ProcessPlan as the native process executor (native/process.c) reads it: a u32 length, then
-// records of [u32 tag][u32 length][value], little-endian as the host (x86_64) is. Integers are
-// u32 or u64; strings are their UTF-8 bytes (tsrunc refuses NUL inside them); lists are one
-// record per item. The executor only applies what it is given, in its fixed order.
+// A ProcessPlan as the native process executor (native/process.c) reads it, in the record format
+// of launch/plan-records.ts. The executor only applies what it is given, in its fixed order.
 import type { Hook, State } from '@tsrunc/spec-schemas';
+import { PlanWriter } from '../launch/plan-records.js';
 import type { ProcessPlan } from './plan.js';
 import { compileSeccompFilter } from './seccomp.js';
 
@@ -23,40 +22,9 @@ export interface ExecutorExtras {
   startContainerHooks?: { hooks: Hook[]; state: State };
 }
 
-class PlanWriter {
-  private chunks: Buffer[] = [];
-
-  record(tag: number, value: Buffer = Buffer.alloc(0)): void {
-    const header = Buffer.alloc(8);
-    header.writeUInt32LE(tag, 0);
-    header.writeUInt32LE(value.length, 4);
-    this.chunks.push(header, value);
-  }
-
-  text(tag: number, value: string): void {
-    this.record(tag, Buffer.from(value, 'utf8'));
-  }
-
-  u32s(tag: number, ...values: number[]): void {
-    const value = Buffer.alloc(4 * values.length);
-    values.forEach((v, i) => value.writeUInt32LE(v >>> 0, 4 * i));
-    this.record(tag, value);
-  }
-
-  finish(): Buffer {
-    const body = Buffer.concat(this.chunks);
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(body.length, 0);
-    return Buffer.concat([length, body]);
-  }
-}
-
 function capabilityMask(caps: number[]): bigint {
   return caps.reduce((mask, cap) => mask | (1n << BigInt(cap)), 0n);
 }
-
-/** A NUL-separated list of strings, each terminated. */
-const nulTerminated = (items: string[]): Buffer => Buffer.from(items.map((item) => `${item}\0`).join(''), 'utf8');
 
 export function encodeProcessPlan(plan: ProcessPlan, extras: ExecutorExtras = {}): Buffer {
   const w = new PlanWriter();
@@ -123,15 +91,7 @@ export function encodeProcessPlan(plan: ProcessPlan, extras: ExecutorExtras = {}
   }
   w.u32s(RECORD.preserveFds, plan.preserveFds, plan.preservedFdBase);
   if (extras.execFifoFd !== undefined) w.u32s(RECORD.execFifo, extras.execFifoFd);
-  const { hooks = [], state } = extras.startContainerHooks ?? {};
-  for (const hook of hooks) {
-    const argv = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
-    const env = hook.env ?? [];
-    const counts = Buffer.alloc(12);
-    counts.writeUInt32LE(hook.timeout ?? 0, 0);
-    counts.writeUInt32LE(argv.length, 4);
-    counts.writeUInt32LE(env.length, 8);
-    w.record(RECORD.startContainerHook, Buffer.concat([counts, nulTerminated([hook.path, ...argv, ...env, JSON.stringify(state)])]));
-  }
+  const start = extras.startContainerHooks;
+  if (start) for (const hook of start.hooks) w.hook(RECORD.startContainerHook, hook, start.state);
   return w.finish();
 }

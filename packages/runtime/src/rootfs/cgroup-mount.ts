@@ -5,12 +5,13 @@
 // In a cgroup namespace of its own each is a new cgroup filesystem, whose root the kernel shows
 // as the namespace's, the container's cgroup. Without one a new filesystem would show the
 // hierarchy's root, so the container's own cgroup directory is bound there instead.
+// Decided here, on the host side, from the host's mount table and the init's cgroups; the native
+// rootfs executor makes the steps.
 import fs from 'node:fs';
 import { mountedCgroupDir } from '../cgroups/paths.js';
 import { ownCgroups } from '../cgroups/mode.js';
 import { parseMountinfo } from '../sys/mountinfo.js';
-import { MS, mount, remountBind } from '../sys/mount.js';
-import { mkdirAllInRoot, procFdPath } from '../sys/openat2.js';
+import { MS } from '../sys/mount.js';
 import type { MountPlan } from './plan.js';
 
 const HOST_CGROUP_ROOT = '/sys/fs/cgroup';
@@ -18,7 +19,7 @@ const HOST_CGROUP_ROOT = '/sys/fs/cgroup';
 /** Superblock options that do not name a hierarchy's controllers. */
 const NOT_CONTROLLERS = new Set(['rw', 'ro', 'clone_children', 'xattr', 'noprefix', 'cpuset_v2_mode', 'favordynmods']);
 
-interface Hierarchy {
+export interface Hierarchy {
   /** Directory under /sys/fs/cgroup: "cpu,cpuacct", "memory", "systemd"; "" for the v2 root. */
   name: string;
   fstype: 'cgroup' | 'cgroup2';
@@ -29,9 +30,16 @@ interface Hierarchy {
   root: string;
 }
 
-function hostHierarchies(): Hierarchy[] {
+/** What a cgroup mount shows, as the host has it: its hierarchies, and the init's cgroups in them. */
+export interface CgroupView {
+  hierarchies: Hierarchy[];
+  /** The init's cgroup per controller ("" for v2), as /proc/PID/cgroup names them. */
+  own: Record<string, string>;
+}
+
+export function hostHierarchies(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): Hierarchy[] {
   const result: Hierarchy[] = [];
-  for (const m of parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
+  for (const m of parseMountinfo(mountinfo)) {
     if (m.fstype !== 'cgroup' && m.fstype !== 'cgroup2') continue;
     if (m.mountpoint !== HOST_CGROUP_ROOT && !m.mountpoint.startsWith(`${HOST_CGROUP_ROOT}/`)) continue;
     const name = m.mountpoint.slice(HOST_CGROUP_ROOT.length + 1);
@@ -42,87 +50,57 @@ function hostHierarchies(): Hierarchy[] {
   return result;
 }
 
-/**
- * The host directory of the container's cgroup in `h`. The init stage was placed in the cgroup
- * before it entered any namespace, so /proc/self/cgroup names it; "" is v2's entry.
- */
+/** The view for the init `pid`, placed in its cgroups already. */
+export function cgroupView(pid: number): CgroupView {
+  return { hierarchies: hostHierarchies(), own: ownCgroups(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')) };
+}
+
+/** A step of a cgroup mount, for the rootfs executor. */
+export type CgroupStep =
+  | { step: 'mount'; mount: MountPlan }
+  | { step: 'remount'; destination: string; flags: number }
+  | { step: 'symlink'; target: string; path: string };
+
+/** The host directory of the container's cgroup in `h`; "" is v2's entry. */
 function ownDir(h: Hierarchy, own: Record<string, string>): string {
   const key = h.fstype === 'cgroup2' ? '' : h.controllers.split(',')[0] ?? '';
   const cgroupPath = own[key];
-  if (cgroupPath === undefined) throw new Error(`cgroup mount: this process has no cgroup in the ${h.controllers || 'unified'} hierarchy`);
+  if (cgroupPath === undefined) throw new Error(`cgroup mount: the container has no cgroup in the ${h.controllers || 'unified'} hierarchy`);
   return mountedCgroupDir({ mountpoint: h.mountpoint, root: h.root }, cgroupPath);
 }
 
+const noOptions = { data: '', propagation: [], attrSet: 0, attrClear: 0, copyUp: false };
+
 /**
  * One hierarchy on `destination`: a new filesystem in a cgroup namespace of the container's own,
- * else (`own`: the process' cgroups) the container's cgroup directory bound.
+ * else the container's cgroup directory bound; then the flags, through a bind remount.
  */
-function mountHierarchy(rootFd: number, h: Hierarchy, destination: string, flags: number, own: Record<string, string> | undefined): void {
-  const dir = mkdirAllInRoot(rootFd, destination);
-  try {
-    if (own === undefined) {
-      mount(h.fstype, procFdPath(dir), h.fstype, flags, h.fstype === 'cgroup' ? h.controllers : '', `mount ${h.fstype} ${h.name || 'cgroup2'} on ${destination}`);
-      return;
-    }
-    const source = ownDir(h, own);
-    mount(source, procFdPath(dir), '', MS.BIND | MS.REC, '', `bind ${source} on ${destination}`);
-  } finally {
-    fs.closeSync(dir);
-  }
-  // The fd named the directory under the new mount: the flags go on through a fresh one.
-  const bound = mkdirAllInRoot(rootFd, destination);
-  try {
-    remountBind(procFdPath(bound), flags);
-  } finally {
-    fs.closeSync(bound);
-  }
+function hierarchySteps(h: Hierarchy, destination: string, flags: number, own: Record<string, string> | undefined): CgroupStep[] {
+  const mount: MountPlan = own === undefined
+    ? { ...noOptions, source: h.fstype, destination, type: h.fstype, bind: false, flags, data: h.fstype === 'cgroup' ? h.controllers : '' }
+    : { ...noOptions, source: ownDir(h, own), destination, type: '', bind: true, flags: MS.BIND | MS.REC };
+  return [{ step: 'mount', mount }, { step: 'remount', destination, flags }];
 }
 
-/** "cpu,cpuacct" gets the symlinks "cpu" and "cpuacct" next to it, as on the host. */
-function linkCoMountedControllers(rootFd: number, destination: string, name: string): void {
-  if (!name.includes(',')) return;
-  const dir = mkdirAllInRoot(rootFd, destination);
-  try {
-    for (const controller of name.split(',')) {
-      try {
-        fs.symlinkSync(name, `${procFdPath(dir)}/${controller}`);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-    }
-  } finally {
-    fs.closeSync(dir);
-  }
-}
-
-export function mountCgroups(rootFd: number, m: MountPlan, cgroupNamespace: boolean): void {
-  const hierarchies = hostHierarchies();
-  const own = cgroupNamespace ? undefined : ownCgroups();
+export function cgroupMountSteps(m: MountPlan, cgroupNamespace: boolean, view: CgroupView): CgroupStep[] {
+  const own = cgroupNamespace ? undefined : view.own;
   const flags = (m.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC) & ~(MS.BIND | MS.REC);
   // A v2 host's only hierarchy, or a hybrid host's cgroup2 when the mount asks for it by type.
-  const unified = hierarchies.find((h) => h.fstype === 'cgroup2' && (h.name === '' || m.type === 'cgroup2'));
-  if (unified !== undefined) {
-    mountHierarchy(rootFd, unified, m.destination, flags, own);
-    return;
-  }
+  const unified = view.hierarchies.find((h) => h.fstype === 'cgroup2' && (h.name === '' || m.type === 'cgroup2'));
+  if (unified !== undefined) return hierarchySteps(unified, m.destination, flags, own);
   if (m.type === 'cgroup2') throw new Error(`mount cgroup2 on ${m.destination}: this host has no cgroup2 hierarchy under ${HOST_CGROUP_ROOT}`);
-  const top = mkdirAllInRoot(rootFd, m.destination);
-  try {
-    mount('tmpfs', procFdPath(top), 'tmpfs', flags & ~MS.RDONLY, 'mode=755', `mount tmpfs on ${m.destination}`);
-  } finally {
-    fs.closeSync(top);
-  }
-  for (const h of hierarchies) {
+  const steps: CgroupStep[] = [{
+    step: 'mount',
+    mount: { ...noOptions, source: 'tmpfs', destination: m.destination, type: 'tmpfs', bind: false, flags: flags & ~MS.RDONLY, data: 'mode=755' },
+  }];
+  for (const h of view.hierarchies) {
     if (h.fstype !== 'cgroup' || h.name === '') continue;
-    mountHierarchy(rootFd, h, `${m.destination}/${h.name}`, flags, own);
-    linkCoMountedControllers(rootFd, m.destination, h.name);
-  }
-  if (flags & MS.RDONLY) {
-    const again = mkdirAllInRoot(rootFd, m.destination);
-    try {
-      remountBind(procFdPath(again), MS.RDONLY);
-    } finally {
-      fs.closeSync(again);
+    steps.push(...hierarchySteps(h, `${m.destination}/${h.name}`, flags, own));
+    // "cpu,cpuacct" gets the symlinks "cpu" and "cpuacct" next to it, as on the host.
+    if (h.name.includes(',')) {
+      for (const controller of h.name.split(',')) steps.push({ step: 'symlink', target: h.name, path: `${m.destination}/${controller}` });
     }
   }
+  if (flags & MS.RDONLY) steps.push({ step: 'remount', destination: m.destination, flags: MS.RDONLY });
+  return steps;
 }

@@ -83,7 +83,7 @@ export function readonlyLast(m: MountPlan): boolean {
 }
 
 /** "/a/../b//c" -> "/b/c"; ".." never climbs above "/". */
-export function cleanContainerPath(p: string): string {
+function cleanContainerPath(p: string): string {
   return path.posix.normalize('/' + p);
 }
 

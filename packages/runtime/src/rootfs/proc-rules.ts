@@ -8,12 +8,12 @@ import type { MountPlan } from './plan.js';
 const PROC_SUPER_MAGIC = 0x9fa0;
 
 /** What lxcfs binds over /proc, the one legitimate reason to mount below it. */
-const LXCFS_FILES = new Set([
+export const LXCFS_FILES = new Set([
   '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
   '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
 ]);
 
-function isProcfs(hostPath: string): boolean {
+export function isProcfs(hostPath: string): boolean {
   try {
     return fs.statfsSync(hostPath).type === PROC_SUPER_MAGIC;
   } catch {

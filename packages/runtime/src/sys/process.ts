@@ -6,7 +6,6 @@ const prctlC = libc.func('int prctl(int option, unsigned long a2, unsigned long 
 const umaskC = libc.func('uint32_t umask(uint32_t mask)');
 
 export const PR_SET_PDEATHSIG = 1;
-export const PR_SET_DUMPABLE = 4;
 export const PR_SET_CHILD_SUBREAPER = 36;
 
 /** prctl(option, value), which throws naming the option on failure. */

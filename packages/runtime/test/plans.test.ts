@@ -1,10 +1,13 @@
 // The runtime's pure parts, without root: what config.json becomes (namespace, rootfs and process
-// plans), the process executor's binary plan as native/process.c reads it, and the status table.
+// plans), the native executors' binary plans as native/rootfs.c and process.c read them, and the
+// status table.
 import t, { type Test } from 'tap';
 import { defaultSpec } from '../src/container/spec-template.js';
 import { planNamespaces, checkNamespaceRules } from '../src/launch/namespaces.js';
 import { encodeProcessPlan } from '../src/process/native-plan.js';
 import { planProcess } from '../src/process/plan.js';
+import { cgroupMountSteps, type CgroupView } from '../src/rootfs/cgroup-mount.js';
+import { encodeRootfsPlan } from '../src/rootfs/native-plan.js';
 import { planRootfs } from '../src/rootfs/plan.js';
 import { InvalidStatusError } from '../src/state/errors.js';
 import { requireStatus, TRANSITIONS, type Status } from '../src/state/status.js';
@@ -53,6 +56,66 @@ t.test('rootfs plan: pivot_root, move or chroot, and what a container in the hos
   t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.readonlyPaths = ['/proc/sys']; }), /^unable to restrict sys entries without a private MNT namespace$/);
   t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.rootfsPropagation = 'rshared'; }), /rootfsPropagation "rshared" needs a private mount namespace/);
   t.throws(() => plan((spec) => { withoutMount(spec); spec.linux!.namespaces!.push({ type: 'user' }); }), /^a user namespace needs a private mount namespace too/);
+});
+
+/** A hybrid v1 host: memory, cpu and cpuacct co-mounted, and cgroup2 at "unified". */
+const HYBRID: CgroupView = {
+  hierarchies: [
+    { name: 'memory', fstype: 'cgroup', controllers: 'memory', mountpoint: '/sys/fs/cgroup/memory', root: '/' },
+    { name: 'cpu,cpuacct', fstype: 'cgroup', controllers: 'cpu,cpuacct', mountpoint: '/sys/fs/cgroup/cpu,cpuacct', root: '/' },
+    { name: 'unified', fstype: 'cgroup2', controllers: '', mountpoint: '/sys/fs/cgroup/unified', root: '/' },
+  ],
+  own: { memory: '/ctr', cpu: '/ctr', cpuacct: '/ctr', '': '/ctr' },
+};
+
+t.test('cgroup mounts: the container\'s own directories bound, or new filesystems in its cgroup namespace', async (t) => {
+  const ro = { source: 'cgroup', destination: '/sys/fs/cgroup', type: 'cgroup', bind: false, flags: 0x1, data: '', propagation: [], attrSet: 0, attrClear: 0, copyUp: false };
+  const steps = cgroupMountSteps(ro, false, HYBRID);
+  const flags = 0x1 | 0x2 | 0x4 | 0x8; // ro, nosuid, nodev, noexec
+  t.same(steps.map((s) => s.step === 'mount' ? `mount ${s.mount.bind ? 'bind ' + s.mount.source : s.mount.type} ${s.mount.destination}` : s.step === 'remount' ? `remount ${s.destination} 0x${s.flags.toString(16)}` : `symlink ${s.path} -> ${s.target}`), [
+    'mount tmpfs /sys/fs/cgroup',
+    'mount bind /sys/fs/cgroup/memory/ctr /sys/fs/cgroup/memory', `remount /sys/fs/cgroup/memory 0x${flags.toString(16)}`,
+    'mount bind /sys/fs/cgroup/cpu,cpuacct/ctr /sys/fs/cgroup/cpu,cpuacct', `remount /sys/fs/cgroup/cpu,cpuacct 0x${flags.toString(16)}`,
+    'symlink /sys/fs/cgroup/cpu -> cpu,cpuacct', 'symlink /sys/fs/cgroup/cpuacct -> cpu,cpuacct',
+    'remount /sys/fs/cgroup 0x1',
+  ], 'v1: a tmpfs of the host\'s v1 hierarchies (cgroup2 left out), each the container\'s own directory, read-only last');
+  const tmpfs = steps[0]!;
+  t.ok(tmpfs.step === 'mount' && (tmpfs.mount.flags & 0x1) === 0, 'the tmpfs is writable until its directories are made');
+  const own = cgroupMountSteps({ ...ro, type: 'cgroup2' }, true, HYBRID);
+  t.same(own.map((s) => s.step === 'mount' ? [s.mount.type, s.mount.source, s.mount.bind] : s.step), [['cgroup2', 'cgroup2', false], 'remount'], 'cgroup2 asked by type, in a cgroup namespace: a new filesystem');
+  t.throws(() => cgroupMountSteps({ ...ro, type: 'cgroup2' }, false, { hierarchies: HYBRID.hierarchies.slice(0, 2), own: HYBRID.own }), /no cgroup2 hierarchy/);
+  t.throws(() => cgroupMountSteps(ro, false, { hierarchies: HYBRID.hierarchies, own: {} }), /no cgroup in the memory hierarchy/);
+});
+
+t.test('rootfs plan: encoded as the operations native/rootfs.c performs, in runc\'s order', async (t) => {
+  const spec = defaultSpec(false);
+  spec.hostname = 'box';
+  const plan = planRootfs(spec, { bundle: '/b', rootfs: '/b/rootfs', noPivot: false });
+  const state = { ociVersion: '1.2.0', id: 'c', status: 'creating' as const, pid: 7, bundle: '/b' };
+  const ops = records(t, encodeRootfsPlan(plan, {
+    sessionKeyring: 'c', mountSources: [], createContainerHooks: [{ path: '/bin/true', timeout: 2 }], state,
+    console: { socketFd: 5, size: { height: 24, width: 80 } }, cgroups: HYBRID,
+  }));
+  const tags = ops.map(([tag]) => tag);
+  const OP = { keyring: 1, prepare: 3, procAllowed: 4, mount: 5, remount: 7, device: 8, symlink: 9, mkdir: 10, prePivot: 11, hook: 12, jail: 13, console: 15, hostname: 17, readonlyPath: 19, maskPath: 20 };
+  const first = (tag: number) => tags.indexOf(tag);
+  t.same(tags.slice(0, 2), [OP.keyring, OP.prepare], 'the keyring, then the rootfs\' own mount');
+  t.ok(first(OP.procAllowed) < first(OP.mount), 'what may land below /proc is known before the first mount');
+  t.ok(tags.lastIndexOf(OP.mount) < first(OP.device) && first(OP.device) < first(OP.mkdir), 'mounts, then /dev, then the cwd');
+  t.same([first(OP.prePivot), first(OP.hook), first(OP.jail)].sort((a, b) => a - b), [first(OP.prePivot), first(OP.hook), first(OP.jail)], 'tsrunc\'s hooks, createContainer, then pivot_root');
+  t.ok(first(OP.jail) < first(OP.console) && first(OP.console) < first(OP.hostname), 'the console after the pivot, before anything is read-only');
+  t.ok(first(OP.readonlyPath) < first(OP.maskPath), 'read-only paths, then masked paths');
+  t.equal(ops[first(OP.jail)]![1].readUInt32LE(0), 0, 'pivot_root');
+  t.equal(tags.filter((tag) => tag === OP.device).length, 6, 'the six default devices');
+  const ptmx = ops.filter(([tag, v]) => tag === OP.symlink && v.includes('/dev/ptmx'));
+  t.equal(ptmx.length, 1, '/dev/ptmx');
+  t.equal(ptmx[0]![1].readUInt32LE(0), 1, '/dev/ptmx replaces an image\'s node');
+  const proc = ops.find(([tag, v]) => tag === OP.mount && v.subarray(20).toString().startsWith('proc\0/proc\0'));
+  t.ok(proc, 'proc is mounted');
+  t.equal(proc![1].readUInt32LE(12) & (8 | 16), 8 | 16, 'proc may land on /proc, and only where config.json says');
+  const hook = ops[first(OP.hook)]![1];
+  t.equal(hook.readUInt32LE(0), 2, 'the hook\'s timeout');
+  t.match(hook.subarray(12).toString(), /^\/bin\/true\0\/bin\/true\0\{"ociVersion"/, 'path, argv, then the state');
 });
 
 t.test('process plan: checked on the host, encoded for the executor', async (t) => {

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // A large config.json: `create` (then `delete --force`) of a bundle whose config.json is SIZE MB,
-// made large by annotations and process.env, with tsrunc and runc side by side. The config
-// travels to the init stage in its plan, so this times every pass over it: reading, validation,
-// the sync channel and the state written. The goal is to stay within 2x of runc, linear in SIZE.
+// made large by annotations and process.env, with tsrunc and runc side by side. This times every
+// pass over it: reading, validation, the plans sent to the container's process and the state written. The goal is to stay within 2x of runc, linear in SIZE.
 //   node bench/config-size.mjs [SIZE_MB=16] [iterations=3]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -185,8 +185,9 @@ function timedCreate(rt: Runtime, bundle: Bundle): number {
 }
 
 t.test('a 16 MB config.json is read in linear time, and arrives whole', async (t) => {
-  // 16 MB of annotations travel to the init stage in its plan; the environment variable spans
-  // several of the sync channel's reads, with its 3-byte characters cut across them.
+  // 16 MB of annotations are read, validated and recorded in the state; the environment variable
+  // travels to the container's process in its plan, across several of the socket's buffers, with
+  // its 3-byte characters cut across them.
   const wide = '€'.repeat(40_000);
   const bundle = bundleWith(t, (s) => {
     s.process!.env!.push(`WIDE=${wide}`);
@@ -266,11 +267,11 @@ t.test('/dev/console of a terminal container', async (t) => {
 t.test('a .env or bunfig.toml in the working directory does not reach tsrunc', async (t) => {
   // containerd runs the runtime in the bundle directory. A compiled Bun program reads .env and
   // bunfig.toml from its working directory unless built not to: whoever writes the bundle would
-  // set tsrunc's environment (here: make the CLI act as the init stage) and preload code into a
+  // set tsrunc's environment (here: a TSRUNC_KILL_WITH_PARENT that `run` would refuse) and preload code into a
   // process that runs as root.
   const bundle = bundleWith(t, () => {}, ['echo', 'container ran']);
   const marker = path.join(bundle.dir, 'preloaded');
-  fs.writeFileSync(path.join(bundle.dir, '.env'), '_TSRUNC_INIT_STAGE=1\nTSRUNC_ENGINE=node\n');
+  fs.writeFileSync(path.join(bundle.dir, '.env'), 'TSRUNC_KILL_WITH_PARENT=not-a-pid\nTSRUNC_ENGINE=node\n');
   fs.writeFileSync(path.join(bundle.dir, 'preload.js'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`);
   fs.writeFileSync(path.join(bundle.dir, 'bunfig.toml'), 'preload = ["./preload.js"]\n');
   const rt = runtime(t);

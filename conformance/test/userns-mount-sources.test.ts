@@ -1,6 +1,6 @@
 // Bind mounts of a container with a user namespace whose sources sit below a directory only the
 // host's root may enter (0700): the container's mapped root cannot reach them by name, so tsrunc
-// opens them itself and hands the init stage fds, as runc does. The container gets exactly the
+// opens them itself and hands the container's process fds, as runc does. The container gets exactly the
 // sources it was given, with their options (read-only stays read-only), and nothing more.
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,10 +1,10 @@
 // Bind mount sources of a container with a user namespace, opened by tsrunc with the host's
-// privileges and handed to the init stage as fds, as runc does (its nsexec opens them in the
-// container's mount namespace and sends them over SCM_RIGHTS). The init stage is root only in its
+// privileges and handed to the container's process as fds, as runc does (its nsexec opens them in the
+// container's mount namespace and sends them over SCM_RIGHTS). That process is root only in its
 // user namespace: a source below a directory only the host's root may enter (a 0700 bundle
 // directory) does not exist for it by name, yet through an fd it can be bound like any other.
 //
-// Each source is opened through /proc/PID/root of the init stage: in its mount namespace, so that
+// Each source is opened through /proc/PID/root of that process: in its mount namespace, so that
 // the mount it names is one the init may bind (mount(2) refuses a mount of another namespace),
 // and with RESOLVE_IN_ROOT, so that symlinks resolve there as they would for the init itself
 // (before pivot_root that root is the mount namespace's copy of the host's "/").
@@ -48,7 +48,7 @@ export function openMountSources(init: ProcessId, plan: RootfsPlan, indexes: num
   }
 }
 
-/** Sends the fds over the sync socket, once the init stage asks for them (init/mount-sources.ts receives them). */
+/** Sends the fds over the sync socket, once the rootfs executor asks for them (native/rootfs.c receives them). */
 export function sendMountSources(socket: number, fds: number[], indexes: number[]): void {
   fds.forEach((fd, i) => sendFd(socket, fd, String(indexes[i]), 'a mount source'));
 }

@@ -18,7 +18,7 @@ export interface SchedulerPlan {
   flags: number;
   nice: number;
   priority: number;
-  /** Nanoseconds (SCHED_DEADLINE only); numbers, as the plan travels to the init stage as JSON. */
+  /** Nanoseconds (SCHED_DEADLINE only); numbers, as the plan is computed before it is encoded. */
   runtime: number;
   deadline: number;
   period: number;

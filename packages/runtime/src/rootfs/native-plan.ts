@@ -9,7 +9,7 @@ import { makedev } from '../sys/devices.js';
 import { MS } from '../sys/mount.js';
 import { cgroupMountSteps, type CgroupView } from './cgroup-mount.js';
 import { readonlyLast, type DevicePlan, type Jail, type MountPlan, type RootfsPlan } from './plan.js';
-import { isProcfs, LXCFS_FILES } from './proc-rules.js';
+import { LXCFS_FILES, mayLandOnProc } from './proc-rules.js';
 
 /** Operation tags; keep in step with `enum op` in native/rootfs.c. */
 const OP = {
@@ -72,8 +72,8 @@ function optionsOf(m: MountPlan): number {
   if (m.copyUp) options |= OPTION.copyUp;
   if (readonlyLast(m)) options |= OPTION.readonlyLast;
   if (m.type === 'sysfs') options |= OPTION.sysfsFallback | OPTION.exact;
-  if (m.type === 'proc') options |= OPTION.exact | OPTION.mayBeProc;
-  if (m.bind && isProcfs(m.source)) options |= OPTION.mayBeProc;
+  if (m.type === 'proc') options |= OPTION.exact;
+  if (mayLandOnProc(m)) options |= OPTION.mayBeProc;
   return options;
 }
 

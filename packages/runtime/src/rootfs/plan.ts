@@ -1,4 +1,4 @@
-// What the init stage does to build the container's root filesystem, decided from config.json by
+// What the rootfs executor (native/rootfs.c) does to build the container's root filesystem, decided from config.json by
 // tsrunc before anything is touched: every error of the config surfaces here, on the host side.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -105,8 +105,8 @@ function planMount(mount: Mount, bundle: string): MountPlan {
     type: bind ? '' : mount.type!,
     bind,
   };
-  // As written; the init stage checks again where the rootfs' symlinks lead it.
-  checkProcDestination(plan, plan.destination);
+  // As written; the rootfs executor checks again where the rootfs' symlinks lead it.
+  checkProcDestination(plan);
   return plan;
 }
 

@@ -13,7 +13,7 @@ export const LXCFS_FILES = new Set([
   '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
 ]);
 
-export function isProcfs(hostPath: string): boolean {
+function isProcfs(hostPath: string): boolean {
   try {
     return fs.statfsSync(hostPath).type === PROC_SUPER_MAGIC;
   } catch {
@@ -21,17 +21,21 @@ export function isProcfs(hostPath: string): boolean {
   }
 }
 
+/** A proc filesystem, or a bind of one: the only mounts that may land on /proc itself. */
+export function mayLandOnProc(m: MountPlan): boolean {
+  return m.type === 'proc' || (m.bind && isProcfs(m.source));
+}
+
 /**
- * `resolved` is where the mount lands in the container: its destination, or (in the init stage)
- * that destination with the rootfs' symlinks followed inside the rootfs.
+ * Checked here as config.json writes the destination; native/rootfs.c checks again where the
+ * rootfs' symlinks lead it, with mayLandOnProc and LXCFS_FILES from the plan.
  */
-export function checkProcDestination(m: MountPlan, resolved: string): void {
-  const via = resolved === m.destination ? '' : ` (through a symlink in the rootfs, at ${resolved})`;
-  if (resolved === '/proc') {
-    if (m.type === 'proc' || (m.bind && isProcfs(m.source))) return;
-    throw new Error(`mount on ${m.destination}${via}: only a proc filesystem may be mounted on /proc`);
+export function checkProcDestination(m: MountPlan): void {
+  if (m.destination === '/proc') {
+    if (mayLandOnProc(m)) return;
+    throw new Error(`mount on ${m.destination}: only a proc filesystem may be mounted on /proc`);
   }
-  if (resolved.startsWith('/proc/') && !LXCFS_FILES.has(resolved)) {
-    throw new Error(`mount on ${m.destination}${via}: a destination inside /proc is refused`);
+  if (m.destination.startsWith('/proc/') && !LXCFS_FILES.has(m.destination)) {
+    throw new Error(`mount on ${m.destination}: a destination inside /proc is refused`);
   }
 }

@@ -48,19 +48,18 @@ export const libc = {
    * under Bun where the declaration allows (bun-ffi.ts: no koffi load), else through koffi.
    */
   func(declaration: string): LibcFunction {
+    let bound: LibcFunction | undefined;
+    const get = (): LibcFunction => (bound ??= (handle ??= koffi().load('libc.so.6')).func(declaration));
     const fast = bindWithBunFfi(declaration);
     if (fast) {
       const call = ((...args: unknown[]) => {
         lastCallByBunFfi = true;
         return fast(...args);
       }) as LibcFunction;
-      call.async = () => {
-        throw new Error(`${declaration}: no async call through bun:ffi`);
-      };
+      // bun:ffi has no calls on a worker thread: those (a builder waiting on a lock) go through koffi.
+      call.async = (...args: unknown[]) => get().async(...args);
       return call;
     }
-    let bound: LibcFunction | undefined;
-    const get = (): LibcFunction => (bound ??= (handle ??= koffi().load('libc.so.6')).func(declaration));
     const call = ((...args: unknown[]) => {
       lastCallByBunFfi = false;
       return get()(...args);

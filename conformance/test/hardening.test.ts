@@ -262,6 +262,24 @@ t.test('/dev/console of a terminal container', async (t) => {
     assertCreateFails(t, runtime(t), bundle, /\/dev\/console in the rootfs is a symlink: the console is not mounted there/, ['--console-socket', socketPath]);
     marker.assertUntouched(t);
   });
+
+  await t.test('an image\'s /dev/null symlink is never bound over a masked path', async (t) => {
+    // maskedPaths binds /dev/null over files: were the container's /dev/null a link to a host
+    // file (through /proc/1/root, no pid namespace), that file would be bound there, writable
+    // (the CVE-2025-31133 class). Without a /dev tmpfs the image's /dev is the container's.
+    const marker = makeMarker(t);
+    const bundle = bundleWith(t, (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== 'pid');
+      s.mounts = s.mounts!.filter((m) => m.destination !== '/dev');
+      s.linux!.maskedPaths = ['/etc/hostname'];
+    });
+    fs.mkdirSync(path.join(bundle.rootfs, 'dev'), { recursive: true });
+    fs.rmSync(path.join(bundle.rootfs, 'dev/null'), { force: true });
+    fs.symlinkSync(`/proc/1/root${marker.path}`, path.join(bundle.rootfs, 'dev/null'));
+    fs.writeFileSync(path.join(bundle.rootfs, 'etc/hostname'), 'box\n');
+    assertCreateFails(t, runtime(t), bundle, /mask \/etc\/hostname: \/dev\/null in the container is not the null device/);
+    marker.assertUntouched(t);
+  });
 });
 
 t.test('a .env or bunfig.toml in the working directory does not reach tsrunc', async (t) => {

@@ -865,7 +865,11 @@ static void mount_console(int slave)
 	close(target);
 }
 
-/* maskedPaths: an empty read-only tmpfs over a directory, /dev/null over anything else. */
+/* maskedPaths: an empty read-only tmpfs over a directory, the null device over anything else. The
+ * container's /dev/null is opened without following a symlink and checked to be the null device
+ * (1:3), then bound from its fd: an image (or a process of a shared mount namespace) that made
+ * /dev/null a link to a file of the kernel's (/proc/sys/...) cannot have that file bound over the
+ * masked path, writable (the CVE-2025-31133 class). */
 static void mask_path(const char *path)
 {
 	struct stat st;
@@ -873,10 +877,20 @@ static void mask_path(const char *path)
 		return;
 	char what[PATH_MAX + 8];
 	snprintf(what, sizeof(what), "mask %s", path);
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st.st_mode)) {
 		do_mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL, what);
-	else
-		do_mount("/dev/null", path, "", MS_BIND, NULL, what);
+		return;
+	}
+	int null = must_open_in_root("/dev/null", O_PATH | O_NOFOLLOW);
+	struct stat null_st;
+	if (fstat(null, &null_st) < 0)
+		die("stat /dev/null");
+	if (!S_ISCHR(null_st.st_mode) || null_st.st_rdev != makedev(1, 3)) {
+		errno = 0;
+		die("mask %s: /dev/null in the container is not the null device (1:3)", path);
+	}
+	do_mount(fd_path(null).text, path, "", MS_BIND, NULL, what);
+	close(null);
 }
 
 static void readonly_path(const char *path)

@@ -342,7 +342,7 @@ static void give_stdio_to_user(const struct plan *plan)
 	}
 }
 
-/* Signals ignored by the engines before us (Node and Bun ignore SIGPIPE and SIGXFSZ) or by this
+/* Signals ignored by the engine that spawned us (Node and Bun ignore SIGPIPE and SIGXFSZ) or by this
  * executor (SIGPIPE, for hooks) would stay ignored across execve: the program starts with every
  * disposition at its default, as under runc (whose Go runtime handles every signal, even one the
  * caller ignored). */
@@ -474,7 +474,7 @@ void run_process_plan(const unsigned char *data, size_t len)
 	/* A session of its own, as runc's nsexec gives every container process: criu will not dump a
 	 * tree whose session leader is outside the container's pid namespace. With a terminal,
 	 * attach_console does it before taking the pty as its controlling terminal; a container's init
-	 * whose init stage took the pty already leads its session (setsid would fail EPERM). */
+	 * whose rootfs executor took the pty already leads its session (setsid would fail EPERM). */
 	if (plan.console_fd >= 0)
 		attach_console(plan.console_fd, plan.rows, plan.cols, NULL);
 	else if (getsid(0) != getpid() && setsid() < 0)

@@ -8,7 +8,7 @@ node scripts/check-layering.mjs || exit 1
 suites=(packages/spec-schemas/dist/test/*.test.js
         packages/runtime/dist/test/plans.test.js packages/runtime/dist/test/cgroups-units.test.js
         packages/runtime/dist/test/mountinfo.test.js packages/runtime/dist/test/atomic-file.test.js
-        packages/runtime/dist/test/units.test.js packages/builder/dist/test/in-root.test.js packages/builder/dist/test/build-executor.test.js
+        packages/runtime/dist/test/units.test.js packages/runtime/dist/test/criu-rpc.test.js packages/builder/dist/test/in-root.test.js packages/builder/dist/test/build-executor.test.js
         packages/runtime/dist/test/cli-argv.test.js packages/runtime/dist/test/memory-policy.test.js packages/runtime/dist/test/seccomp-enosys.test.js
         packages/builder/dist/test/dockerfile-*.test.js packages/builder/dist/test/registry-reference.test.js)
 for suite in "${suites[@]}"; do

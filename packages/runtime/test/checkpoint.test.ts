@@ -13,6 +13,7 @@ import type { Spec } from '@tsrunc/spec-schemas';
 import { TSRUNC_BINARY } from '../src/client.js';
 import { Criu } from '../src/container/criu.js';
 import { defaultSpec } from '../src/container/spec-template.js';
+import { acceptConnection, listenUnixSocket, recvFd } from '../src/console/index.js';
 import { check, libc } from '../src/sys/libc.js';
 import { O } from '../src/sys/openat2.js';
 import { makeBusyboxRootfs } from '../src/testing/busybox-rootfs.js';
@@ -86,7 +87,9 @@ function tsrunc(t: Test): Tsrunc {
 }
 
 const pipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
+const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
 const O_NONBLOCK = 0o4000;
+const F_SETFL = 4;
 
 /** [read end, write end]; non-blocking, so that what a call wrote can be read while a container holds the pipe. */
 function pipe(): [number, number] {
@@ -203,7 +206,7 @@ t.test('a restore that cannot be done leaves no state, cgroup, mount or director
   fs.writeFileSync(path.join(dir, 'no-dump/descriptors.json'), JSON.stringify(['/dev/null', '/dev/null', '/dev/null']));
   r = rt.call(['restore', '--image-path', './no-dump', '--work-path', './work', 'cr-fail'], dir);
   t.equal(r.status, 1, 'images without a dump: exit 1');
-  t.match(r.stderr, /criu failed: type RESTORE exit status \d+; log file: work\/restore\.log/, 'criu\'s failure, naming its log');
+  t.match(r.stderr, /criu failed: type RESTORE errno \d+; log file: work\/restore\.log/, 'criu\'s failure, naming its log');
   t.ok(fs.existsSync(path.join(dir, 'work/restore.log')), 'which is there');
   leftovers('cr-fail');
   t.same(fs.readdirSync(data), [], 'the bind source is untouched');
@@ -212,8 +215,8 @@ t.test('a restore that cannot be done leaves no state, cgroup, mount or director
   tty.process!.terminal = true;
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(tty));
   r = rt.call(['restore', '--image-path', './no-dump', 'cr-tty'], dir);
-  t.equal(r.status, 1, 'a container with a terminal: exit 1');
-  t.match(r.stderr, /terminal is not supported/, 'said in one line');
+  t.equal(r.status, 1, 'a container with a terminal and no console socket: exit 1');
+  t.match(r.stderr, /cannot allocate tty if runc will detach without setting console socket/, 'in runc\'s words');
   leftovers('cr-tty');
 });
 
@@ -281,4 +284,65 @@ t.test('a foreground restore waits for the restored init, exits with its status 
   t.equal(rt.call(['kill', id, 'KILL'], dir).status, 0, 'kill');
   t.equal(await restored, 137, 'restore exits with the init\'s status (SIGKILL)');
   t.equal(status(rt, id, dir), undefined, 'and the container is deleted');
+});
+
+t.test('a container with a terminal: its pty master comes back over --console-socket on restore, and the shell answers on it', { skip: criuUnusable ? `criu check: ${criuUnusable}` : false }, async (t) => {
+  const config = spec('while read line; do echo "got $line"; done');
+  config.process!.terminal = true;
+  // The hooks of the runtime's namespace record the state they get, at create and at restore.
+  const hooksOut = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-cr-hooks-'));
+  t.teardown(() => fs.rmSync(hooksOut, { recursive: true, force: true }));
+  config.hooks = Object.fromEntries(['prestart', 'createRuntime'].map((phase) => [phase, [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${hooksOut}/${phase}.json`] }]]));
+  const hookPid = (phase: string): number | undefined => {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(hooksOut, `${phase}.json`), 'utf8')) as { pid: number }).pid;
+    } catch {
+      return undefined;
+    }
+  };
+  const dir = makeBundle(t, config);
+  const rt = tsrunc(t);
+  const id = 'cr-tty';
+  const socketPath = path.join(dir, 'console.sock');
+  const listenFd = listenUnixSocket(socketPath);
+  t.teardown(() => fs.closeSync(listenFd));
+  /** The master the last call sent; kept open (closing it would hang the terminal up) until the test ends. */
+  const receiveMaster = (): number => {
+    const connection = acceptConnection(listenFd);
+    const { fd } = recvFd(connection);
+    fs.closeSync(connection);
+    t.teardown(() => fs.closeSync(fd));
+    check(fcntl(fd, F_SETFL, O_NONBLOCK) as number, 'fcntl');
+    return fd;
+  };
+  /** Writes a line to the terminal and waits up to 10 s for the shell's answer. */
+  const answer = async (master: number, line: string): Promise<string> => {
+    fs.writeSync(master, `${line}\n`);
+    let said = '';
+    for (let i = 0; i < 100 && !said.includes(`got ${line}`); i++) {
+      await sleep(100);
+      said += drain(master);
+    }
+    return said;
+  };
+
+  let r = rt.call(['run', '-d', '--console-socket', socketPath, id], dir);
+  t.equal(r.status, 0, `run -d --console-socket: ${r.stderr}`);
+  t.ok(hookPid('prestart') !== undefined && hookPid('createRuntime') !== undefined, 'the hooks ran at create');
+  t.match(await answer(receiveMaster(), 'before'), /got before/, 'the shell answers on its terminal');
+
+  r = rt.call(['checkpoint', '--image-path', './image-dir', '--work-path', './work', id], dir);
+  t.equal(r.status, 0, `checkpoint: ${r.stderr}`);
+  t.equal(status(rt, id, dir), undefined, 'the container is gone');
+
+  for (const phase of ['prestart', 'createRuntime']) fs.rmSync(path.join(hooksOut, `${phase}.json`));
+
+  r = rt.call(['restore', '-d', '--image-path', './image-dir', '--work-path', './work', '--console-socket', socketPath, id], dir);
+  t.equal(r.status, 0, `restore -d --console-socket: ${r.stderr}`);
+  t.equal(status(rt, id, dir), 'running', 'running again');
+  const pid = (JSON.parse(rt.call(['state', id], dir).stdout) as { pid: number }).pid;
+  for (const phase of ['prestart', 'createRuntime']) t.equal(hookPid(phase), pid, `the ${phase} hook ran at restore, given the restored init's pid`);
+  t.match(await answer(receiveMaster(), 'after'), /got after/, 'the restored shell answers on the master restore sent');
+  t.equal(rt.call(['delete', '--force', id], dir).status, 0, 'delete --force');
+  t.same(fs.readdirSync(rt.root), [], 'no state left');
 });

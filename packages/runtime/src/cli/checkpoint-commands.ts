@@ -105,7 +105,7 @@ export const checkpointCommands: Command[] = [
     },
     args: 1,
     async run(env, values, [id]) {
-      if (str(values, 'console-socket')) throw new Error('restore --console-socket is not supported: criu\'s command line cannot hand over the pty master');
+      const consoleSocket = str(values, 'console-socket');
       const pidFile = str(values, 'pid-file');
       const lsmProfile = str(values, 'lsm-profile');
       const lsmMountContext = str(values, 'lsm-mount-context');
@@ -117,6 +117,7 @@ export const checkpointCommands: Command[] = [
         noSubreaper: flag(values, 'no-subreaper'),
         noPivot: flag(values, 'no-pivot'),
         ...(pidFile ? { pidFile } : {}),
+        ...(consoleSocket ? { consoleSocket } : {}),
         ...(lsmProfile ? { lsmProfile } : {}),
         ...(lsmMountContext ? { lsmMountContext } : {}),
       });

@@ -1,2 +1,2 @@
-export { acceptConnection, connectUnixSocket, listenUnixSocket, recvFd, sendFd, socketPair } from './socket.js';
+export { acceptConnection, connectUnixSocket, listenUnixSocket, recvFd, recvMessage, sendFd, SOCK_SEQPACKET, socketPair } from './socket.js';
 export { createPty, makeControllingTerminal, type Pty } from './pty.js';

@@ -21,7 +21,9 @@ const sendmsg = libc.func('long sendmsg(int fd, const tsrunc_msghdr *msg, int fl
 const recvmsg = libc.func('long recvmsg(int fd, _Inout_ tsrunc_msghdr *msg, int flags)');
 
 const AF_UNIX = 1, SOCK_STREAM = 1;
-const SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
+/** Message boundaries kept, one message per read: criu's RPC socket. */
+export const SOCK_SEQPACKET = 5;
+const SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_TRUNC = 0x20, MSG_CMSG_CLOEXEC = 0x40000000;
 /** struct cmsghdr (len, level, type) plus one int, aligned: CMSG_SPACE(sizeof(int)). */
 const CMSG_SPACE_ONE_FD = 24;
 
@@ -48,11 +50,12 @@ export function connectUnixSocket(path: string, what = 'console socket'): number
 
 /**
  * A connected pair, for a foreground terminal without --console-socket: tsrunc keeps one end and
- * passes the other to the container as its console socket, as runc does with its own.
+ * passes the other to the container as its console socket, as runc does with its own (and, of
+ * SOCK_SEQPACKET, to criu's RPC).
  */
-export function socketPair(): [number, number] {
+export function socketPair(type = SOCK_STREAM): [number, number] {
   const fds = new Int32Array(2);
-  check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) as number, 'socketpair');
+  check(socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds) as number, 'socketpair');
   return [fds[0]!, fds[1]!];
 }
 
@@ -87,12 +90,24 @@ export function sendFd(socketFd: number, fd: number, name: string, what = 'the c
   check(Number(sendmsg(socketFd, message, 0)), `send ${what}`);
 }
 
-/** Receives one fd sent by sendFd, close-on-exec: what a foreground terminal, tests and the recvtty tool use. */
-export function recvFd(socketFd: number): { fd: number; name: string } {
-  const payload = Buffer.alloc(4096);
+/**
+ * Receives one message (up to `size` bytes) and the fd that came with it, if any, close-on-exec.
+ * An empty message is the peer's end of the connection.
+ */
+export function recvMessage(socketFd: number, size: number, what: string): { data: Buffer; fd?: number } {
+  const payload = Buffer.alloc(size);
   const control = Buffer.alloc(CMSG_SPACE_ONE_FD);
   const message = { name: null, namelen: 0, iov: [{ base: payload, len: payload.length }], iovlen: 1, control, controllen: control.length, flags: 0 };
-  const n = Number(check(Number(recvmsg(socketFd, message, MSG_CMSG_CLOEXEC)), 'receive a console fd'));
-  if (control.readInt32LE(8) !== SOL_SOCKET || control.readInt32LE(12) !== SCM_RIGHTS) throw new Error('no fd received on the console socket');
-  return { fd: control.readInt32LE(16), name: payload.toString('utf8', 0, n) };
+  const n = Number(check(Number(recvmsg(socketFd, message, MSG_CMSG_CLOEXEC)), `receive ${what}`));
+  if ((message.flags & MSG_TRUNC) !== 0) throw new Error(`receive ${what}: a message longer than ${size} bytes`);
+  const data = payload.subarray(0, n);
+  const withFd = control.readBigUInt64LE(0) !== 0n && control.readInt32LE(8) === SOL_SOCKET && control.readInt32LE(12) === SCM_RIGHTS;
+  return withFd ? { data, fd: control.readInt32LE(16) } : { data };
+}
+
+/** Receives one fd sent by sendFd: what a foreground terminal, tests and the recvtty tool use. */
+export function recvFd(socketFd: number): { fd: number; name: string } {
+  const { data, fd } = recvMessage(socketFd, 4096, 'a console fd');
+  if (fd === undefined) throw new Error('no fd received on the console socket');
+  return { fd, name: data.toString('utf8') };
 }

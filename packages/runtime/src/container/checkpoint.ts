@@ -11,7 +11,8 @@ import type { ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
 import { Criu } from './criu.js';
 import { dumpExternalMounts } from './criu-mounts.js';
-import { checkEmptyNs, commonArgs, DESCRIPTORS_FILE, prepareImagePaths, type CriuOptions } from './criu-options.js';
+import { checkEmptyNs, commonOptions, DESCRIPTORS_FILE, prepareImagePaths, type CriuOptions } from './criu-options.js';
+import type { CriuRpcOptions } from './criu-rpc.js';
 import { statusOf } from './status.js';
 
 export interface CheckpointOptions extends CriuOptions {
@@ -64,23 +65,18 @@ function writeDescriptors(imagePath: string, pid: number): void {
   fs.writeFileSync(path.join(imagePath, DESCRIPTORS_FILE), JSON.stringify(targets), { mode: 0o600 });
 }
 
-function dumpArgs(record: ContainerRecord, options: CheckpointOptions): { args: string[]; logFile: string } {
-  const { args, logFile } = commonArgs(options, record.config, 'dump.log');
-  args.push('--tree', String(record.pid), '--root', record.rootfs);
-  for (const external of externalNamespaces(record.config)) args.push('--external', external);
+/** criu_opts of the dump (or pre-dump) of the container's init tree. */
+function dumpOptions(record: ContainerRecord, options: CheckpointOptions, common: CriuRpcOptions): CriuRpcOptions {
+  const dump: CriuRpcOptions = { ...common, pid: record.pid, root: record.rootfs, external: externalNamespaces(record.config) };
   // criu freezes the container through its cgroup's freezer (else it ptraces each process).
   const cgroup = record.cgroup;
   const freezer = cgroup?.version === 2 ? cgroup.paths.unified : cgroup?.paths.freezer;
-  if (freezer !== undefined) args.push('--freeze-cgroup', freezer);
-  if (options.leaveRunning) args.push('--leave-running');
-  if (options.parentPath) args.push('--prev-images-dir', options.parentPath, '--track-mem');
-  if (options.pageServer) {
-    // Lazy pages: this dump serves the pages there; else it sends them to a page server there.
-    if (!options.lazyPages) args.push('--page-server');
-    args.push('--address', options.pageServer.address, '--port', String(options.pageServer.port));
-  }
-  if (options.lazyPages && options.statusFd !== undefined) args.push('--status-fd', '3');
-  return { args, logFile };
+  if (freezer !== undefined) dump.freezeCgroup = freezer;
+  if (options.leaveRunning) dump.leaveRunning = true;
+  if (options.parentPath) Object.assign(dump, { parentImg: options.parentPath, trackMem: true });
+  // Lazy pages: this dump serves the pages there; else it sends them to a page server there.
+  if (options.pageServer) dump.pageServer = options.pageServer;
+  return dump;
 }
 
 export async function checkpointContainer(ctx: RuntimeContext, id: string, options: CheckpointOptions): Promise<void> {
@@ -97,19 +93,27 @@ export async function checkpointContainer(ctx: RuntimeContext, id: string, optio
       criu.requireFeature('uffd-noncoop');
       if (options.statusFd !== undefined) checkStatusFd(options.statusFd);
     }
-    const { args, logFile } = dumpArgs(record, options);
-    // A pre-dump writes memory only: no mounts nor descriptors to name.
-    if (!options.preDump) {
-      const plan = planRootfs(record.config, { bundle: record.bundle, rootfs: record.rootfs, noPivot: false });
-      for (const external of dumpExternalMounts(plan, record.pid, record.cgroup)) args.push('--external', external);
-      writeDescriptors(options.imagePath, record.pid);
+    const common = commonOptions(options, record.config, 'dump.log');
+    try {
+      const dump = dumpOptions(record, options, common.options);
+      // A pre-dump writes memory only: no mounts nor descriptors to name.
+      if (!options.preDump) {
+        const plan = planRootfs(record.config, { bundle: record.bundle, rootfs: record.rootfs, noPivot: false });
+        dump.external!.push(...dumpExternalMounts(plan, record.pid, record.cgroup));
+        writeDescriptors(options.imagePath, record.pid);
+      }
+      ctx.log.debug?.(`criu ${options.preDump ? 'pre-dump' : 'dump'}: ${JSON.stringify(dump)}`);
+      const statusFd = options.lazyPages ? options.statusFd : undefined;
+      await criu.rpc(options.preDump ? 'PRE_DUMP' : 'DUMP', dump, {
+        logPath: common.logPath,
+        // Lazy pages: the caller learns that the pages are being served when criu tells us.
+        onNotify: (script) => {
+          if (script === 'status-ready' && statusFd !== undefined) fs.writeSync(statusFd, Buffer.from([0]));
+        },
+      });
+    } finally {
+      common.close();
     }
-    ctx.log.debug?.(`criu ${options.preDump ? 'pre-dump' : 'dump'} ${args.join(' ')}`);
-    await criu.run(options.preDump ? 'pre-dump' : 'dump', args, {
-      logFile,
-      ...(options.workPath ? { workDir: options.workPath } : {}),
-      ...(options.lazyPages && options.statusFd !== undefined ? { fds: [options.statusFd] } : {}),
-    });
     // criu has killed what it dumped; the init may still be exiting, and the caller (the CLI's
     // delete) must find the container stopped.
     if (!options.leaveRunning && !options.preDump && !waitGone(record.pid, record.pidStartTime, 10_000)) {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Spec } from '@tsrunc/spec-schemas';
 import { fsError } from '../sys/make-dirs.js';
+import type { CriuRpcOptions } from './criu-rpc.js';
 
 export type ManageCgroupsMode = 'soft' | 'full' | 'strict';
 
@@ -63,44 +64,82 @@ export function prepareImagePaths(imagePath: string, parentPath?: string): void 
   if (!stat.isDirectory()) throw new Error(`invalid --parent-path: stat ${parent}: not a directory`);
 }
 
-/**
- * The options a criu configuration file sets, by name ("log-file" for "log-file=x" or "log-file x").
- * runc's RPC lets the file override what runc sends; on criu's command line the command line
- * wins, so we leave what the file sets to it.
- */
-function optionsSetBy(file: string): Set<string> {
-  const lines = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  return new Set(lines.map((l) => l.replace(/^--/, '').split(/[=\s]/)[0]!));
+/** CLONE_NEWNET: the network namespace, which criu always makes empty for runc (it has no network devices to restore). */
+const CLONE_NEWNET = 0x40000000;
+
+/** What both requests carry, with the directories' fds (ours, which criu reopens), closed by `close`. */
+export interface CommonRequest {
+  options: CriuRpcOptions;
+  /** criu's log, as errors name it. */
+  logPath: string;
+  close(): void;
 }
 
 /**
- * The arguments of dump and restore alike (directories, log, the flags runc passes to both), and
- * the log file criu writes, relative to the work directory: ours, or the configuration file's.
+ * The log file a criu configuration file names ("log-file=x" or "log-file x"): criu's RPC lets
+ * the file override what we send, so that is the log to name in errors.
  */
-export function commonArgs(options: CriuOptions, config: Spec, ownLogFile: string): { args: string[]; logFile: string } {
-  const args = ['--images-dir', options.imagePath, '-v4'];
-  if (options.workPath) {
-    makeDir(options.workPath, 0o700);
-    args.push('--work-dir', options.workPath);
+function configuredLogFile(file: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // criu ignores a configuration file that is not there
   }
-  const annotation = config.annotations?.['org.criu.config'];
-  const configFile = annotation ?? DEFAULT_CONFIG;
-  // The RPC runc speaks ignores a configuration file that is not there; criu's command line does not.
-  const useConfig = configFile !== '' && fs.existsSync(configFile);
-  const setByConfig = useConfig ? optionsSetBy(configFile) : new Set<string>();
-  if (useConfig) args.push('--config', configFile);
-  const named: [string, ...string[]][] = [
-    ['log-file', ownLogFile],
-    [options.manageCgroupsMode ? `manage-cgroups=${options.manageCgroupsMode}` : 'manage-cgroups'],
-    ['empty-ns', 'net'],
-  ];
-  for (const [flag, on] of [['shell-job', options.shellJob], ['tcp-established', options.tcpEstablished], ['ext-unix-sk', options.extUnixSk],
-    ['file-locks', options.fileLocks], ['auto-dedup', options.autoDedup], ['lazy-pages', options.lazyPages]] as const) {
-    if (on) named.push([flag]);
+  return /^\s*(?:--)?log-file[=\s]+(\S+)/m.exec(text)?.[1];
+}
+
+function openDir(dir: string): number {
+  try {
+    return fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch (err) {
+    throw fsError('open', dir, err);
   }
-  for (const [flag, ...values] of named) {
-    if (!setByConfig.has(flag.split('=')[0]!)) args.push(`--${flag}`, ...values);
+}
+
+/**
+ * The options of dump and restore alike, as runc sets them: directories, log, configuration
+ * file, cgroups, the empty network namespace, the orphan pty master, notifications, and the flags.
+ */
+export function commonOptions(options: CriuOptions, config: Spec, ownLogFile: string): CommonRequest {
+  const fds: number[] = [];
+  const close = () => {
+    for (const fd of fds.splice(0)) fs.closeSync(fd);
+  };
+  try {
+    const imagesDirFd = openDir(options.imagePath);
+    fds.push(imagesDirFd);
+    let workDirFd: number | undefined;
+    if (options.workPath) {
+      makeDir(options.workPath, 0o700);
+      workDirFd = openDir(options.workPath);
+      fds.push(workDirFd);
+    }
+    // The org.criu.config annotation names the container's file, or none when empty.
+    const configFile = config.annotations?.['org.criu.config'] ?? DEFAULT_CONFIG;
+    const logFile = (configFile !== '' ? configuredLogFile(configFile) : undefined) ?? ownLogFile;
+    const rpc: CriuRpcOptions = {
+      imagesDirFd,
+      ...(workDirFd !== undefined ? { workDirFd } : {}),
+      logLevel: 4,
+      logFile: ownLogFile,
+      ...(configFile !== '' ? { configFile } : {}),
+      manageCgroups: true,
+      ...(options.manageCgroupsMode ? { manageCgroupsMode: options.manageCgroupsMode } : {}),
+      emptyNs: CLONE_NEWNET,
+      // The container's pty master is outside what criu dumps: it makes a new one on restore and hands it to us.
+      orphanPtsMaster: true,
+      notifyScripts: true,
+      shellJob: options.shellJob === true,
+      tcpEstablished: options.tcpEstablished === true,
+      extUnixSk: options.extUnixSk === true,
+      fileLocks: options.fileLocks === true,
+      autoDedup: options.autoDedup === true,
+      lazyPages: options.lazyPages === true,
+    };
+    return { options: rpc, logPath: path.join(options.workPath ?? '', logFile), close };
+  } catch (err) {
+    close();
+    throw err;
   }
-  const configLog = /^log-file[=\s]+(\S+)/m.exec(useConfig && setByConfig.has('log-file') ? fs.readFileSync(configFile, 'utf8') : '');
-  return { args, logFile: configLog?.[1] ?? ownLogFile };
 }

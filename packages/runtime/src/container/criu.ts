@@ -1,9 +1,11 @@
-// The criu binary as checkpoint and restore drive it: through its command line (runc speaks its
-// RPC protocol, which needs protobuf; every option runc sends has a command-line twin but the
-// orphan pts master, which a container with a terminal needs), with runc's version and feature
-// checks and runc's words when criu fails.
+// The criu binary as checkpoint and restore drive it: its RPC ("criu swrk", runc's way), which
+// alone hands back a restored pty master and tells of each restore step (hooks run on
+// setup-namespaces), with runc's version and feature checks (criu's command line) and runc's
+// words when criu fails.
 import { spawn, spawnSync } from 'node:child_process';
-import path from 'node:path';
+import fs from 'node:fs';
+import { recvMessage, SOCK_SEQPACKET, socketPair } from '../console/index.js';
+import { decodeResponse, encodeRequest, REQUEST, type CriuResponse, type CriuRpcOptions, type RequestType } from './criu-rpc.js';
 
 /** runc relies on criu's version call, which came with criu 3.0.0. */
 const MIN_VERSION = 30000;
@@ -14,10 +16,19 @@ const MIN_VERSION = 30000;
  */
 const PROBE = ['check', '--no-default-config'];
 
-export type CriuAction = 'dump' | 'pre-dump' | 'restore';
+/** criu's answers are small; runc reads them into 40 KiB. */
+const RESPONSE_SIZE = 64 * 1024;
 
-/** runc's request type names, which its error messages carry. */
-const REQUEST_TYPE: Record<CriuAction, string> = { dump: 'DUMP', 'pre-dump': 'PRE_DUMP', restore: 'RESTORE' };
+export interface RpcCall {
+  /** criu's log as errors name it: relative to the work directory given, else as criu was told. */
+  logPath: string;
+  /** Fds of ours that become criu's fds 4, 5, ... (3 is the RPC socket); ours stay open for the caller to close. */
+  fds?: number[];
+  /** Called with criu's pid before the request is sent (restore places criu in the container's cgroup); returns more options. */
+  beforeRequest?: (pid: number) => Partial<CriuRpcOptions>;
+  /** A notification of criu's (its action scripts: setup-namespaces, orphan-pts-master, status-ready...), with the fd it sent, which is closed after. */
+  onNotify?: (script: string, pid: number | undefined, fd: number | undefined) => void;
+}
 
 /** The binary runc's --criu names ("criu", found on PATH, by default). */
 export class Criu {
@@ -56,47 +67,54 @@ export class Criu {
   }
 
   /**
-   * Runs `criu ACTION args`. `fds` become criu's fds 3, 4, ... (ours stay open for the caller to
-   * close); its stdio is ours, which a restored process inherits. `gated` gets criu's pid before
-   * criu starts and returns more arguments for it (one line each); if it throws, criu never runs.
+   * Runs one request through `criu swrk`, answering its notifications, and returns criu's final
+   * response. criu's stdio is ours, which a restored process inherits (inheritFds 0-2).
    */
-  async run(action: CriuAction, args: string[], options: { logFile: string; workDir?: string; fds?: number[]; gated?: (pid: number) => string[] }): Promise<void> {
-    const argv = [action, ...args];
-    const fds = options.fds ?? [];
-    // A gated start: criu is exec'd by a shell that first reads arguments from the fd after
-    // `fds`, up to an empty line, so that the caller places it (in the container's cgroup) and
-    // names that place to it before it does anything, as runc does before it sends criu swrk
-    // its request.
-    const gateFd = 3 + fds.length;
-    const gated = options.gated;
-    const gate = `while IFS= read -r a <&${gateFd} && [ -n "$a" ]; do set -- "$@" "$a"; done; exec ${gateFd}<&-; exec "$0" "$@"`;
-    const [file, fileArgs] = gated ? ['/bin/sh', ['-c', gate, this.binary, ...argv]] : [this.binary, argv];
-    const stdio: ('inherit' | 'pipe' | number)[] = ['inherit', 'inherit', 'inherit', ...fds, ...(gated ? ['pipe' as const] : [])];
-    const child = spawn(file, fileArgs, { stdio });
+  async rpc(type: Exclude<RequestType, 'NOTIFY'>, options: CriuRpcOptions, call: RpcCall): Promise<CriuResponse> {
+    const [ours, theirs] = socketPair(SOCK_SEQPACKET);
+    let child;
+    try {
+      child = spawn(this.binary, ['swrk', '3'], { stdio: ['inherit', 'inherit', 'inherit', theirs, ...(call.fds ?? [])] });
+    } catch (err) {
+      fs.closeSync(ours);
+      throw err;
+    } finally {
+      fs.closeSync(theirs); // criu's end only in criu: its exit ends the connection
+    }
     const exited = new Promise<number | string>((resolve, reject) => {
-      child.once('error', reject);
+      child.once('error', (err) => reject(new Error(`exec ${this.binary}: ${err.message}`)));
       child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     });
-    if (gated) {
-      let more: string[];
-      try {
-        more = gated(child.pid!);
-        const bad = more.find((a) => a === '' || a.includes('\n'));
-        if (bad !== undefined) throw new Error(`criu argument ${JSON.stringify(bad)} cannot be passed through the gate`);
-      } catch (err) {
-        child.kill('SIGKILL');
-        await exited.catch(() => undefined);
-        throw err;
+    // runc: "criu failed: type DUMP errno 0", the log, then (ours) criu's first error, when it said one.
+    const failed = (how: string, said?: string) => new Error(`criu failed: type ${type} ${how}; log file: ${call.logPath}${said ? `; criu: ${said.trim()}` : ''}`);
+    let response: CriuResponse;
+    try {
+      if (child.pid === undefined) throw await exited.then(() => new Error(`exec ${this.binary}: no process`), (err: Error) => err);
+      fs.writeSync(ours, encodeRequest(type, { ...options, ...call.beforeRequest?.(child.pid) }));
+      for (;;) {
+        const { data, fd } = recvMessage(ours, RESPONSE_SIZE, 'criu\'s response');
+        if (data.length === 0) throw failed('without a response');
+        try {
+          response = decodeResponse(data);
+          if (!response.success) throw failed(`errno ${response.errno ?? 0}`, response.errmsg);
+          if (response.type !== REQUEST.NOTIFY) break;
+          call.onNotify?.(response.notify?.script ?? '', response.notify?.pid, fd);
+        } finally {
+          if (fd !== undefined) fs.closeSync(fd);
+        }
+        fs.writeSync(ours, encodeRequest('NOTIFY', undefined, true));
       }
-      (child.stdio[gateFd] as NodeJS.WritableStream).end(more.map((a) => `${a}\n`).join('') + '\n');
+      if (response.type !== REQUEST[type]) throw failed(`with a response of type ${response.type}`);
+    } catch (err) {
+      // Closing our end makes criu give up (and kill what it was restoring).
+      fs.closeSync(ours);
+      await exited.catch(() => undefined);
+      throw err;
     }
-    const status = await exited.catch((err: Error) => {
-      throw new Error(`exec ${this.binary}: ${err.message}`);
-    });
-    if (status !== 0) {
-      // runc: "criu failed: type DUMP errno 0\nlog file: work-dir/dump.log"; the command line
-      // gives us an exit status where the RPC gives an errno, and one line reads better in a log.
-      throw new Error(`criu failed: type ${REQUEST_TYPE[action]} ${typeof status === 'number' ? `exit status ${status}` : `killed by ${status}`}; log file: ${path.join(options.workDir ?? '', options.logFile)}`);
-    }
+    fs.closeSync(ours);
+    const status = await exited;
+    // A pre-dump's criu waits for the next request of a series; the closed socket ends it with a failure.
+    if (status !== 0 && type !== 'PRE_DUMP') throw failed(typeof status === 'number' ? `exit status ${status}` : `killed by ${status}`);
+    return response;
   }
 }

@@ -6,13 +6,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Spec } from '@tsrunc/spec-schemas';
+import type { Spec, State } from '@tsrunc/spec-schemas';
 import { checkExistingCgroup } from '../cgroups/index.js';
 import { ownCgroups } from '../cgroups/mode.js';
 import { loadBundle } from '../config/load.js';
+import { connectUnixSocket, sendFd } from '../console/index.js';
+import { runHooks } from '../hooks/run.js';
 import { checkNamespaceRules, planNamespaces, PROC_NS_NAME } from '../launch/namespaces.js';
 import { planRootfs } from '../rootfs/plan.js';
 import { procStat } from '../state/proc.js';
+import { stateDocument } from '../state/status.js';
 import { newContainerRecord } from '../state/store.js';
 import { MNT_DETACH, MS, mount, umount } from '../sys/mount.js';
 import { becomeSubreaper } from '../sys/reap.js';
@@ -20,7 +23,8 @@ import { openContainerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { Criu } from './criu.js';
 import { prepareRestoreMountpoints, restoreExternalMounts } from './criu-mounts.js';
-import { checkEmptyNs, commonArgs, DESCRIPTORS_FILE, prepareImagePaths, type CriuOptions } from './criu-options.js';
+import { checkEmptyNs, commonOptions, DESCRIPTORS_FILE, prepareImagePaths, type CriuOptions } from './criu-options.js';
+import type { CriuRpcOptions } from './criu-rpc.js';
 import { deleteContainer } from './delete.js';
 import { waitForeground } from './foreground.js';
 import { writePidFile } from './pid-file.js';
@@ -35,6 +39,8 @@ export interface RestoreOptions extends CriuOptions {
   noPivot: boolean;
   /** Do not become a subreaper while waiting (a foreground restore). */
   noSubreaper: boolean;
+  /** Where the restored terminal's pty master goes (runc's --console-socket), for a config with process.terminal. */
+  consoleSocket?: string;
   /** TYPE:NAME (apparmor, selinux) for the restored processes. */
   lsmProfile?: string;
   lsmMountContext?: string;
@@ -45,11 +51,12 @@ const EXTERNAL_NS: Record<string, string> = { network: 'extRootNetNS', pid: 'ext
 
 /**
  * The namespaces the container joined by path: network and pid go to criu as inherited fds
- * (criu left them out of the images), the others are joined by criu (`--join-ns`). Returns the
- * arguments; the fds, appended to `fds`, become criu's fds 3, 4, ...
+ * (criu left them out of the images), the others are joined by criu. The fds, appended to
+ * `fds`, become criu's fds 4, 5, ...
  */
-function joinedNamespaces(config: Spec, fds: number[]): string[] {
-  const args: string[] = [];
+function joinedNamespaces(config: Spec, fds: number[]): Required<Pick<CriuRpcOptions, 'inheritFds' | 'joinNs'>> {
+  const inheritFds: { key: string; fd: number }[] = [];
+  const joinNs: { ns: string; file: string }[] = [];
   for (const ns of config.linux?.namespaces ?? []) {
     if (!ns.path) continue;
     const key = EXTERNAL_NS[ns.type];
@@ -59,18 +66,18 @@ function joinedNamespaces(config: Spec, fds: number[]): string[] {
       } catch {
         throw new Error(`Requested network namespace ${ns.path} does not exist`);
       }
-      args.push('--inherit-fd', `fd[${2 + fds.length}]:${key}`);
+      inheritFds.push({ key, fd: 3 + fds.length });
     } else if (ns.type === 'cgroup') {
       throw new Error('Do not know how to handle namespace NEWCGROUP');
     } else {
-      args.push('--join-ns', `${PROC_NS_NAME[ns.type]}:${ns.path}`);
+      joinNs.push({ ns: PROC_NS_NAME[ns.type], file: ns.path });
     }
   }
-  return args;
+  return { inheritFds, joinNs };
 }
 
-/** The init's stdio that were pipes at checkpoint: criu reconnects them to ours (runc's descriptors.json). */
-function inheritedPipes(imagePath: string): string[] {
+/** The init's stdio that were pipes at checkpoint: criu reconnects them to ours, its fds 0-2 (runc's descriptors.json). */
+function inheritedPipes(imagePath: string): { key: string; fd: number }[] {
   const file = path.join(imagePath, DESCRIPTORS_FILE);
   let descriptors: unknown;
   try {
@@ -79,7 +86,7 @@ function inheritedPipes(imagePath: string): string[] {
     throw new Error(`open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
   }
   if (!Array.isArray(descriptors)) throw new Error(`${file}: not a list of descriptors`);
-  return descriptors.flatMap((target, fd) => (typeof target === 'string' && target.includes('pipe:') ? ['--inherit-fd', `fd[${fd}]:${target}`] : []));
+  return descriptors.flatMap((target, fd) => (typeof target === 'string' && target.includes('pipe:') ? [{ key: target, fd }] : []));
 }
 
 /** The restore's exit code: the init's status once it exits, or 0 when detached. */
@@ -88,8 +95,10 @@ export async function restoreContainer(ctx: RuntimeContext, id: string, options:
   store.dir(id); // validates the ID before anything else
   const bundle = loadBundle(options.bundle);
   const { config } = bundle;
-  // runc hands the pty master back through criu's RPC (orphan-pts-master), which criu's command line lacks.
-  if (config.process?.terminal) throw new Error('restore of a container with a terminal is not supported: criu\'s command line cannot hand over its pty master');
+  const terminal = config.process?.terminal === true;
+  // A terminal's new pty master goes to the console socket; relaying it in the foreground is not done.
+  if (terminal && !options.consoleSocket) throw new Error('cannot allocate tty if runc will detach without setting console socket');
+  if (!terminal && options.consoleSocket) throw new Error('cannot use console socket if runc will not detach or allocate tty');
   const namespaces = planNamespaces(config.linux?.namespaces);
   checkNamespaceRules(namespaces, config.linux);
   checkEmptyNs(options.emptyNs);
@@ -120,7 +129,9 @@ export async function restoreContainer(ctx: RuntimeContext, id: string, options:
     }
     cleanups.length = 0;
   };
+  /** Ours that criu gets as its fds 4, 5, ...: namespaces joined by path. */
   const fds: number[] = [];
+  let consoleFd: number | undefined;
   undo.push('remove state dir', () => store.remove(id));
   try {
     undo.push('remove cgroup', () => cgroup.destroy());
@@ -136,34 +147,46 @@ export async function restoreContainer(ctx: RuntimeContext, id: string, options:
     mount(bundle.rootfs, criuRoot, '', MS.BIND | MS.REC, '', `bind ${bundle.rootfs} on ${criuRoot}`);
     cleanups.push({ what: `unmount ${criuRoot}`, run: () => umount(criuRoot, MNT_DETACH) });
 
-    const pidFile = path.join(store.dir(id), 'restore.pid');
-    const { args, logFile } = commonArgs(options, config, 'restore.log');
-    args.push(
-      '--root', criuRoot, '--restore-detached', '--restore-sibling', '--pidfile', pidFile, '--evasive-devices',
-      ...joinedNamespaces(config, fds),
-      ...pipes,
-      ...restoreExternalMounts(rootfsPlan, record.cgroup).flatMap((m) => ['--external', m]),
-    );
-    if (options.lsmProfile) args.push('--lsm-profile', options.lsmProfile);
-    if (options.lsmMountContext) args.push('--lsm-mount-context', options.lsmMountContext);
-    // With --restore-sibling the init is our child: a foreground restore waits for it.
+    const common = commonOptions(options, config, 'restore.log');
+    cleanups.push({ what: 'close criu\'s directories', run: common.close });
+    if (options.consoleSocket) consoleFd = connectUnixSocket(options.consoleSocket);
+    const joined = joinedNamespaces(config, fds);
+    const restore: CriuRpcOptions = {
+      ...common.options,
+      root: criuRoot,
+      // The restored init becomes our child: a foreground restore waits for it.
+      restoreSibling: true,
+      evasiveDevices: true,
+      inheritFds: [...pipes, ...joined.inheritFds],
+      joinNs: joined.joinNs,
+      external: restoreExternalMounts(rootfsPlan, record.cgroup),
+      ...(options.lsmProfile ? { lsmProfile: options.lsmProfile } : {}),
+      ...(options.lsmMountContext ? { lsmMountContext: options.lsmMountContext } : {}),
+    };
     if (!options.detach && !options.noSubreaper) becomeSubreaper();
-    ctx.log.debug?.(`criu restore ${args.join(' ')}`);
-    await criu.run('restore', args, {
-      logFile,
-      ...(options.workPath ? { workDir: options.workPath } : {}),
+    ctx.log.debug?.(`criu restore: ${JSON.stringify(restore)}`);
+    const response = await criu.rpc('RESTORE', restore, {
+      logPath: common.logPath,
       fds,
-      gated: (pid) => {
+      beforeRequest: (pid) => {
         cgroup.addProcess(pid);
         // v1: each hierarchy's processes go where criu now is, as runc's CgRoot says (v2: they follow criu).
-        if (record.cgroup?.version !== 1) return [];
+        if (record.cgroup?.version !== 1) return {};
         const own = ownCgroups(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
-        return Object.entries(own).filter(([controller]) => controller !== '').flatMap(([controller, at]) => ['--cgroup-root', `${controller}:${at}`]);
+        return { cgroupRoots: Object.entries(own).filter(([controller]) => controller !== '').map(([controller, at]) => ({ controller, path: at })) };
+      },
+      onNotify: (script, pid, fd) => {
+        // The namespaces exist, nothing runs in them yet: the hooks create runs before pivot_root.
+        if (script === 'setup-namespaces' && pid !== undefined) {
+          const state: State = { ...stateDocument(record, 'creating'), pid };
+          runHooks('prestart', config.hooks?.prestart, state);
+          runHooks('createRuntime', config.hooks?.createRuntime, state);
+        }
+        if (script === 'orphan-pts-master' && fd !== undefined && consoleFd !== undefined) sendFd(consoleFd, fd, script);
       },
     });
-
-    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-    fs.rmSync(pidFile);
+    const pid = response.restoredPid;
+    if (pid === undefined) throw new Error('criu restored the container without naming its init');
     record.pid = pid;
     record.pidStartTime = procStat(pid)?.startTime ?? '';
     record.created = new Date().toISOString();
@@ -179,7 +202,7 @@ export async function restoreContainer(ctx: RuntimeContext, id: string, options:
     throw err;
   } finally {
     releaseMounts();
-    for (const fd of fds) fs.closeSync(fd);
+    for (const fd of consoleFd !== undefined ? [...fds, consoleFd] : fds) fs.closeSync(fd);
     lock.release();
   }
   if (options.detach) return 0;

@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { processTag, tagIsLive } from '../image/process-tag.js';
 import { unmount } from '../run/mount.js';
-import { TsruncClient } from '@tsrunc/runtime';
 import { mountPointsUnder } from '@tsrunc/runtime/platform';
 import { CONTAINER_STATE_DIR } from '../run/container.js';
+import { tsruncClient } from '../run/tsrunc-client.js';
 
 const SCRATCH_PREFIX = 'tsbuild-';
 
@@ -45,7 +45,7 @@ export function beginRun(storeRoot: string): () => void {
 /** Deletes (killing them first) the containers left in a tsrunc state root; returns their ids. */
 async function deleteContainers(stateRoot: string): Promise<string[]> {
   if (!fs.existsSync(stateRoot)) return [];
-  const tsrunc = new TsruncClient(stateRoot);
+  const tsrunc = tsruncClient(stateRoot);
   const ids = await tsrunc.list();
   for (const id of ids) await tsrunc.forceDelete(id);
   return ids;

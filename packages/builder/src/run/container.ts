@@ -6,10 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LinuxSeccomp, Mount, Spec } from '@tsrunc/spec-schemas';
-import { boundingCapabilities, defaultSpec, TsruncClient } from '@tsrunc/runtime';
+import { boundingCapabilities, defaultSpec } from '@tsrunc/runtime';
 import { openStepNetwork, type NetworkMode, type StepNetwork } from './network.js';
 import { runSeccompProfile } from './seccomp-profile.js';
 import { applyStepOptions, type StepOptions } from './step-options.js';
+import { tsruncClient, tsruncFeatures } from './tsrunc-client.js';
 
 export interface RunContainerRequest {
   /** The step's root filesystem, already assembled (an overlay mount or a copy). */
@@ -78,7 +79,7 @@ let seccompProfile: Promise<LinuxSeccomp> | undefined;
 
 /** The RUN profile for what this tsrunc supports, asked once per build. */
 function runtimeSeccompProfile(): Promise<LinuxSeccomp> {
-  seccompProfile ??= TsruncClient.features().then((features) => runSeccompProfile(features.linux?.seccomp));
+  seccompProfile ??= tsruncFeatures().then((features) => runSeccompProfile(features.linux?.seccomp));
   return seccompProfile;
 }
 
@@ -97,7 +98,7 @@ export async function runInContainer(req: RunContainerRequest): Promise<number> 
   const seccomp = req.insecure ? undefined : await runtimeSeccompProfile();
   const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbuild-run-'));
   const id = `tsbuild-${process.pid}-${++sequence}`;
-  const tsrunc = new TsruncClient(stateRoot);
+  const tsrunc = tsruncClient(stateRoot);
   let network: StepNetwork | undefined;
   try {
     network = await openStepNetwork(req.network, bundle, (line) => req.onOutput(Buffer.from(`${line}\n`)), req.options?.extraHosts);

@@ -7,10 +7,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { MEDIA_TYPES } from '@tsrunc/spec-schemas';
 import { withPath } from './fs-error.js';
 import { OPAQUE_XATTR, OVERLAY_XATTR_PREFIX } from './layer-stack.js';
+import { createParallelGzip } from './parallel-gzip.js';
 import type { BlobStore } from './store.js';
 import { addEntry, packInto, type TarHeader } from './tar-pack.js';
 import { devMajor, devMinor, getXattr, listXattrs } from './xattr.js';
@@ -200,16 +200,23 @@ export interface StoredLayer {
 }
 
 /**
+ * Layers are gzipped as they are made, and a cold build waits for it: level 2 took half the time of
+ * zlib's default (6) on a Debian root filesystem's tar, for 6% more bytes (Bun, one core: 1.33 s
+ * against 2.64 s for 60 MB, 26.0 MB against 24.5 MB).
+ */
+const GZIP_LEVEL = 2;
+
+/**
  * Gzips what `write` produces straight into the blob store, hashing both sides in one pass:
- * the tar (diffID, computed by `write`) and the compressed bytes (the blob digest). Node's
- * gzip header carries mtime 0 and no file name, so equal tars give equal blobs.
+ * the tar (diffID, computed by `write`) and the compressed bytes (the blob digest). Each gzip
+ * member's header carries mtime 0 and no file name, so equal tars give equal blobs.
  */
 async function compressLayer(
   store: BlobStore,
   write: (out: NodeJS.WritableStream) => Promise<{ diffId: string }>,
 ): Promise<StoredLayer> {
   const tmp = store.tempPath();
-  const gzip = createGzip({ level: 6 });
+  const gzip = createParallelGzip(GZIP_LEVEL);
   const hash = createHash('sha256');
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, cb) {

@@ -5,6 +5,12 @@
 // (process/native-plan.ts).
 import type { Hook, State } from '@tsrunc/spec-schemas';
 
+/** Where a pty's master goes (the process' fd of the console socket), and the pty's size. */
+export interface ConsoleRecord {
+  socketFd: number;
+  size?: { height: number; width: number };
+}
+
 export class PlanWriter {
   private chunks: Buffer[] = [];
 
@@ -28,6 +34,16 @@ export class PlanWriter {
     const argv = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
     const env = hook.env ?? [];
     this.record(tag, Buffer.concat([u32s(hook.timeout ?? 0, argv.length, env.length), nulTerminated([hook.path, ...argv, ...env, JSON.stringify(state)])]));
+  }
+
+  /** A console: the fd of its socket, then its size as u16 rows and columns (0: unset), as
+   * native/rootfs.c and process.c read it. */
+  console(tag: number, console: ConsoleRecord): void {
+    const value = Buffer.alloc(8);
+    value.writeUInt32LE(console.socketFd, 0);
+    value.writeUInt16LE(console.size?.height ?? 0, 4);
+    value.writeUInt16LE(console.size?.width ?? 0, 6);
+    this.record(tag, value);
   }
 
   finish(): Buffer {

@@ -1,7 +1,7 @@
 // A ProcessPlan as the native process executor (native/process.c) reads it, in the record format
 // of launch/plan-records.ts. The executor only applies what it is given, in its fixed order.
 import type { Hook, State } from '@tsrunc/spec-schemas';
-import { PlanWriter } from '../launch/plan-records.js';
+import { PlanWriter, type ConsoleRecord } from '../launch/plan-records.js';
 import type { ProcessPlan } from './plan.js';
 import { compileSeccompFilter } from './seccomp.js';
 
@@ -15,7 +15,7 @@ const RECORD = {
 /** What the executor does besides the process' own settings. */
 export interface ExecutorExtras {
   /** exec -t: the executor's fd of the console socket, to which it sends the pty it makes. */
-  console?: { socketFd: number; size?: { height: number; width: number } };
+  console?: ConsoleRecord;
   /** create: the executor's fd of the exec fifo; it reports ready, then waits for `tsrunc start`. */
   execFifoFd?: number;
   /** create: run after `start`, inside the container, with the state on stdin. */
@@ -82,13 +82,7 @@ export function encodeProcessPlan(plan: ProcessPlan, extras: ExecutorExtras = {}
   }
   if (plan.apparmorProfile) w.text(RECORD.apparmor, plan.apparmorProfile);
   if (plan.selinuxLabel) w.text(RECORD.selinux, plan.selinuxLabel);
-  if (extras.console) {
-    const value = Buffer.alloc(8);
-    value.writeUInt32LE(extras.console.socketFd, 0);
-    value.writeUInt16LE(extras.console.size?.height ?? 0, 4);
-    value.writeUInt16LE(extras.console.size?.width ?? 0, 6);
-    w.record(RECORD.console, value);
-  }
+  if (extras.console) w.console(RECORD.console, extras.console);
   w.u32s(RECORD.preserveFds, plan.preserveFds, plan.preservedFdBase);
   if (extras.execFifoFd !== undefined) w.u32s(RECORD.execFifo, extras.execFifoFd);
   const start = extras.startContainerHooks;

@@ -4,7 +4,7 @@
 // executor resolves each path inside the rootfs and performs the operation, nothing more.
 import fs from 'node:fs';
 import type { Hook, State } from '@tsrunc/spec-schemas';
-import { PlanWriter, u32s, nulTerminated } from '../launch/plan-records.js';
+import { PlanWriter, u32s, nulTerminated, type ConsoleRecord } from '../launch/plan-records.js';
 import { makedev } from '../sys/devices.js';
 import { MS } from '../sys/mount.js';
 import { cgroupMountSteps, type CgroupView } from './cgroup-mount.js';
@@ -37,7 +37,7 @@ export interface RootfsExtras {
   /** The state given to hooks, with the init's pid as the parent sees it. */
   state: State;
   /** process.terminal: the init's fd of the console socket, to which the pty's master goes. */
-  console?: { socketFd: number; size?: { height: number; width: number } };
+  console?: ConsoleRecord;
   /** For "cgroup" mounts: the host's hierarchies and the init's cgroups. */
   cgroups?: CgroupView;
 }
@@ -125,13 +125,7 @@ export function encodeRootfsPlan(plan: RootfsPlan, extras: RootfsExtras): Buffer
   if (plan.explicitPropagation) w.u32s(OP.rootPropagation, plan.rootPropagation);
   // The pty comes from the container's own devpts, and /dev/console is bound before a read-only
   // root or path could refuse the mount point, as runc orders it.
-  if (extras.console) {
-    const value = Buffer.alloc(8);
-    value.writeUInt32LE(extras.console.socketFd, 0);
-    value.writeUInt16LE(extras.console.size?.height ?? 0, 4);
-    value.writeUInt16LE(extras.console.size?.width ?? 0, 6);
-    w.record(OP.console, value);
-  }
+  if (extras.console) w.console(OP.console, extras.console);
   for (const [key, value] of Object.entries(plan.sysctl)) w.record(OP.sysctl, nulTerminated([key.replace(/\./g, '/'), value]));
   if (plan.hostname !== undefined) w.text(OP.hostname, plan.hostname);
   if (plan.domainname !== undefined) w.text(OP.domainname, plan.domainname);

@@ -104,6 +104,9 @@ export async function checkpointContainer(ctx: RuntimeContext, id: string, optio
       }
       ctx.log.debug?.(`criu ${options.preDump ? 'pre-dump' : 'dump'}: ${JSON.stringify(dump)}`);
       const statusFd = options.lazyPages ? options.statusFd : undefined;
+      // A lazy dump lasts until another host has taken every page, if ever: delete --force must
+      // be able to end the container meanwhile (runc holds no lock across commands at all).
+      if (options.lazyPages) lock.release();
       await criu.rpc(options.preDump ? 'PRE_DUMP' : 'DUMP', dump, {
         logPath: common.logPath,
         // Lazy pages: the caller learns that the pages are being served when criu tells us.

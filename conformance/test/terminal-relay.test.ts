@@ -73,6 +73,15 @@ function terminalBundle(t: Teardown, args: string[], consoleSize?: { height: num
   return makeBundle(t, spec);
 }
 
+/**
+ * What the caller's terminal got, as this test reads it. runc turns the pty's ONLCR off only once
+ * the program runs, so under load the program's first lines may reach the caller as "\r\n": that
+ * race is runc's, and only runc's output is read through it (tsrunc sets the mode before `start`).
+ */
+function relayed(binary: string, output: string): string {
+  return binary === RUNC ? output.replace(/\r\n/g, '\n') : output;
+}
+
 t.test('run relays the output unchanged and exits with the container\'s code, as runc', async (t) => {
   const bundle = terminalBundle(t, ['sh', '-c', 'echo Hello World; exit 3']);
   for (const binary of [TSRUNC, RUNC]) {
@@ -116,7 +125,7 @@ t.test('the caller\'s terminal is raw while relaying, so ^C reaches the containe
     // In raw mode ^C is a byte for the container's pty, whose line discipline signals its processes.
     fs.writeSync(run.pty.masterFd, '\x03');
     t.equal((await run.exited).code, 130, `${rt.name}: ^C ended the container (${run.stderr()})`);
-    t.equal(run.output(), 'ready\ntyped\nline: typed\n^C', `${rt.name}: the output, with the pty's echo`);
+    t.equal(relayed(binary, run.output()), 'ready\ntyped\nline: typed\n^C', `${rt.name}: the output, with the pty's echo`);
     t.equal(terminalMode(run.pty), cooked, `${rt.name}: the terminal's settings are back`);
   }
 });
@@ -160,7 +169,7 @@ t.test('the pty belongs to the process\' user, its group to devpts\' gid=5, in r
     const rt = runtime(t, binary);
     const id = uniqueId();
     const run = foreground(t, rt, binary, ['run', '--bundle', bundle.dir, id]);
-    t.match(await run.waitFor(/\n/), /^1000:5\n/, `${rt.name}: run`);
+    t.match(relayed(binary, await run.waitFor(/\n/)), /^1000:5\n/, `${rt.name}: run`);
     const exec = foreground(t, rt, binary, ['exec', '-t', id, 'sh', '-c', 'stat -c %u:%g $(tty)']);
     t.equal((await exec.exited).code, 0, exec.stderr());
     t.equal(exec.output().replace(/\r\n/g, '\n'), '1000:5\n', `${rt.name}: exec -t`);

@@ -69,6 +69,34 @@ function bindMount(source: string, destination: string): NonNullable<Spec['mount
   return { destination, type: 'bind', source, options: ['bind'] };
 }
 
+t.test('exec writes nothing through a /proc the container laid a filesystem over', async (t) => {
+  // A process that may mount in the container (here: CAP_SYS_ADMIN) puts a tmpfs over /proc with a
+  // self/oom_score_adj linked elsewhere: exec's privileged write of oom_score_adj (or of an LSM
+  // label) would land in the link's target, which could be a file of the kernel's such as
+  // /proc/sys/kernel/core_pattern (the CVE-2025-52881 class). Here it is a file of the rootfs.
+  const spec = baseSpec(['sh', '-c', [
+    'exec >/dev/null 2>&1 </dev/null',
+    'echo untouched > /target',
+    'mount -t tmpfs none /proc && mkdir /proc/self && ln -s /target /proc/self/oom_score_adj',
+    'touch /ready', 'exec sleep 300'].join('; ')]);
+  const caps = spec.process!.capabilities!;
+  for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), 'CAP_SYS_ADMIN'];
+  const bundle = makeBundle(t, spec);
+  const rt = runtime(t);
+  const id = uniqueId('procfs');
+  const run = rt.call(['run', '--detach', '--bundle', bundle.dir, id]);
+  t.equal(run.status, 0, `run --detach: ${run.stderr}`);
+  const ready = path.join(bundle.rootfs, 'ready');
+  for (let i = 0; i < 200 && !fs.existsSync(ready); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  t.ok(fs.existsSync(ready), 'the container laid its tmpfs over /proc');
+  const processFile = path.join(bundle.dir, 'process.json');
+  fs.writeFileSync(processFile, JSON.stringify({ args: ['true'], cwd: '/', oomScoreAdj: 500 }));
+  const exec = rt.call(['exec', '--process', processFile, id]);
+  t.not(exec.status, 0, 'exec fails');
+  t.match(exec.stderr, /\/proc is not a proc filesystem/, `naming the reason: ${exec.stderr.trim()}`);
+  t.equal(fs.readFileSync(path.join(bundle.rootfs, 'target'), 'utf8'), 'untouched\n', 'nothing was written through the link');
+});
+
 t.test('mount destinations inside /proc', async (t) => {
   await t.test('a host file bound over /proc/sys/kernel/hostname is refused', async (t) => {
     const marker = makeMarker(t);

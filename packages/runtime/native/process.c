@@ -29,6 +29,7 @@
 #include "fail.h"
 #include "plan.h"
 #include "process.h"
+#include "procfs.h"
 
 /* Record tags; keep in step with RECORD in src/process/native-plan.ts. */
 enum tag {
@@ -191,10 +192,10 @@ static void apply_security_modules(const struct plan *plan)
 	char text[4200];
 	if (plan->apparmor) {
 		snprintf(text, sizeof(text), "exec %s", plan->apparmor);
-		write_file(access("/proc/self/attr/apparmor/exec", F_OK) == 0 ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec", text);
+		write_proc_file(proc_file_exists("self/attr/apparmor/exec") ? "self/attr/apparmor/exec" : "self/attr/exec", text);
 	}
 	if (plan->selinux)
-		write_file("/proc/self/attr/exec", plan->selinux);
+		write_proc_file("self/attr/exec", plan->selinux);
 }
 
 /*
@@ -480,7 +481,7 @@ void run_process_plan(const unsigned char *data, size_t len)
 	else if (getsid(0) != getpid() && setsid() < 0)
 		die("setsid");
 	if (plan.oom_score_adj)
-		write_file("/proc/self/oom_score_adj", plan.oom_score_adj);
+		write_proc_file("self/oom_score_adj", plan.oom_score_adj);
 	for (size_t i = 0; i < plan.nrlimits; i++) {
 		struct rlimit limit = { .rlim_cur = plan.rlimits[i].soft, .rlim_max = plan.rlimits[i].hard };
 		if (prlimit(0, plan.rlimits[i].resource, &limit, NULL) < 0)

@@ -30,6 +30,7 @@
 #include "fail.h"
 #include "plan.h"
 #include "process.h"
+#include "procfs.h"
 #include "rootfs.h"
 
 /* Record tags; keep in step with OP in src/rootfs/native-plan.ts. */
@@ -962,8 +963,8 @@ static void run_op(void *unused, uint32_t op, const unsigned char *v, uint32_t s
 		const char *p = strings, *end = strings + size + 1;
 		char **s = split_strings(&p, end, 2);
 		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "/proc/sys/%s", s[0]);
-		write_file(path, s[1]);
+		snprintf(path, sizeof(path), "sys/%s", s[0]);
+		write_proc_file(path, s[1]);
 		break;
 	}
 	case OP_HOSTNAME:

@@ -310,22 +310,34 @@ t.test('/dev/console of a terminal container', async (t) => {
   });
 });
 
-t.test('a .env or bunfig.toml in the working directory does not reach tsrunc', async (t) => {
-  // containerd runs the runtime in the bundle directory. A compiled Bun program reads .env and
-  // bunfig.toml from its working directory unless built not to: whoever writes the bundle would
-  // set tsrunc's environment (here: a TSRUNC_KILL_WITH_PARENT that `run` would refuse) and preload code into a
-  // process that runs as root.
+t.test('a .env, a bunfig.toml or BUN_OPTIONS does not reach tsrunc, under each engine', async (t) => {
+  // containerd runs the runtime in the bundle directory. Bun reads .env and bunfig.toml from its
+  // working directory (a compiled program unless built not to, the bun command unless told not
+  // to): whoever writes the bundle would set tsrunc's environment (here: a TSRUNC_KILL_WITH_PARENT
+  // that `run` would refuse) and preload code into a process that runs as root. BUN_OPTIONS, which
+  // even the single binary reads, is the caller's NODE_OPTIONS: the launcher drops both.
   const bundle = bundleWith(t, () => {}, ['echo', 'container ran']);
   const marker = path.join(bundle.dir, 'preloaded');
-  fs.writeFileSync(path.join(bundle.dir, '.env'), 'TSRUNC_KILL_WITH_PARENT=not-a-pid\nTSRUNC_ENGINE=node\n');
+  fs.writeFileSync(path.join(bundle.dir, '.env'), 'TSRUNC_KILL_WITH_PARENT=not-a-pid\n');
   fs.writeFileSync(path.join(bundle.dir, 'preload.js'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`);
   fs.writeFileSync(path.join(bundle.dir, 'bunfig.toml'), 'preload = ["./preload.js"]\n');
-  const rt = runtime(t);
-  const version = rt.call(['--version'], { cwd: bundle.dir });
-  t.equal(version.status, 0, `--version: ${version.stderr}`);
-  t.match(version.stdout, /^tsrunc version /, 'the CLI ran as the CLI');
-  const run = rt.call(['run', uniqueId('dotenv')], { cwd: bundle.dir });
-  t.equal(run.status, 0, `run from the bundle directory: ${run.stderr}`);
-  t.equal(run.stdout, 'container ran\n', 'the container ran');
-  t.notOk(fs.existsSync(marker), 'bunfig.toml\'s preload did not run');
+  const saved = { engine: process.env.TSRUNC_ENGINE, options: process.env.BUN_OPTIONS };
+  t.teardown(() => {
+    for (const [name, value] of [['TSRUNC_ENGINE', saved.engine], ['BUN_OPTIONS', saved.options]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  process.env.BUN_OPTIONS = `--preload ${path.join(bundle.dir, 'preload.js')}`;
+  for (const engine of ['binary', 'bun', 'node']) {
+    process.env.TSRUNC_ENGINE = engine;
+    const rt = runtime(t);
+    const version = rt.call(['--version'], { cwd: bundle.dir });
+    t.equal(version.status, 0, `${engine}: --version: ${version.stderr}`);
+    t.match(version.stdout, /^tsrunc version /, `${engine}: the CLI ran as the CLI`);
+    const run = rt.call(['run', uniqueId('dotenv')], { cwd: bundle.dir });
+    t.equal(run.status, 0, `${engine}: run from the bundle directory: ${run.stderr}`);
+    t.equal(run.stdout, 'container ran\n', `${engine}: the container ran`);
+    t.notOk(fs.existsSync(marker), `${engine}: no preload ran (bunfig.toml, BUN_OPTIONS)`);
+  }
 });

@@ -43,6 +43,7 @@ t.test('the v2 suites pass in a cgroup2-only guest', { skip }, async (t) => {
   t.match(output, /ok \d+ - ctr run --runc-binary tsrunc/, 'containerd ran containers through tsrunc on v2');
   t.match(output, /ok \d+ - podman --runtime tsrunc/, 'and podman did');
   t.match(output, /ok \d+ - checkpoint and restore: a counting container counts on where it stopped/, 'criu checkpointed and restored a container through tsrunc');
+  t.match(output, /ok \d+ - a container with a terminal: its pty master comes back/, 'and one with a terminal, its new pty master sent to the console socket');
   const summary = /# \{ total: (\d+), pass: (\d+)(, [^}]*)? \}/.exec(output);
   t.ok(summary, 'tap printed its summary');
   t.equal(summary?.[2], summary?.[1], `every assertion passed (${summary?.[0] ?? 'no summary'})`);

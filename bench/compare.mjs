@@ -5,7 +5,8 @@
 // "gcc", a C program built in a Debian stage and copied onto scratch; "node", `npm ci` of a small
 // project from the npm registry in one stage, its node_modules and sources copied into another.
 // Each: a cold build (base image only), a rebuild with nothing changed, one after one file
-// changed. Every builder gets the host's network (dockerd has no bridge here).
+// changed, after one unmeasured cold build. Every builder gets the host's network (dockerd has
+// no bridge here).
 //   node bench/compare.mjs [projects...]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -119,6 +120,14 @@ try {
   const results = {};
   for (const name of chosen) {
     results[name] = {};
+    // An unmeasured cold build first: the first builder of a project met the package mirror cold
+    // and lost seconds the others did not (apt, cold, two runs minutes apart: tsbuild first 13.94 s,
+    // BuildKit 9.06, buildah last 6.63; in reverse order buildah first 10.13, BuildKit 7.21,
+    // tsbuild last 7.34).
+    const warm = makeProject(name);
+    run(...all.tsbuild.build(warm, `bench-${name}:warm-up`));
+    fs.rmSync(warm, { recursive: true, force: true });
+    all.tsbuild.reset();
     for (const [builder, b] of Object.entries(all)) {
       const dir = makeProject(name);
       const tag = `bench-${name}:${builder}`;

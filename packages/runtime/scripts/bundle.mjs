@@ -57,7 +57,7 @@ else {
   // (the lookups also cost a directory walk per call).
   const compiled = spawnSync(bun, ['build', '--compile', '--bytecode', '--splitting', '--format=esm', '--external', 'koffi',
     '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-    '--define', `TSRUNC_COMMIT=${JSON.stringify(commit)}`, '--outfile', `${binary}.new`, 'src/cli/main.js'],
+    '--define', `TSRUNC_COMMIT=${JSON.stringify(commit)}`, '--outfile', `${binary}.new`, 'src/cli/binary-entry.js'],
   { cwd: dist, encoding: 'utf8' });
   if (compiled.status !== 0) throw new Error(`bun build --compile failed:\n${compiled.stdout}${compiled.stderr}`);
   fs.renameSync(`${binary}.new`, binary);

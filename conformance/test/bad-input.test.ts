@@ -37,14 +37,15 @@ for (const c of cases) {
     const bundle = makeBundle(t, baseSpec(['sleep', '100']));
     c.make(bundle.dir, bundle.rootfs);
     const id = uniqueId('bad');
-    const mountsBefore = mountsNaming('tsrunc-conf');
+    // This bundle's mounts only: suites running beside this one mount their own (dockerd's, runc's).
+    const mountsBefore = mountsNaming(bundle.dir);
     const r = rt.call(['create', '--bundle', bundle.dir, id]);
     t.not(r.status, 0, 'non-zero exit');
     const lines = r.stderr.trim().split('\n');
     t.equal(lines.length, 1, `one line of error: ${r.stderr}`);
     t.match(lines[0], c.error);
     t.notOk(fs.existsSync(path.join(rt.root, id)), 'no state dir');
-    t.equal(mountsNaming('tsrunc-conf'), mountsBefore, 'no mount left');
+    t.equal(mountsNaming(bundle.dir), mountsBefore, 'no mount left');
     t.notOk(fs.existsSync('/tsrunc-conf-escaped'), 'nothing landed outside the rootfs');
     t.notOk(fs.existsSync(`/sys/fs/cgroup/pids/${id}`), 'no cgroup left (v1 pids)');
     t.equal(processesWithArg(bundle.dir), 0, 'no process left');

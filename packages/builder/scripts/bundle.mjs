@@ -5,10 +5,10 @@
 // compiles dist/tsbuild: one executable with Bun and tsbuild as bytecode, which bin/tsbuild
 // prefers (no parse at start: `tsbuild --help` ~10 ms of CPU against ~80 for the bundle on Bun).
 import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileSingleBinary, swapInDirectory } from '../../../scripts/single-binary.mjs';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const out = path.join(dist, 'bundle');
@@ -47,22 +47,5 @@ await build({
   plugins: [ownUrl],
   logLevel: 'warning',
 });
-fs.rmSync(`${out}.old`, { recursive: true, force: true });
-if (fs.existsSync(out)) fs.renameSync(out, `${out}.old`);
-fs.renameSync(`${out}.new`, out);
-fs.rmSync(`${out}.old`, { recursive: true, force: true });
-
-const bun = fileURLToPath(new URL('../../../node_modules/@oven/bun-linux-x64/bin/bun', import.meta.url));
-const binary = path.join(dist, 'tsbuild');
-if (!fs.existsSync(bun)) fs.rmSync(binary, { force: true });
-else {
-  // Written beside and renamed over, so that a tsbuild running meanwhile finds a whole binary.
-  // --splitting keeps each dynamic import's modules in a chunk whose bytecode loads when imported.
-  // A builder run as root must not take a .env or bunfig.toml from its working directory (a build
-  // context's, say): they would set its environment.
-  const compiled = spawnSync(bun, ['build', '--compile', '--bytecode', '--splitting', '--format=esm', '--external', 'koffi',
-    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--outfile', `${binary}.new`, 'src/entry.js'],
-  { cwd: dist, encoding: 'utf8' });
-  if (compiled.status !== 0) throw new Error(`bun build --compile failed:\n${compiled.stdout}${compiled.stderr}`);
-  fs.renameSync(`${binary}.new`, binary);
-}
+swapInDirectory(out);
+compileSingleBinary({ cwd: dist, entry: 'src/entry.js', binary: path.join(dist, 'tsbuild') });

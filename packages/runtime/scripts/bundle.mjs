@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { compileSingleBinary, swapInDirectory } from '../../../scripts/single-binary.mjs';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 // Built beside the last bundle and swapped in whole, so that a tsrunc call running meanwhile (a
@@ -40,25 +41,12 @@ await build({
   define: { TSRUNC_COMMIT: JSON.stringify(commit) },
   logLevel: 'warning',
 });
-fs.rmSync(`${dist}bundle.old`, { recursive: true, force: true });
-if (fs.existsSync(`${dist}bundle`)) fs.renameSync(`${dist}bundle`, `${dist}bundle.old`);
-fs.renameSync(`${dist}bundle.new`, `${dist}bundle`);
-fs.rmSync(`${dist}bundle.old`, { recursive: true, force: true });
-
-const bun = fileURLToPath(new URL('../../../node_modules/@oven/bun-linux-x64/bin/bun', import.meta.url));
-const binary = path.join(dist, 'tsrunc');
-if (!fs.existsSync(bun)) fs.rmSync(binary, { force: true });
-else {
-  // Written beside and renamed over, so that a tsrunc call running meanwhile finds a whole binary.
-  // --splitting keeps each dynamic import's modules in a chunk of their own inside the binary, whose
-  // bytecode is loaded only when a command imports it (`state` went from 18 to 13 ms of CPU).
-  // A runtime run as root by containerd in a bundle directory must not read a .env or bunfig.toml
-  // from its working directory: that would let the bundle's author set tsrunc's environment
-  // (the lookups also cost a directory walk per call).
-  const compiled = spawnSync(bun, ['build', '--compile', '--bytecode', '--splitting', '--format=esm', '--external', 'koffi',
-    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-    '--define', `TSRUNC_COMMIT=${JSON.stringify(commit)}`, '--outfile', `${binary}.new`, 'src/cli/binary-entry.js'],
-  { cwd: dist, encoding: 'utf8' });
-  if (compiled.status !== 0) throw new Error(`bun build --compile failed:\n${compiled.stdout}${compiled.stderr}`);
-  fs.renameSync(`${binary}.new`, binary);
-}
+swapInDirectory(`${dist}bundle`);
+// Bytecode chunks per dynamic import: `state` went from 18 to 13 ms of CPU; no .env/bunfig lookups
+// also spares each call a directory walk.
+compileSingleBinary({
+  cwd: dist,
+  entry: 'src/cli/binary-entry.js',
+  binary: path.join(dist, 'tsrunc'),
+  extra: ['--define', `TSRUNC_COMMIT=${JSON.stringify(commit)}`],
+});

@@ -309,7 +309,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
     // --label: on the image the build exports, over the Dockerfile's LABELs, as BuildKit sets them.
     if (Object.keys(labels).length > 0) state.config.config = { ...state.config.config, Labels: { ...state.config.config?.Labels, ...labels } };
     const exporting = progress.step('exporting to image');
-    image = finalizeImage(state, run.created());
+    image = finalizeImage(state, run.epoch() ?? new Date().toISOString());
     await exportImage(store, image, tags, outputs);
     for (const output of filesystemOutputs) await exportFilesystem(store, image, output, epoch);
     exporting.done();

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { checkDocument } from '@tsrunc/spec-schemas';
-import { count, project, TSBUILD, TSRUNC } from './project.js';
+import { busyboxProject, count, project, TSBUILD, TSRUNC } from './project.js';
 
 t.test('metadata instructions set the image config', async (t) => {
   const p = project(t, { Dockerfile: [
@@ -68,6 +68,36 @@ t.test('COPY, .dockerignore, the cache, reproducible digests, and the image run 
   const run = spawnSync(TSRUNC, ['--root', path.join(p.dir, 'state'), 'run', '--bundle', bundle, `tsbuild-test-${process.pid}`], { encoding: 'utf8' });
   t.equal(run.status, 0, `tsrunc run: ${run.stderr}`);
   t.equal(run.stdout, 'hello\nA\nB\nmsg\n', 'the container sees the copied files');
+});
+
+t.test('a rebuild from the cache gives the same image without SOURCE_DATE_EPOCH: each step keeps its time', async (t) => {
+  const p = busyboxProject(t, ['ENV A=1', 'RUN echo one > /one', 'COPY msg /msg', 'LABEL x=y']);
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'msg'), 'first\n');
+  const digest = (s: string) => /built (sha256:[0-9a-f]{64})/.exec(s)?.[1];
+  const config = (out: string) => {
+    const blob = (d: string) => JSON.parse(fs.readFileSync(`${p.dir}/${out}/blobs/sha256/${d.slice(7)}`, 'utf8'));
+    const index = JSON.parse(fs.readFileSync(`${p.dir}/${out}/index.json`, 'utf8')) as { manifests: { digest: string }[] };
+    return blob(blob(index.manifests[0]!.digest).config.digest) as { created: string; history: { created: string; created_by: string }[] };
+  };
+  const first = p.build(['-t', 'times:1', '-o', `type=oci,dest=${p.dir}/one`]);
+  t.equal(first.status, 0, first.stderr);
+  const again = p.build(['-t', 'times:1', '-o', `type=oci,dest=${p.dir}/two`]);
+  t.equal(again.status, 0, again.stderr);
+  t.equal(count(again.stderr, 'CACHED'), 4, 'every step from the cache');
+  t.equal(digest(again.stderr), digest(first.stderr), 'the same image digest');
+  t.same(config('two'), config('one'), 'the same config, times and all');
+  const times = config('one');
+  t.ok(times.history.every((h) => typeof h.created === 'string'), 'every history entry has a time');
+  t.equal(times.created, times.history.at(-1)!.created, 'the image was created when its last step was');
+
+  fs.writeFileSync(path.join(p.dir, 'ctx', 'msg'), 'second\n');
+  const changed = p.build(['-t', 'times:1', '-o', `type=oci,dest=${p.dir}/three`]);
+  t.equal(changed.status, 0, changed.stderr);
+  t.not(digest(changed.stderr), digest(first.stderr));
+  const after = config('three');
+  const at = (c: typeof after, prefix: string) => c.history.find((h) => h.created_by.startsWith(prefix))!.created;
+  t.equal(at(after, 'RUN /bin/sh -c echo one'), at(times, 'RUN /bin/sh -c echo one'), 'a cached step keeps its time');
+  t.ok(at(after, 'COPY msg') > at(times, 'COPY msg'), 'the step built again has a new one');
 });
 
 t.test('--target builds only what the target needs', async (t) => {

@@ -159,3 +159,17 @@ t.test('--cache-to errors: a bad option names it, a failed export fails the buil
     t.notOk(fs.existsSync(path.join(r.root, 'layout')), 'refused before the store is opened');
   }
 });
+
+t.test('without SOURCE_DATE_EPOCH, a build from an imported cache gives the image the cache\'s build gave: each layer keeps its time', async (t) => {
+  const timed = busyboxProject(t, ['RUN echo one > /one', 'ENV A=1']);
+  const cache = path.join(timed.dir, 'cache');
+  const made = timed.build(['--progress', 'plain', '--cache-to', `type=local,dest=${cache},mode=max`]);
+  t.equal(made.status, 0, made.stderr);
+  const manifest = readJson(blob(cache, readJson(path.join(cache, 'index.json')).manifests[0].digest));
+  const config = readJson(blob(cache, manifest.config.digest)) as { layers: { annotations: { createdAt?: string } }[] };
+  t.ok(config.layers.every((l) => !Number.isNaN(Date.parse(l.annotations.createdAt ?? ''))), 'each cached layer carries createdAt');
+  const elsewhere = timed.build(['--root', path.join(timed.dir, 'store-elsewhere'), '--progress', 'plain', '--cache-from', `type=local,src=${cache}`]);
+  t.equal(elsewhere.status, 0, elsewhere.stderr);
+  t.equal(count(elsewhere.stderr, 'CACHED'), 3, 'every step from the imported cache');
+  t.equal(builtDigest(elsewhere.stderr), builtDigest(made.stderr), 'the same image digest');
+});

@@ -1,10 +1,11 @@
 // The history text of each instruction, as BuildKit writes it (Go's fmt verbs over its values):
 // the strings docker 20.10's BuildKit gave in conformance/test/build-parity, and the edge cases
 // of Go's quoting and durations that a Dockerfile can reach. No root, fast tier.
-import type { ImageConfig } from '@tsrunc/spec-schemas';
+import type { History, ImageConfig } from '@tsrunc/spec-schemas';
 import t from 'tap';
 import { readInstructions, type Instruction } from '../src/dockerfile/index.js';
 import { argHistory, runHistory } from '../src/engine/arg-history.js';
+import { finalizeImage } from '../src/engine/export.js';
 import { goDuration, goQuote, goQuoteInt, goQuoteList } from '../src/engine/go-format.js';
 import { applyMetadata, type StageContext } from '../src/engine/metadata.js';
 
@@ -59,4 +60,28 @@ t.test('ENV of a name already set keeps its place in Env, as BuildKit\'s addEnv'
   const { texts, image } = histories('ENV PATH=/usr/bin A=1', 'ENV APP_HOME=/srv/app PATH=/srv/app/bin:/usr/bin');
   t.same(texts, ['ENV PATH=/usr/bin A=1', 'ENV APP_HOME=/srv/app PATH=/srv/app/bin:/usr/bin']);
   t.same(image.config?.Env, ['PATH=/srv/app/bin:/usr/bin', 'A=1', 'APP_HOME=/srv/app']);
+});
+
+t.test('the image\'s times: untimed steps take their neighbours\', the image its last entry\'s (BuildKit\'s rule)', async (t) => {
+  const layer = { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'a'.repeat(64)}`, size: 1 }, diffId: `sha256:${'b'.repeat(64)}` };
+  const config = (history: History[]) => ({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: {}, history }) as ImageConfig;
+  const base = { created: '2020-01-01T00:00:00.000Z', created_by: 'base' };
+  const image = finalizeImage({ config: config([
+    base,
+    { created_by: 'ENV A=1', empty_layer: true },
+    { created: '2026-01-01T00:00:00.000Z', created_by: 'RUN one' },
+    { created_by: 'LABEL x=y', empty_layer: true },
+    { created: '2026-02-01T00:00:00.000Z', created_by: 'COPY a /a' },
+    { created_by: 'CMD ["a"]', empty_layer: true },
+  ]), layers: [layer] }, '2030-01-01T00:00:00.000Z');
+  t.same(image.config.history!.map((h) => h.created), [
+    '2020-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z',
+    '2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z',
+  ], 'before the first new layer: its time; after: the last layer\'s');
+  t.equal(image.config.created, '2026-02-01T00:00:00.000Z', 'the image: its last entry\'s time, not the clock\'s');
+  const metadataOnly = finalizeImage({ config: config([base, { created_by: 'ENV A=1', empty_layer: true }]), layers: [] }, '2030-01-01T00:00:00.000Z');
+  t.same(metadataOnly.config.history!.map((h) => h.created), [base.created, base.created], 'no new layer: the base\'s last time');
+  const untimed = finalizeImage({ config: config([{ created_by: 'ENV A=1', empty_layer: true }]), layers: [] }, '2030-01-01T00:00:00.000Z');
+  t.equal(untimed.config.created, '2030-01-01T00:00:00.000Z', 'no time anywhere: the clock\'s');
+  t.equal(untimed.config.history![0]!.created, undefined);
 });

@@ -97,6 +97,11 @@ function layerCache(store: BuilderStore): ResultCache<Layer | null> {
   };
 }
 
+/** A layer this build has just made, stamped with the time: its history's, now and whenever the cache gives it back. */
+function madeNow<L extends Layer | null>(layer: L): L {
+  return layer && { ...layer, created: new Date().toISOString() };
+}
+
 const stageVertexId = (index: number) => `stage ${index}`;
 
 /** A scratch directory of the step's; TMPDIR is read when it is made, as a build sets its own (run-record.ts). */
@@ -278,8 +283,13 @@ export class Build {
     });
   }
 
-  private history(createdBy: string, emptyLayer: boolean): History {
-    return { created: this.created(), created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(emptyLayer ? { empty_layer: true } : {}) };
+  /**
+   * A step's history entry, timed by its layer (or by SOURCE_DATE_EPOCH). A step without a layer
+   * has no time of its own: finalizeImage gives it its neighbours', as BuildKit's exporter does.
+   */
+  private history(createdBy: string, layer: Layer | null): History {
+    const created = this.epoch() ?? layer?.created;
+    return { ...(created ? { created } : {}), created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) };
   }
 
   /** The snapshot kinds RUN steps used, for the build's summary ("which one a build used"). */
@@ -287,8 +297,9 @@ export class Build {
     return [...this.runner.snapshotsUsed];
   }
 
-  created(): string {
-    return new Date(this.req.sourceDateEpoch !== undefined ? this.req.sourceDateEpoch * 1000 : Date.now()).toISOString();
+  /** SOURCE_DATE_EPOCH as the time every history entry and the image carry, if it is set. */
+  epoch(): string | undefined {
+    return this.req.sourceDateEpoch === undefined ? undefined : new Date(this.req.sourceDateEpoch * 1000).toISOString();
   }
 
   private where(instruction: Instruction): string {
@@ -302,13 +313,13 @@ export class Build {
         const fallback = arg.defaultRaw !== undefined ? ctx.expand(arg.defaultRaw) : this.globalArgs[arg.name];
         stageArgs[arg.name] = this.req.buildArgs[arg.name] ?? predefinedArgs()[arg.name] ?? fallback;
       }
-      (state.config.history ??= []).push(this.history(argHistory(i.args.map((a) => a.name), stageArgs), true));
+      (state.config.history ??= []).push(this.history(argHistory(i.args.map((a) => a.name), stageArgs), null));
       return stepKey([parentKey, 'ARG', JSON.stringify(i.args.map((a) => [a.name, stageArgs[a.name] ?? null]))]);
     }
     const history = applyMetadata(state.config, i, ctx);
     const createsDirectory = i.kind === 'WORKDIR' && state.config.config?.WorkingDir !== '/';
     if (history !== undefined && !createsDirectory) {
-      (state.config.history ??= []).push(this.history(history, true));
+      (state.config.history ??= []).push(this.history(history, null));
       return stepKey([parentKey, history]);
     }
     // The vertex starts once the stages it reads are built, as BuildKit shows it: a COPY --from
@@ -371,7 +382,7 @@ export class Build {
           if (!await fill(staging)) return null;
           const stored = await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch);
           kept = this.runner.keepTree?.([...below, stored], staging) ?? false;
-          return stored;
+          return madeNow(stored);
         } finally {
           if (!kept) fs.rmSync(staging, { recursive: true, force: true });
         }
@@ -390,7 +401,7 @@ export class Build {
       return stageWorkdir(rootfs, staging, state.config.config!.WorkingDir!, resolveUser(rootfs, user));
     });
     if (layer) state.layers.push(layer);
-    (state.config.history ??= []).push(this.history(history, !layer));
+    (state.config.history ??= []).push(this.history(history, layer));
     return key;
   }
 
@@ -447,7 +458,7 @@ export class Build {
       if (layer) state.layers.push(layer);
       // BuildKit names a heredoc source by its marker, after the paths.
       const sources = [...words, ...i.heredocs.map((h) => `<<${h.name}`)];
-      (state.config.history ??= []).push(this.history(`${i.kind} ${[...sources, destWord].join(' ')} # buildkit`, !layer));
+      (state.config.history ??= []).push(this.history(`${i.kind} ${[...sources, destWord].join(' ')} # buildkit`, layer));
       return key;
     } finally {
       fs.rmSync(fetchDir, { recursive: true, force: true });
@@ -524,12 +535,12 @@ export class Build {
           try {
             // The proxy args join the environment here, out of the step's cache key.
             const withProxies = { ...step, env: [...step.env, ...proxyEnv(this.req.buildArgs, step.env)] };
-            return await this.runner.run(withProxies, mounts, state, parentKey, (chunk) => {
+            return madeNow(await this.runner.run(withProxies, mounts, state, parentKey, (chunk) => {
               pending += chunk.toString('utf8');
               const lines = pending.split('\n');
               pending = lines.pop() ?? '';
               for (const line of lines) progress.log(line);
-            });
+            }));
           } finally {
             if (pending) progress.log(pending);
             release();
@@ -541,7 +552,7 @@ export class Build {
     });
     progress.done(cached);
     if (layer) state.layers.push(layer);
-    (state.config.history ??= []).push(this.history(runHistory(step.args, stageArgs, step.env), !layer));
+    (state.config.history ??= []).push(this.history(runHistory(step.args, stageArgs, step.env), layer));
     return key;
   }
 

@@ -21,7 +21,8 @@ interface CacheLayer {
   blob: string;
   /** -1: a layer with no parent (each of tsbuild's is one step's diff). */
   parent: number;
-  annotations: { mediaType: string; diffID: string; size: number };
+  /** createdAt: when the step made it, which a rebuild from this cache gives its history entry. */
+  annotations: { mediaType: string; diffID: string; size: number; createdAt?: string };
 }
 
 interface CacheRecord {
@@ -59,8 +60,9 @@ export function writeCacheDocument(entries: Map<string, Layer | null>): CacheDoc
     records.push({ digest: key, layers: [{ layer: index }] });
   }
   const config: CacheConfig = {
-    layers: layers.map(({ descriptor, diffId }) => ({
-      blob: descriptor.digest, parent: -1, annotations: { mediaType: descriptor.mediaType, diffID: diffId, size: descriptor.size },
+    layers: layers.map(({ descriptor, diffId, created }) => ({
+      blob: descriptor.digest, parent: -1,
+      annotations: { mediaType: descriptor.mediaType, diffID: diffId, size: descriptor.size, ...(created ? { createdAt: created } : {}) },
     })),
     records,
   };
@@ -95,7 +97,9 @@ export function readCacheDocument(manifest: ImageManifest, config: unknown, wher
     const diffId = descriptor.annotations?.[UNCOMPRESSED] ?? l.annotations?.diffID;
     if (typeof diffId !== 'string' || !DIGEST.test(diffId)) throw bad(`layer ${descriptor.digest} has no uncompressed digest (${UNCOMPRESSED})`);
     if (!DIGEST.test(descriptor.digest) || !Number.isSafeInteger(descriptor.size) || descriptor.size < 0) throw bad(`layer ${String(descriptor.digest)} has a malformed descriptor`);
-    return { descriptor: { mediaType, digest: descriptor.digest, size: descriptor.size }, diffId };
+    const createdAt = l.annotations?.createdAt;
+    const created = typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) ? { created: createdAt } : {};
+    return { descriptor: { mediaType, digest: descriptor.digest, size: descriptor.size }, diffId, ...created };
   });
   const entries = new Map<string, Layer | null>();
   for (const record of doc.records ?? []) {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkDocument, MEDIA_TYPES, type ImageConfig, type ImageManifest } from '@tsrunc/spec-schemas';
+import { checkDocument, MEDIA_TYPES, type History, type ImageConfig, type ImageManifest } from '@tsrunc/spec-schemas';
 import { canonicalJson, OciLayout, writeDockerArchive, writeOciArchive } from '../image/layout.js';
 import { sha256Digest } from '../image/store.js';
 import type { ImageState } from './image-state.js';
@@ -27,10 +27,36 @@ export interface FinalImage {
   manifest: ImageManifest;
 }
 
-export function finalizeImage(state: ImageState, created: string): FinalImage {
+/**
+ * History entries without a time (steps that made no layer) get their neighbours', by BuildKit's
+ * exporter's rule: those before the build's first new layer take that layer's time, later ones
+ * the time of the last layer before them. Nothing is read from the clock, so a rebuild from the
+ * cache, whose layers keep their times, gives the same history.
+ */
+function timedHistory(history: readonly History[]): History[] {
+  const firstAfterUntimed = history.findIndex((h, i) => h.created !== undefined && history.slice(0, i).some((e) => e.created === undefined));
+  let created = firstAfterUntimed >= 0 ? history[firstAfterUntimed]!.created : history.findLast((h) => h.created !== undefined)?.created;
+  let untimedSeen = false;
+  return history.map((h) => {
+    if (h.created === undefined) {
+      untimedSeen = true;
+      return created === undefined ? h : { created, ...h };
+    }
+    if (untimedSeen) created = h.created;
+    return h;
+  });
+}
+
+/**
+ * The image of `state`: created when its last history entry was (BuildKit's choice, which keeps a
+ * cached rebuild's digest), or at `now` if no entry has a time.
+ */
+export function finalizeImage(state: ImageState, now: string): FinalImage {
+  const history = timedHistory(state.config.history ?? []);
   const config: ImageConfig = {
     ...state.config,
-    created,
+    created: history.findLast((h) => h.created !== undefined)?.created ?? now,
+    ...(state.config.history ? { history } : {}),
     rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) },
   };
   const configBytes = canonicalJson(config);

@@ -5,6 +5,12 @@ import { hostArchitecture } from '../registry/platform.js';
 export interface Layer {
   descriptor: Descriptor;
   diffId: string;
+  /**
+   * When the build step that made this layer completed (a base image's layers have none): the
+   * time its history entry carries. It is kept with the step's cache entry, so that a rebuild from
+   * the cache gives the same history, and the same image, as BuildKit's does.
+   */
+  created?: string;
 }
 
 export interface ImageState {

@@ -113,3 +113,26 @@ export async function startRegistry(dir) {
   await stop();
   throw new Error('docker-registry did not listen');
 }
+
+/**
+ * bench/package-cache.mjs, a caching HTTP proxy for apt, in a process of its own (the benches
+ * wait on their builds synchronously); stopped, it forgets what it kept.
+ */
+export async function startPackageCache() {
+  const proxy = spawn(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'package-cache.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    proxy.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    proxy.on('exit', (code) => reject(new Error(`bench/package-cache.mjs exited with ${code}`)));
+  });
+  const stop = async () => {
+    if (proxy.exitCode === null) {
+      proxy.kill('SIGTERM');
+      await new Promise((r) => (proxy.exitCode !== null ? r() : proxy.once('exit', r)));
+    }
+  };
+  return { url, stop };
+}

@@ -316,7 +316,7 @@ async function buildInput(values: BuildValues, input: BuildInput): Promise<numbe
     const pushed: string[] = [];
     for (const name of pushes) {
       const pushing = progress.step(`pushing ${name}`);
-      pushed.push(`pushed ${name}@${await pushImage(store.layout.blobs, image, name, registry)}`);
+      pushed.push(`pushed ${name}@${await pushImage(store, image, name, registry)}`);
       pushing.done();
     }
     await exportCaches(cacheTo, store, image.manifest.layers, registry, progress);

@@ -5,13 +5,15 @@
 // A step's entry is saved as the step completes (record), so that a build that fails or is
 // interrupted later still leaves it to the next, as BuildKit keeps each result as it is made.
 // Caches imported with --cache-from (remote-cache.ts) are asked on a local miss: a hit there
-// brings its layer into the store, checked, and becomes a local entry.
+// brings its layer into the store, checked, uncompressed as the store keeps a build's layers, and
+// becomes a local entry.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '@tsrunc/runtime/platform';
 import { withDirLock } from '../image/file-lock.js';
 import { withPath } from '../image/fs-error.js';
+import { storeUncompressed } from '../image/layer-compression.js';
 import { processTag } from '../image/process-tag.js';
 import type { BlobStore } from '../image/store.js';
 import type { Layer } from './image-state.js';
@@ -112,13 +114,17 @@ export class BuildCache {
     for (const source of this.sources) {
       const layer = source.layerOf(key);
       if (layer === undefined) continue;
+      let local: Layer | null = null;
       try {
-        if (layer) await source.fetch(layer, blobs);
+        if (layer) {
+          await source.fetch(layer, blobs);
+          local = { ...layer, descriptor: await storeUncompressed(blobs, layer.descriptor, layer.diffId) };
+        }
       } catch (err) {
         report(`cache from ${source.name}: ${(err as Error).message}`);
         continue;
       }
-      await this.record(key, layer);
+      await this.record(key, local);
       return this.entries[key];
     }
     return undefined;

@@ -4,19 +4,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkDocument, MEDIA_TYPES, type History, type ImageConfig, type ImageManifest } from '@tsrunc/spec-schemas';
+import type { LayerCompression } from '../image/layer-compression.js';
 import { canonicalJson, OciLayout, writeDockerArchive, writeOciArchive } from '../image/layout.js';
 import { sha256Digest } from '../image/store.js';
 import type { ImageState } from './image-state.js';
 import { optionFields } from './option-fields.js';
-import { withZstdLayers } from './recompress.js';
 import type { BuilderStore } from './store-root.js';
 
 export interface Output {
   type: 'oci' | 'oci-archive' | 'docker-archive';
   dest: string;
-  /** The layers' compression in this output: gzip as built, or zstd (at `compressionLevel`). */
-  compression: 'gzip' | 'zstd';
-  compressionLevel: number;
+  /** The layers' compression in this output (the store keeps the layers builds make uncompressed). */
+  compression: LayerCompression;
+  /** Unset: the compression's own default (layer-compression.ts). */
+  compressionLevel?: number;
 }
 
 /** BuildKit's exporter options that apply here; others are refused rather than silently ignored. */
@@ -86,10 +87,12 @@ export function parseOutput(text: string): Output {
     if (!OUTPUT_KEYS.has(key)) throw new Error(`-o ${text}: unknown option "${key}" (${[...OUTPUT_KEYS].join(', ')})`);
   }
   const compression = fields.get('compression') ?? 'gzip';
-  if (compression !== 'gzip' && compression !== 'zstd') throw new Error(`-o ${text}: compression must be gzip or zstd`);
+  if (compression !== 'gzip' && compression !== 'zstd' && compression !== 'uncompressed') throw new Error(`-o ${text}: compression must be gzip, zstd or uncompressed`);
   const levelField = fields.get('compression-level');
-  const level = levelField === undefined ? 3 : Number(levelField);
-  if (!Number.isInteger(level) || level < 1 || level > 19) throw new Error(`-o ${text}: compression-level must be 1 to 19`);
+  if (levelField === undefined) return { type, dest: path.resolve(dest), compression };
+  const level = Number(levelField);
+  const highest = compression === 'gzip' ? 9 : 19;
+  if (!Number.isInteger(level) || level < 1 || level > highest) throw new Error(`-o ${text}: compression-level must be 1 to ${highest} for ${compression}`);
   return { type, dest: path.resolve(dest), compression, compressionLevel: level };
 }
 
@@ -107,11 +110,19 @@ async function writeLayout(store: BuilderStore, image: FinalImage, dir: string, 
   await layout.addManifest(image.manifest, image.config, refName);
 }
 
+/** `image` with its layers as an output in `compression` carries them; the config (and so the diff_ids) unchanged. */
+export async function compressedImage(store: BuilderStore, image: FinalImage, compression: LayerCompression, level?: number): Promise<FinalImage> {
+  const manifest = { ...image.manifest, layers: await store.compressed.convert(image.manifest.layers, compression, level) };
+  const problem = checkDocument('manifest', manifest);
+  if (problem) throw new Error(`the ${compression} manifest is invalid: ${problem}`);
+  return { config: image.config, manifest };
+}
+
 export async function exportImage(store: BuilderStore, image: FinalImage, tags: string[], outputs: Output[]): Promise<void> {
   for (const tag of tags) await store.layout.addManifest(image.manifest, image.config, tag);
   const name = tags[0] ?? 'image:latest';
   for (const output of outputs) {
-    const exported = output.compression === 'zstd' ? await withZstdLayers(store.layout.blobs, image, output.compressionLevel) : image;
+    const exported = await compressedImage(store, image, output.compression, output.compressionLevel);
     if (output.type === 'oci') {
       await writeLayout(store, exported, output.dest, tagOf(name));
       continue;

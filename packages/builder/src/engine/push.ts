@@ -2,7 +2,8 @@
 // registry under each name. Blobs the repository already has are not sent again (HEAD first), the
 // others go up a few at once (mounted from another repository of the registry where the build
 // pulled them from there), the config after the layers and the manifest last, so the tag never
-// names an image whose blobs are not all there. The pushed manifest is the one the build printed.
+// names an image whose blobs are not all there. The layers go gzipped: the pushed manifest is the
+// built one with the compressed layers' descriptors, and the same config.
 // --cache-to type=registry pushes its cache document the same way.
 import { MEDIA_TYPES, type Descriptor, type ImageManifest } from '@tsrunc/spec-schemas';
 import { canonicalJson } from '../image/layout.js';
@@ -11,8 +12,9 @@ import { inParallel } from '../registry/parallel.js';
 import type { Puller } from '../registry/pull.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { RemoteRepository } from '../registry/repository.js';
-import type { FinalImage } from './export.js';
+import { compressedImage, type FinalImage } from './export.js';
 import { optionFields } from './option-fields.js';
+import type { BuilderStore } from './store-root.js';
 
 export interface ImageOutput {
   name: string;
@@ -67,8 +69,12 @@ export async function pushManifest(blobs: BlobStore, manifest: ImageManifest, na
   }
 }
 
-/** Pushes the image to `name` and returns the manifest digest the registry now has under its tag. */
-export async function pushImage(blobs: BlobStore, image: FinalImage, name: string, registry: Puller): Promise<string> {
+/**
+ * Pushes the image to `name`, its layers gzipped as BuildKit pushes them, and returns the manifest
+ * digest the registry now has under its tag.
+ */
+export async function pushImage(store: BuilderStore, image: FinalImage, name: string, registry: Puller): Promise<string> {
+  const blobs = store.layout.blobs;
   blobs.putBytes(canonicalJson(image.config)); // the store has it once tagged; an untagged build may not
-  return pushManifest(blobs, image.manifest, name, registry);
+  return pushManifest(blobs, (await compressedImage(store, image, 'gzip')).manifest, name, registry);
 }

@@ -128,9 +128,17 @@ async function openCacheSource(spec: CacheSpec, blobs: BlobStore, registry: Pull
   };
 }
 
+/** `entries` with their layers gzipped, as BuildKit's caches carry them; the diffIDs stay. */
+async function gzipped(entries: Map<string, Layer | null>, store: BuilderStore): Promise<Map<string, Layer | null>> {
+  const layers = [...entries.values()].filter((l): l is Layer => l !== null);
+  const converted = await store.compressed.convert(layers.map((l) => l.descriptor), 'gzip');
+  const byDigest = new Map(layers.map((l, i) => [l.descriptor.digest, converted[i]!]));
+  return new Map([...entries].map(([key, layer]) => [key, layer && { ...layer, descriptor: byDigest.get(layer.descriptor.digest)! }]));
+}
+
 /** Writes `entries` to where `spec` names; returns the cache manifest's digest. */
 async function exportCache(spec: CacheSpec, entries: Map<string, Layer | null>, store: BuilderStore, registry: Puller): Promise<string> {
-  const { manifest, config } = writeCacheDocument(entries);
+  const { manifest, config } = writeCacheDocument(await gzipped(entries, store));
   const blobs = store.layout.blobs;
   if (spec.type === 'registry') {
     blobs.putBytes(config);

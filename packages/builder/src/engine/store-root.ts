@@ -9,6 +9,7 @@ import { readConfig } from '../config/config-file.js';
 import { DirLock } from '../image/file-lock.js';
 import { OciLayout } from '../image/layout.js';
 import { sweepDeadTemps } from '../image/process-tag.js';
+import { CompressedLayers } from '../image/layer-compression.js';
 import { BuildCache } from './cache.js';
 import { beginRun, sweepDeadRuns } from './run-record.js';
 
@@ -22,6 +23,8 @@ export interface BuilderStore {
   /** The local image store: an OCI layout whose ref names are the tags ("name:tag"). */
   layout: OciLayout;
   cache: BuildCache;
+  /** The compressed forms of its layers, made as images leave the store. */
+  compressed: CompressedLayers;
 }
 
 export function storeRoot(flag?: string): string {
@@ -46,7 +49,7 @@ export async function openStore(root: string, report: (line: string) => void = s
   const partial = [...layout.blobs.sweepTemp(), ...REPLACED_FILE_DIRS.flatMap((dir) => sweepDeadTemps(path.join(root, dir)))];
   for (const file of partial) report(`removed ${file}, a partial file of a killed build`);
   layout.blobs.keepChecks(path.join(root, BLOB_CHECKS_FILE));
-  return { root, layout, cache: new BuildCache(cacheFile) };
+  return { root, layout, cache: new BuildCache(cacheFile), compressed: CompressedLayers.open(layout.blobs, root) };
 }
 
 /** A build's hold on the store: its scratch directory recorded, and the store locked against prune. */

@@ -73,7 +73,7 @@ const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
  * Returns the uncompressed tar bytes of `input`: gunzipped when it starts with the gzip magic
  * 1f 8b, through Debian's zstd when it starts with zstd's (Node 20 has no zstd of its own).
  */
-async function openTar(input: NodeJS.ReadableStream): Promise<Readable> {
+export async function openLayerTar(input: NodeJS.ReadableStream): Promise<Readable> {
   const iterator = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headLength = 0;
@@ -364,7 +364,7 @@ export async function extractLayerSnapshot(tarStream: NodeJS.ReadableStream, tar
 }
 
 async function applyLayer(tarStream: NodeJS.ReadableStream, applier: LayerApplier, hash?: Hash): Promise<ReadonlySet<string>> {
-  const bytes = await openTar(tarStream);
+  const bytes = await openLayerTar(tarStream);
   const extract = tar.extract();
   bytes.on('error', (err) => extract.destroy(err));
   if (hash) bytes.on('data', (chunk: Buffer) => hash.update(chunk));

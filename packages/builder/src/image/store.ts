@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   constants, createReadStream, createWriteStream, closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync,
-  readFileSync, renameSync, rmSync, writeSync, type BigIntStats, type ReadStream,
+  readFileSync, renameSync, statSync, rmSync, writeSync, type BigIntStats, type ReadStream,
 } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -170,6 +170,22 @@ export class BlobStore {
       if (expected !== undefined && ref.digest !== expected) throw new Error(`blob digest mismatch: expected ${expected}, content is ${ref.digest}`);
       this.commit(tmpFile, ref.digest);
       return ref;
+    } catch (err) {
+      rmSync(tmpFile, { force: true });
+      throw withPath(err, tmpFile);
+    }
+  }
+
+  /**
+   * Moves a temp file into the store under `digest`, which this process computed of the very bytes
+   * it wrote there (a layer it made): not read again, as putFile would.
+   */
+  putHashed(tmpFile: string, digest: string): BlobRef {
+    digestHex(digest);
+    try {
+      const size = statSync(tmpFile).size;
+      this.commit(tmpFile, digest);
+      return { digest, size };
     } catch (err) {
       rmSync(tmpFile, { force: true });
       throw withPath(err, tmpFile);

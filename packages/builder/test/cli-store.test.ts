@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { humanSize } from '../src/cli/format.js';
 import { busyboxProject, project, TSBUILD } from './project.js';
 
 function tsbuild(args: string[]) {
@@ -68,7 +69,7 @@ t.test('tag, inspect, history and rmi', async (t) => {
   t.match(rows[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
   t.equal(rows.length, 6, 'a header and five steps');
   t.match(rows[1], new RegExp(`^${manifest.config.digest.slice(7, 19)}\\s+.*CMD \\["/bin/true"\\]\\s+0B`), 'newest first, the id on top');
-  t.match(rows[2], new RegExp(`^<missing>\\s+.*COPY b.txt /b.txt.*\\s${manifest.layers[1]!.size}B\\s`), 'a COPY shows its layer size');
+  t.match(rows[2], new RegExp(`^<missing>\\s+.*COPY b.txt /b.txt.*\\s${humanSize(manifest.layers[1]!.size)}\\s`), 'a COPY shows its layer size');
   t.match(rows[5], /^<missing>\s+.*ENV GREETING=hello\s+0B/);
 
   const untag = tsbuild(['rmi', '--root', p.root, 'app', 'nope']);

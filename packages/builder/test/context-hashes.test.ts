@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import t from 'tap';
 import tar from 'tar-stream';
+import { openLayerTar } from '../src/image/layer-reader.js';
 import { project, TSBUILD, type Project } from './project.js';
 
 const STRACE = '/usr/bin/strace';
@@ -83,7 +83,7 @@ t.test('a no-change rebuild of a 20000-file context reads no file content', { sk
   t.equal(fs.readFileSync(path.join(p.unpack('app:3'), 'files', 'd7', 'f1500'), 'utf8'), 'FILE 1500\n', 'with the new content');
 });
 
-/** The sha256 of the file `name` in a gzip layer blob, read as a stream. */
+/** The sha256 of the file `name` in a layer blob (uncompressed or not), read as a stream. */
 async function digestInLayer(blob: string, name: string): Promise<string | undefined> {
   let found: string | undefined;
   const extract = tar.extract();
@@ -95,7 +95,7 @@ async function digestInLayer(blob: string, name: string): Promise<string | undef
       next();
     });
   });
-  await pipeline(fs.createReadStream(blob), createGunzip(), extract);
+  await pipeline(await openLayerTar(fs.createReadStream(blob)), extract);
   return found;
 }
 

@@ -2,9 +2,11 @@
 // (the builder's RUN steps: a step's container must not share the builder's signal handling, its
 // subreaper status or its crash), as go-runc serves BuildKit for runc.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Features } from '@tsrunc/spec-schemas';
+import { StateStore } from './state/store.js';
 
 /** dist/src/client.js -> packages/runtime/bin/tsrunc, the launcher. */
 export const TSRUNC_BINARY = fileURLToPath(new URL('../../bin/tsrunc', import.meta.url));
@@ -34,8 +36,12 @@ export class TsruncClient {
     await execFileAsync(this.binary, ['--root', this.root, 'kill', id, signal]);
   }
 
-  /** delete --force: whatever the container's status; one that is gone already is fine. */
+  /**
+   * `tsrunc delete --force`, whatever the container's status, if it is still there: a `run` that
+   * ran to its end deleted it already, and the call it saves was ~20 ms of every builder RUN step.
+   */
   async forceDelete(id: string): Promise<void> {
+    if (!fs.existsSync(new StateStore(this.root).dir(id))) return;
     await execFileAsync(this.binary, ['--root', this.root, 'delete', '--force', id]);
   }
 

@@ -107,7 +107,7 @@ const CREATED_BY_WIDTH = 45;
 
 /**
  * `tsbuild history NAME`: the image's history, newest first, in docker's columns. SIZE is the
- * stored (compressed) size of the entry's layer; IMAGE is the image's id on the top line and
+ * stored size of the entry's layer (uncompressed, as docker shows it, for the layers of a build); IMAGE is the image's id on the top line and
  * <missing> below, as docker shows a built image whose steps are not images of their own.
  */
 function history(store: BuilderStore, args: string[], noTrunc: boolean): void {

@@ -65,8 +65,15 @@ export async function startDockerd(dir) {
   throw new Error('dockerd did not start');
 }
 
+/**
+ * buildah on the store `store`, its temporary files (and so its RUN cache mounts, which it keeps
+ * under $TMPDIR/buildah-cache, out of the store) in `${store}-tmp`: a reset forgets them too.
+ */
 export function buildah(store) {
-  return (args) => ['buildah', ['--root', store, '--runroot', `${store}-run`, ...args], {}];
+  return (args) => {
+    fs.mkdirSync(`${store}-tmp`, { recursive: true });
+    return ['buildah', ['--root', store, '--runroot', `${store}-run`, ...args], { env: { ...process.env, TMPDIR: `${store}-tmp` } }];
+  };
 }
 
 export function removeBuildahStore(store) {
@@ -76,6 +83,7 @@ export function removeBuildahStore(store) {
   unmountUnder(`${store}-run`);
   fs.rmSync(store, { recursive: true, force: true });
   fs.rmSync(`${store}-run`, { recursive: true, force: true });
+  fs.rmSync(`${store}-tmp`, { recursive: true, force: true });
 }
 
 async function freePort() {

@@ -89,3 +89,16 @@ t.test('--build-context NAME=docker-image://REF is what FROM NAME and COPY --fro
   const scheme = build(p, ['--build-context', 'runtime=git://127.0.0.1/x.git', '-'], dockerfile);
   t.equal(scheme.stderr, 'tsbuild: error: --build-context runtime=git://127.0.0.1/x.git: only docker-image://, oci-layout:// and local directories are supported\n', 'another kind of source is refused by name');
 });
+
+t.test('-f FILE is relative to the working directory, as docker\'s CLI takes it, not to the context', async (t) => {
+  const p = project(t, { 'a.txt': 'a\n', Dockerfile: 'FROM scratch\nCOPY missing /\n' });
+  fs.mkdirSync(path.join(p.dir, 'docker'));
+  fs.writeFileSync(path.join(p.dir, 'docker', 'app.Dockerfile'), 'FROM scratch\nCOPY a.txt /a.txt\n');
+  const fromProject = spawnSync(TSBUILD, ['build', '--root', p.root, '-f', 'docker/app.Dockerfile', '-t', 'rel:1', 'ctx'],
+    { cwd: p.dir, encoding: 'utf8', env: { ...process.env, TMPDIR: p.tmpdir } });
+  t.equal(fromProject.status, 0, `a Dockerfile outside the context, named from the working directory: ${fromProject.stderr}`);
+  const inContext = spawnSync(TSBUILD, ['build', '--root', p.root, '-f', 'app.Dockerfile', 'ctx'],
+    { cwd: p.dir, encoding: 'utf8', env: { ...process.env, TMPDIR: p.tmpdir } });
+  t.equal(inContext.status, 1, 'a name relative to the context is not looked up there');
+  t.match(inContext.stderr, `failed to read dockerfile: open ${path.join(p.dir, 'app.Dockerfile')}: no such file or directory`);
+});

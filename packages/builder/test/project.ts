@@ -37,7 +37,8 @@ export function project(t: { teardown(fn: () => void): void }, files: Record<str
     root,
     tmpdir,
     build: (args, env = {}) => {
-      const r = spawnSync(TSBUILD, ['build', '--root', root, ...args, path.join(dir, 'ctx')], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmpdir, ...env } });
+      // Run from the context, as a user typically runs docker build: -f FILE is relative to it.
+      const r = spawnSync(TSBUILD, ['build', '--root', root, ...args, path.join(dir, 'ctx')], { cwd: path.join(dir, 'ctx'), encoding: 'utf8', env: { ...process.env, TMPDIR: tmpdir, ...env } });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
     unpack: (ref) => {

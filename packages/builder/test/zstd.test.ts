@@ -48,7 +48,7 @@ t.test('ADD of a .tar.zst extracts it', async (t) => {
   t.match(broken.stderr, /zstd/, 'naming zstd');
 });
 
-t.test('-o ...,compression=zstd writes zstd layers with the same diff_ids', async (t) => {
+t.test('-o ...,compression=zstd|gzip|uncompressed writes layers so, with the same diff_ids', async (t) => {
   const p = project(t, { Dockerfile: 'FROM scratch\nCOPY hello.txt /hello.txt\nCMD ["none"]\n', 'hello.txt': 'compressed with zstd\n' });
   const zstdLayout = path.join(p.dir, 'zstd');
   const gzipLayout = path.join(p.dir, 'gzip');
@@ -69,6 +69,16 @@ t.test('-o ...,compression=zstd writes zstd layers with the same diff_ids', asyn
   t.equal(listing.stdout, 'hello.txt\n', 'zstd -dc | tar lists the layer');
   const inspect = spawnSync('skopeo', ['inspect', `oci:${zstdLayout}:1`], { encoding: 'utf8' });
   t.equal(inspect.status, 0, `skopeo inspects it: ${inspect.stderr}`);
+
+  const plainLayout = path.join(p.dir, 'plain');
+  t.equal(p.build(['-t', 'z:1', '-o', `type=oci,dest=${plainLayout},compression=uncompressed`]).status, 0, 'compression=uncompressed');
+  const plain = read(plainLayout);
+  t.equal(plain.manifest.layers[0].mediaType, 'application/vnd.oci.image.layer.v1.tar', 'the layer as the store keeps it: a tar');
+  const config = JSON.parse(fs.readFileSync(plain.blob(plain.manifest.config.digest), 'utf8'));
+  t.same(plain.manifest.layers.map((l: { digest: string }) => l.digest), config.rootfs.diff_ids, 'its digest is its diff_id');
+  const level = p.build(['-o', `type=oci,dest=${plainLayout},compression=gzip,compression-level=12`]);
+  t.equal(level.status, 1, 'a gzip level above 9 is refused');
+  t.match(level.stderr, /compression-level must be 1 to 9 for gzip/);
 
   fs.writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), `FROM oci-layout://${zstdLayout}:1\nLABEL again=yes\n`);
   t.equal(p.build(['-t', 'z:2']).status, 0, 'and builds on it');

@@ -32,13 +32,17 @@ function readStdin(what: string): Buffer {
   return fs.readFileSync(0);
 }
 
-/** A context directory and its Dockerfile (-f FILE relative to it, or - for stdin). */
-function fromDirectory(contextDir: string, file: string | undefined, release: () => void): BuildInput {
+/**
+ * A context directory and its Dockerfile: -f FILE relative to `fileBase` (the working directory
+ * for a local context, as docker's CLI takes it; the checkout for a git one), or - for stdin;
+ * without -f, the context's Dockerfile.
+ */
+function fromDirectory(contextDir: string, file: string | undefined, fileBase: string, release: () => void): BuildInput {
   if (file === '-') {
     const dockerfileText = readStdin('-f -').toString('utf8');
     return { contextDir, dockerfilePath: path.join(contextDir, 'Dockerfile'), dockerfileText, release };
   }
-  const dockerfilePath = path.resolve(contextDir, file ?? 'Dockerfile');
+  const dockerfilePath = file === undefined ? path.join(contextDir, 'Dockerfile') : path.resolve(fileBase, file);
   if (!fs.existsSync(dockerfilePath)) throw new Error(`failed to read dockerfile: open ${dockerfilePath}: no such file or directory`);
   return { contextDir, dockerfilePath, dockerfileText: fs.readFileSync(dockerfilePath, 'utf8'), release };
 }
@@ -49,7 +53,7 @@ function fromGit(url: string, file: string | undefined): BuildInput {
   const release = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
     const checkout = checkoutGit(url, path.join(dir, 'checkout'), false, `build context ${url}`);
-    return fromDirectory(checkout.dir, file, release);
+    return fromDirectory(checkout.dir, file, checkout.dir, release);
   } catch (err) {
     release();
     throw err;
@@ -62,7 +66,7 @@ export async function openBuildInput(context: string, file: string | undefined):
   if (context !== '-') {
     const contextDir = path.resolve(context);
     if (!fs.statSync(contextDir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`build context ${contextDir} is not a directory`);
-    return fromDirectory(contextDir, file, () => {});
+    return fromDirectory(contextDir, file, process.cwd(), () => {});
   }
   if (file === '-') throw new Error('-f - and the context - cannot both be read from stdin');
   const bytes = readStdin('the build context "-"');

@@ -1,9 +1,24 @@
 // Overlay mounts for the builder's snapshots, through the runtime's mount(2) wrapper.
-import { MNT_DETACH, MS, mount, umount } from '@tsrunc/runtime/platform';
+import { MNT_DETACH, MS, mount, umount, type SysError } from '@tsrunc/runtime/platform';
 
-export function mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): void {
+/**
+ * A writable overlay. `volatile` (Linux 5.10): the fsyncs of what runs on it return at once, and
+ * its writes are flushed by the caller, once, when it is done (dpkg alone fsynced 752 times in one
+ * apt-get install: ~1 s on this disk); buildah mounts its containers so too. Returns whether the
+ * mount is volatile: a kernel without the option gets a plain overlay.
+ */
+export function mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string, volatile = false): boolean {
   const data = `lowerdir=${lowerDirs.join(':')},upperdir=${upperDir},workdir=${workDir}`;
+  if (volatile) {
+    try {
+      mount('overlay', target, 'overlay', 0, `${data},volatile`, `mount overlay on ${target}`);
+      return true;
+    } catch (err) {
+      if ((err as SysError).code !== 'EINVAL') throw err;
+    }
+  }
   mount('overlay', target, 'overlay', 0, data, `mount overlay on ${target}`);
+  return false;
 }
 
 /** An overlay of lower directories only: read-only, the first one on top (whiteouts in it hide what is below). */

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { syncFilesystem } from '@tsrunc/runtime/platform';
 import { mountOverlay, unmount } from './mount.js';
 import { writeTreeDiff } from './tree-diff.js';
 
@@ -42,8 +43,9 @@ export function openSnapshot(parent: SnapshotParent, workDir: string, choice: Sn
   const work = path.join(workDir, 'work');
   const merged = path.join(workDir, 'merged');
   for (const dir of [upper, work, merged]) fs.mkdirSync(dir);
+  let volatile: boolean;
   try {
-    mountOverlay([...parent.lowers], upper, work, merged);
+    volatile = mountOverlay([...parent.lowers], upper, work, merged, true);
   } catch (err) {
     if (choice === 'overlayfs') throw err;
     for (const dir of [upper, work, merged]) fs.rmSync(dir, { recursive: true, force: true });
@@ -54,7 +56,14 @@ export function openSnapshot(parent: SnapshotParent, workDir: string, choice: Sn
     if (mounted) unmount(merged);
     mounted = false;
   };
-  return { kind: 'overlayfs', rootfs: merged, finish: () => { release(); return upper; }, release };
+  const finish = () => {
+    release();
+    // The step's changes become a layer and a snapshot kept in the store: on disk now, in one
+    // flush, as the unmount of a plain overlay would have made them.
+    if (volatile) syncFilesystem(upper);
+    return upper;
+  };
+  return { kind: 'overlayfs', rootfs: merged, finish, release };
 }
 
 function copySnapshot(lower: string, workDir: string): StepSnapshot {

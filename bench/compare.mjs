@@ -14,8 +14,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { debianBaseTar } from './debian-base.mjs';
 import { parseArgs } from 'node:util';
+import { debianBaseTar } from './debian-base.mjs';
 import { buildah, removeBuildahStore, run, startDockerd, startPackageCache, time, TSBUILD } from './peers.mjs';
 
 const BASE = 'localhost/bench-debian:bookworm';

@@ -6,8 +6,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '@tsrunc/runtime/platform';
-import { processTag } from '../image/process-tag.js';
+import { readKeptTable, writeKeptTable } from '../image/kept-table.js';
 
 /** Files are read this much at a time: hashing a file of any size takes this memory. */
 const CHUNK = 1 << 20;
@@ -67,14 +66,7 @@ export class ContextHashes {
   static open(dir: string, contextDir: string): ContextHashes {
     const id = createHash('sha256').update(fs.realpathSync(contextDir)).digest('hex').slice(0, 32);
     const file = path.join(dir, `${id}.json`);
-    const entries = new Map<string, Entry>();
-    try {
-      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: number; files?: Record<string, Entry> };
-      if (saved.version === VERSION && saved.files) for (const [rel, e] of Object.entries(saved.files)) entries.set(rel, e);
-    } catch {
-      // None yet, or cut short: every file is hashed again.
-    }
-    return new ContextHashes(contextDir, file, entries);
+    return new ContextHashes(contextDir, file, new Map(Object.entries(readKeptTable<Entry>(file, VERSION, 'files'))));
   }
 
   /** The sha256 (hex) of the file at `rel` under the context (`full`), whose lstat is `st`. */
@@ -120,8 +112,7 @@ export class ContextHashes {
   /** Writes the table back if it changed: whole, a temp file named after this process (swept if it dies) renamed over the old one. */
   save(): void {
     if (!this.dirty) return;
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    writeFileAtomic(this.file, JSON.stringify({ version: VERSION, files: Object.fromEntries(this.entries) }), { mode: 0o600, writer: processTag() });
+    writeKeptTable(this.file, VERSION, 'files', Object.fromEntries(this.entries));
     this.dirty = false;
   }
 }

@@ -35,8 +35,10 @@ export interface FinalImage {
  * cache, whose layers keep their times, gives the same history.
  */
 function timedHistory(history: readonly History[]): History[] {
-  const firstAfterUntimed = history.findIndex((h, i) => h.created !== undefined && history.slice(0, i).some((e) => e.created === undefined));
-  let created = firstAfterUntimed >= 0 ? history[firstAfterUntimed]!.created : history.findLast((h) => h.created !== undefined)?.created;
+  const firstUntimed = history.findIndex((h) => h.created === undefined);
+  if (firstUntimed < 0) return [...history];
+  const timed = (h: History) => h.created !== undefined;
+  let created = (history.slice(firstUntimed).find(timed) ?? history.findLast(timed))?.created;
   let untimedSeen = false;
   return history.map((h) => {
     if (h.created === undefined) {

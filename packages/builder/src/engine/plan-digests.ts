@@ -4,10 +4,7 @@
 // and a rebuild reads none of it again (a COPY --from of a node_modules read and hashed thousands
 // of files on every build, changed or not). An entry goes when the store no longer holds the
 // snapshot of its chain id (tsbuild prune removed it): the table follows the store.
-import fs from 'node:fs';
-import path from 'node:path';
-import { writeFileAtomic } from '@tsrunc/runtime/platform';
-import { processTag } from '../image/process-tag.js';
+import { readKeptTable, writeKeptTable } from '../image/kept-table.js';
 
 const VERSION = 1;
 
@@ -23,14 +20,7 @@ export class PlanDigests {
    * The table kept in `file`. A missing or unreadable file is an empty table: it is only a cache.
    */
   static open(file: string): PlanDigests {
-    const entries = new Map<string, string>();
-    try {
-      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: number; plans?: Record<string, string> };
-      if (saved.version === VERSION && saved.plans) for (const [key, digest] of Object.entries(saved.plans)) entries.set(key, digest);
-    } catch {
-      // None yet, or cut short: every plan is read again once.
-    }
-    return new PlanDigests(file, entries);
+    return new PlanDigests(file, new Map(Object.entries(readKeptTable<string>(file, VERSION, 'plans'))));
   }
 
   /** The digest of `plan` (its text) read from the filesystem of chain id `chainId`, made by `read` if not known. */
@@ -52,8 +42,7 @@ export class PlanDigests {
       this.dirty = true;
     }
     if (!this.dirty) return;
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    writeFileAtomic(this.file, JSON.stringify({ version: VERSION, plans: Object.fromEntries(this.entries) }), { mode: 0o600, writer: processTag() });
+    writeKeptTable(this.file, VERSION, 'plans', Object.fromEntries(this.entries));
     this.dirty = false;
   }
 }

@@ -13,8 +13,8 @@ import {
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { writeFileAtomic } from '@tsrunc/runtime/platform';
 import { withPath } from './fs-error.js';
+import { readKeptTable, writeKeptTable } from './kept-table.js';
 import { processTag, sweepDead } from './process-tag.js';
 
 const DIGEST_RE = /^sha256:([0-9a-f]{64})$/;
@@ -129,13 +129,7 @@ export class BlobStore {
    * missing or unreadable file is an empty one: it is only a cache.
    */
   keepChecks(file: string): void {
-    let saved: Record<string, string> = {};
-    try {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; blobs?: Record<string, string> };
-      if (parsed.version === CHECKS_VERSION && parsed.blobs) saved = parsed.blobs;
-    } catch {
-      // None yet, or cut short: every blob is hashed again once.
-    }
+    const saved = readKeptTable<string>(file, CHECKS_VERSION, 'blobs');
     for (const [digest, id] of Object.entries(saved)) if (DIGEST_RE.test(digest) && this.has(digest)) this.checked.set(digest, id);
     this.checks = { file, saved: JSON.stringify(saved) };
   }
@@ -147,7 +141,7 @@ export class BlobStore {
     const blobs = Object.fromEntries([...this.checked].filter(([, id]) => identityCtime(id) < settled).sort(([a], [b]) => (a < b ? -1 : 1)));
     const text = JSON.stringify(blobs);
     if (text === this.checks.saved) return;
-    writeFileAtomic(this.checks.file, JSON.stringify({ version: CHECKS_VERSION, blobs }), { mode: 0o600, writer: processTag() });
+    writeKeptTable(this.checks.file, CHECKS_VERSION, 'blobs', blobs);
     this.checks.saved = text;
   }
 

@@ -19,7 +19,7 @@ import type { RunStep } from '../src/engine/run-step.js';
 import { openStore, type BuilderStore } from '../src/engine/store-root.js';
 import { extractLayers } from '../src/image/layer-reader.js';
 import { storeDirectoryAsLayer } from '../src/image/layer-writer.js';
-import type { SnapshotKind } from '../src/run/snapshot.js';
+import type { SnapshotKind, SnapshotParent } from '../src/run/snapshot.js';
 
 /** One call the build made, as the fake saw it. */
 type Call =
@@ -37,11 +37,11 @@ class FakeExecutor implements StepExecutor {
 
   constructor(private readonly store: BuilderStore, private readonly calls: Call[]) {}
 
-  async filesystem(state: ImageState, key: string): Promise<string> {
+  async filesystem(state: ImageState, key: string): Promise<SnapshotParent> {
     this.calls.push({ call: 'filesystem', layers: state.layers.length, key });
     const root = fs.mkdtempSync(path.join(this.scratch, 'root-'));
     await extractLayers(this.store.layout.blobs, state.layers.map((l) => l.descriptor.digest), root);
-    return root;
+    return { root, lowers: [root] };
   }
 
   async run(step: RunStep, _mounts: unknown[], state: ImageState, parentKey: string, onOutput: (chunk: Buffer) => void): Promise<Layer> {

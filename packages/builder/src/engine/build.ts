@@ -380,9 +380,10 @@ export class Build {
         let kept = false;
         try {
           if (!await fill(staging)) return null;
-          const stored = await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch);
-          kept = this.runner.keepTree?.([...below, stored], staging) ?? false;
-          return madeNow(stored);
+          const committed = await this.runner.commitTree?.(below, staging)
+            ?? { layer: await storeDirectoryAsLayer(this.req.store.layout.blobs, staging, 'tree', this.req.sourceDateEpoch), kept: false };
+          kept = committed.kept;
+          return madeNow(committed.layer);
         } finally {
           if (!kept) fs.rmSync(staging, { recursive: true, force: true });
         }
@@ -397,7 +398,7 @@ export class Build {
     const user = state.config.config?.User ?? '';
     const key = stepKey([parentKey, history, user]);
     const layer = await this.layerStep(key, state.layers, progress, async (staging) => {
-      const rootfs = await this.runner.filesystem(state, parentKey);
+      const rootfs = (await this.runner.filesystem(state, parentKey)).root;
       return stageWorkdir(rootfs, staging, state.config.config!.WorkingDir!, resolveUser(rootfs, user));
     });
     if (layer) state.layers.push(layer);
@@ -406,11 +407,12 @@ export class Build {
   }
 
   /** A stage's (or an image's) filesystem, flattened once per build; read, never written. */
-  private async stageFilesystem(ref: string): Promise<{ dir: string; key: string; layers: readonly Layer[] }> {
+  private async stageFilesystem(ref: string): Promise<{ dir: string; lowers: readonly string[]; key: string; layers: readonly Layer[] }> {
     const stage = this.findStage(ref);
     // Not a stage: an image, from an OCI layout or the local store, as FROM would take it.
     const result = stage ? await this.solver.input<StageResult>(stageVertexId(stage.index)) : await loadBase(this.req.store, this.req.imageContexts?.[ref] ?? ref, this.req.registry);
-    return { dir: await this.runner.filesystem(result.state, result.key), key: result.key, layers: result.state.layers };
+    const { root, lowers } = await this.runner.filesystem(result.state, result.key);
+    return { dir: root, lowers, key: result.key, layers: result.state.layers };
   }
 
   private async sourceFor(i: CopyInstruction | AddInstruction): Promise<{ source: SourceRoot; key: string }> {
@@ -418,9 +420,9 @@ export class Build {
     if (typeof from !== 'string') return { source: this.req.context, key: 'context' };
     const local = this.localContext(from);
     if (local) return { source: local, key: `context ${from}` };
-    const { dir, key, layers } = await this.stageFilesystem(from);
+    const { dir, lowers, key, layers } = await this.stageFilesystem(from);
     const chainId = chainIds(layers).at(-1);
-    const snapshot = chainId === undefined ? {} : { snapshot: { chainId, plans: this.planDigests } };
+    const snapshot = chainId === undefined ? {} : { snapshot: { chainId, plans: this.planDigests, lowers } };
     return { source: { dir, ignore: new IgnoreMatcher([]), label: `stage "${from}"`, ...snapshot }, key };
   }
 
@@ -454,7 +456,7 @@ export class Build {
         for (const f of fetched) stageCopy(f.source, f.plan, tree, owner, chmod);
         stageHeredocs(heredocs, dest, tree, owner, chmod);
         return true;
-      }, await this.runner.filesystem(state, parentKey)));
+      }, { lower: (await this.runner.filesystem(state, parentKey)).root, sourceDateEpoch: this.req.sourceDateEpoch }));
       if (layer) state.layers.push(layer);
       // BuildKit names a heredoc source by its marker, after the paths.
       const sources = [...words, ...i.heredocs.map((h) => `<<${h.name}`)];
@@ -567,7 +569,7 @@ export class Build {
     if (/^\d+$/.test(user) && (group === undefined || /^\d+$/.test(group))) {
       return { uid: Number(user), gid: Number(group ?? user) };
     }
-    const resolved = resolveUser(await this.runner.filesystem(state, parentKey), value);
+    const resolved = resolveUser((await this.runner.filesystem(state, parentKey)).root, value);
     return group === undefined ? { uid: resolved.uid, gid: resolved.uid } : resolved;
   }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { hashFileSync, type ContextHashes } from './context-hashes.js';
 import { compilePattern, IgnoreMatcher } from './ignore.js';
 import { existingPathInRoot } from './in-root.js';
+import { OverlayOrigins } from './overlay-origin.js';
 import type { PlanDigests } from './plan-digests.js';
 import type { StagingTree } from './staging-tree.js';
 
@@ -18,8 +19,11 @@ export interface SourceRoot {
   label: string;
   /** The build context's file digests kept across builds (none: every file is read). */
   hashes?: ContextHashes;
-  /** An image's filesystem: the chain id of its layers, and where plans' digests of it are kept. */
-  snapshot?: { chainId: string; plans: PlanDigests };
+  /**
+   * An image's filesystem: the chain id of its layers, where plans' digests of it are kept, and
+   * the directories `dir` shows (top first), from which a file copied unchanged is linked.
+   */
+  snapshot?: { chainId: string; plans: PlanDigests; lowers: readonly string[] };
 }
 
 export interface CopyEntry {
@@ -202,23 +206,34 @@ function readPlanDigest(source: SourceRoot, plan: CopyPlan): string {
   return `sha256:${hash.digest('hex')}`;
 }
 
+/** What a copy of one plan entry carries down its tree. */
+interface CopyWalk {
+  tree: StagingTree;
+  owner: Ownership;
+  chmod: number | undefined;
+  verdict: (rel: string) => Verdict;
+  /** Where the source's files come from, when it is an image's filesystem: a file may be linked. */
+  origins: OverlayOrigins | undefined;
+}
+
 /**
- * Copies `from` to `to`. The directory at the top of the copy (the destination a directory's
- * contents go into) keeps its owner and mode if it exists, else is made as the destination's
- * parents are (the step's owner, --chmod or 0755); those below it take the source's, as
- * BuildKit's copy does.
+ * Copies `from` (at `rel` in the source) to `to`. The directory at the top of the copy (the
+ * destination a directory's contents go into) keeps its owner and mode if it exists, else is
+ * made as the destination's parents are (the step's owner, --chmod or 0755); those below it take
+ * the source's, as BuildKit's copy does.
  */
-function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership, chmod: number | undefined, verdict: (rel: string) => Verdict, rel: string, top: boolean): void {
+function copyNode(walk: CopyWalk, from: string, to: string, rel: string, top: boolean): void {
+  const { tree, owner, chmod } = walk;
   const stat = fs.lstatSync(from);
   const meta = { ...owner, mode: chmod ?? stat.mode & 0o7777, times: { atime: stat.atime, mtime: stat.mtime } };
   if (stat.isSymbolicLink()) tree.symlink(to, fs.readlinkSync(from), meta);
-  else if (stat.isFile()) tree.copyFile(to, from, meta);
+  else if (stat.isFile()) tree.copyFile(to, from, meta, walk.origins?.find(rel, stat));
   else if (stat.isDirectory()) {
     const existing = top ? tree.existingDirectory(to) : undefined;
     const at = existing ?? to;
     tree.directory(at, top ? undefined : meta, () => {
-      for (const name of includedChildren(from, rel, verdict)) {
-        copyNode(tree, path.join(from, name), path.posix.join(at, name), owner, chmod, verdict, rel ? `${rel}/${name}` : name, false);
+      for (const name of includedChildren(from, rel, walk.verdict)) {
+        copyNode(walk, path.join(from, name), path.posix.join(at, name), rel ? `${rel}/${name}` : name, false);
       }
     });
   } else {
@@ -228,9 +243,10 @@ function copyNode(tree: StagingTree, from: string, to: string, owner: Ownership,
 
 /** Lays the plan out in `tree` (the future layer). */
 export function stageCopy(source: SourceRoot, plan: CopyPlan, tree: StagingTree, owner: Ownership, chmod?: number): void {
+  const origins = source.snapshot && new OverlayOrigins(source.snapshot.lowers);
   for (const entry of plan.entries) {
     const to = stagedDestination(tree, entry.to, entry.nameInDirectory);
-    copyNode(tree, path.join(source.dir, entry.from), to, owner, chmod, skipper(source, plan, entry), entry.from, true);
+    copyNode({ tree, owner, chmod, verdict: skipper(source, plan, entry), origins }, path.join(source.dir, entry.from), to, entry.from, true);
   }
 }
 

@@ -6,14 +6,15 @@ import path from 'node:path';
 import type { Mount } from '@tsrunc/spec-schemas';
 import type { RunInstruction } from '../dockerfile/index.js';
 import { extractLayers } from '../image/layer-reader.js';
-import { storeDirectoryAsLayer, type StoredLayer } from '../image/layer-writer.js';
+import { ExtractionSettler } from '../image/layer-settle.js';
+import { storeDirectoryAsLayer, type LayerTreeKind, type StoredLayer } from '../image/layer-writer.js';
 import { runInContainer } from '../run/container.js';
 import { debugSnapshots, LayerSnapshots, mountLayerStack, shortLowerDirs } from '../run/layer-snapshots.js';
 import { unmount } from '../run/mount.js';
 import { NETWORK_FILES, type NetworkMode } from '../run/network.js';
 import { DEFAULT_STEP_OPTIONS, type StepOptions } from '../run/step-options.js';
 import { openSnapshot, type SnapshotChoice, type SnapshotKind, type SnapshotParent } from '../run/snapshot.js';
-import type { ExecutorFactory, StepExecutor } from './executor.js';
+import type { CommittedTree, ExecutorFactory, StepExecutor } from './executor.js';
 import type { ImageState, Layer } from './image-state.js';
 import type { BuilderStore } from './store-root.js';
 import { resolveUser } from './user.js';
@@ -126,8 +127,8 @@ export class RunExecutor implements StepExecutor {
    * The image's filesystem at this step, made once per build and only ever read: RUN's snapshot
    * lower, WORKDIR's and --chown's lookups, COPY --from's and RUN --mount=from's source.
    */
-  async filesystem(state: ImageState, key: string): Promise<string> {
-    return (await this.parent(state, key)).root;
+  filesystem(state: ImageState, key: string): Promise<SnapshotParent> {
+    return this.parent(state, key);
   }
 
   private parent(state: ImageState, key: string): Promise<SnapshotParent> {
@@ -188,13 +189,10 @@ export class RunExecutor implements StepExecutor {
       }
       const changes = snapshot.finish();
       removeMountPoints(changes, lower, [...NETWORK_FILES, ...mounts.map((m) => m.destination)]);
-      const stored = await storeDirectoryAsLayer(this.store.layout.blobs, changes, 'overlay-upper', this.sourceDateEpoch);
       // An upper directory on the parent's snapshots is the layer's snapshot in the making: kept,
       // the next RUN on this layer extracts nothing.
-      if (snapshot.kind === 'overlayfs' && this.overlayMounts) {
-        this.snapshots.adopt([...state.layers, stored], changes, 'overlay-upper', this.sourceDateEpoch);
-      }
-      return stored;
+      const { layer } = await this.commit(state.layers, changes, 'overlay-upper', snapshot.kind === 'overlayfs');
+      return layer;
     } finally {
       snapshot.release();
       fs.rmSync(work, { recursive: true, force: true });
@@ -202,8 +200,18 @@ export class RunExecutor implements StepExecutor {
   }
 
   /** Kept as the layer's snapshot where RUN steps use snapshots (overlayfs): the next RUN on it extracts nothing. */
-  keepTree(layers: readonly Layer[], tree: string): boolean {
-    return this.overlayMounts && this.snapshots.adopt(layers, tree, 'tree', this.sourceDateEpoch);
+  commitTree(below: readonly Layer[], tree: string): Promise<CommittedTree> {
+    return this.commit(below, tree, 'tree', true);
+  }
+
+  /**
+   * Archives `tree` as the layer on `below`; where it may become that layer's snapshot, it is
+   * settled as its extraction in the same walk, and kept.
+   */
+  private async commit(below: readonly Layer[], tree: string, kind: LayerTreeKind, keepable: boolean): Promise<CommittedTree> {
+    const settler = keepable && this.overlayMounts && this.snapshots.canKeep(tree) ? new ExtractionSettler(kind, this.sourceDateEpoch) : undefined;
+    const layer = await storeDirectoryAsLayer(this.store.layout.blobs, tree, kind, this.sourceDateEpoch, settler);
+    return { layer, kept: settler?.fit === true && this.snapshots.adopt([...below, layer], tree) };
   }
 
   close(): void {

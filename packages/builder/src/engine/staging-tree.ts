@@ -22,7 +22,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SysError } from '@tsrunc/runtime/platform';
 import { mkdirAllInRoot, O, procFdPath } from '@tsrunc/runtime/platform';
+import { listXattrs } from '../image/xattr.js';
 import { existingPathInRoot } from './in-root.js';
+import type { OriginFile } from './overlay-origin.js';
 
 export interface NodeMetadata {
   uid: number;
@@ -49,14 +51,19 @@ export class StagingTree {
    */
   private readonly held = new Map<string, number>();
 
-  private constructor(private readonly dir: string, private readonly rootFd: number, private readonly lower: string | undefined) {}
+  /** The inodes of the files linked into the tree: each only once, so that the layer records no hard link a copy would not make. */
+  private readonly linked = new Set<bigint>();
+
+  private constructor(private readonly dir: string, private readonly rootFd: number, private readonly lower: string | undefined,
+    private readonly sourceDateEpoch: number | undefined) {}
 
   /**
    * Runs `fill` with the tree at `dir` (an existing directory), released after it, even if it
-   * throws. `lower` is the image's filesystem below the step (flattened, read only), if any.
+   * throws. `lower` is the image's filesystem below the step (flattened, read only), if any;
+   * `sourceDateEpoch`, the build's, which the layer's times are clamped to.
    */
-  static async with<T>(dir: string, fill: (tree: StagingTree) => T | Promise<T>, lower?: string): Promise<T> {
-    const tree = new StagingTree(dir, fs.openSync(dir, O.PATH | O.DIRECTORY | O.CLOEXEC), lower);
+  static async with<T>(dir: string, fill: (tree: StagingTree) => T | Promise<T>, options: { lower?: string; sourceDateEpoch?: number } = {}): Promise<T> {
+    const tree = new StagingTree(dir, fs.openSync(dir, O.PATH | O.DIRECTORY | O.CLOEXEC), options.lower, options.sourceDateEpoch);
     try {
       const result = await fill(tree);
       tree.keepLowerMetadata();
@@ -117,9 +124,18 @@ export class StagingTree {
     }
   }
 
-  /** The regular file `rel` with the bytes of the host file `from` (never read through a symlink). */
-  copyFile(rel: string, from: string, meta: NodeMetadata): void {
+  /**
+   * The regular file `rel` with the bytes of the host file `from` (never read through a symlink).
+   * Where `origin` (the file `from` shows, in a layer's snapshot) already has `meta` and is all
+   * the layer will record of it, it is linked, not copied: its bytes are neither read nor written.
+   */
+  copyFile(rel: string, from: string, meta: NodeMetadata, origin?: OriginFile): void {
+    const link = origin !== undefined && this.linkable(origin, meta);
     this.withSlot(rel, (at) => {
+      if (link && linkFile(origin.path, at)) {
+        this.linked.add(origin.stat.ino);
+        return;
+      }
       const source = fs.openSync(from, O.RDONLY | O.NOFOLLOW | O.CLOEXEC);
       try {
         this.makeFile(at, meta, (fd) => copyBytes(source, fd));
@@ -127,6 +143,21 @@ export class StagingTree {
         fs.closeSync(source);
       }
     });
+  }
+
+  /**
+   * Whether `origin` is, to the layer and to the snapshot the tree may become, the file a copy
+   * with `meta` would make: same owner, mode and whole-second mtime that SOURCE_DATE_EPOCH leaves
+   * as it is (so settling the tree changes nothing of it), no xattr (a copy carries none), and not
+   * yet in the tree.
+   */
+  private linkable(origin: OriginFile, meta: NodeMetadata): boolean {
+    const { stat } = origin;
+    const mtimeNs = stat.mtimeNs;
+    return meta.times !== undefined && BigInt(meta.times.mtime.getTime()) * 1_000_000n === mtimeNs && mtimeNs % 1_000_000_000n === 0n
+      && (this.sourceDateEpoch === undefined || mtimeNs <= BigInt(this.sourceDateEpoch) * 1_000_000_000n)
+      && stat.uid === BigInt(meta.uid) && stat.gid === BigInt(meta.gid) && (stat.mode & 0o7777n) === BigInt(meta.mode)
+      && !this.linked.has(stat.ino) && listXattrs(origin.path).length === 0;
   }
 
   /** The regular file `rel` holding `content`. */
@@ -300,6 +331,18 @@ export class StagingTree {
     } finally {
       fs.closeSync(fd);
     }
+  }
+}
+
+/** Links `from` at `at`; false where it cannot be (another filesystem, too many links): the caller copies. */
+function linkFile(from: string, at: string): boolean {
+  try {
+    fs.linkSync(from, at);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EXDEV' || code === 'EMLINK' || code === 'EPERM') return false;
+    throw err;
   }
 }
 

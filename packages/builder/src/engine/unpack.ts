@@ -25,7 +25,7 @@ export async function unpackImage(store: BuilderStore, reference: string, bundle
   fs.mkdirSync(rootfs, { recursive: true, mode: 0o755 });
   const images = new RunExecutor(store, 'auto');
   try {
-    const image = await images.filesystem(baseState(manifest, config, reference), 'image');
+    const image = (await images.filesystem(baseState(manifest, config, reference), 'image')).root;
     const copy = spawnSync('cp', ['-a', '--no-target-directory', image, rootfs], { encoding: 'utf8' });
     if (copy.status !== 0) throw new Error(`copy of the image into ${rootfs}: ${copy.stderr.trim()}`);
   } finally {

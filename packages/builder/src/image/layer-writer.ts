@@ -75,6 +75,14 @@ function rejectUnsupportedOverlayFeatures(path: string, xattrs: string[]): void 
   }
 }
 
+/** Told of each entry of a tree as its layer is made (layer-settle.ts settles the tree so, in the same walk). */
+export interface TreeVisitor {
+  /** The tree's own directory, before any entry. */
+  root(dir: string): void;
+  /** An entry: its path, name, lstat and xattr names, met after its parent's. */
+  entry(at: string, name: string, st: BigIntStats, xattrs: readonly string[]): void;
+}
+
 /**
  * Walks a tree and yields one layer entry per file, converting overlay markers when `kind` asks
  * for it. Its calls are synchronous: as thread-pool round trips (an lstat, a small file's open,
@@ -89,9 +97,15 @@ class TreeWalker {
     private readonly root: string,
     private readonly kind: LayerTreeKind,
     private readonly sourceDateEpoch: number | undefined,
+    private readonly visitor?: TreeVisitor,
   ) {}
 
-  *entries(rel = ''): Generator<LayerEntry> {
+  *entries(): Generator<LayerEntry> {
+    this.visitor?.root(this.root);
+    yield* this.below('');
+  }
+
+  private *below(rel: string): Generator<LayerEntry> {
     const names = readdirSync(join(this.root, rel)).sort(byteOrder);
     for (const name of names) {
       const childRel = rel === '' ? name : `${rel}/${name}`;
@@ -99,6 +113,7 @@ class TreeWalker {
       const st = lstatSync(full, { bigint: true });
       const type = st.mode & S_IFMT;
       if (this.kind === 'overlay-upper' && type === S_IFCHR && st.rdev === 0n) {
+        this.visitor?.entry(full, name, st, []);
         // overlayfs records a deletion as a 0:0 character device; OCI layers use an empty .wh. file.
         yield { header: { ...this.baseHeader(st), name: `${rel === '' ? '' : `${rel}/`}${WHITEOUT_PREFIX}${name}`, type: 'file', size: 0 } };
         continue;
@@ -106,12 +121,14 @@ class TreeWalker {
       const xattrs = listXattrs(full);
       if (this.kind === 'overlay-upper') rejectUnsupportedOverlayFeatures(full, xattrs);
       yield this.entryFor(childRel, full, st, xattrs);
+      // After the entry is made of what the tree had: settling changes nothing a layer records.
+      this.visitor?.entry(full, name, st, xattrs);
       if (type !== S_IFDIR) continue;
       if (this.kind === 'overlay-upper' && xattrs.includes(OPAQUE_XATTR) && getXattr(full, OPAQUE_XATTR)?.toString() === 'y') {
         // An opaque upper dir hides everything below it: say so before its new children.
         yield { header: { ...this.baseHeader(st), name: `${childRel}/${OPAQUE_MARKER}`, type: 'file', size: 0, mode: 0o644 } };
       }
-      yield* this.entries(childRel);
+      yield* this.below(childRel);
     }
   }
 
@@ -216,11 +233,10 @@ async function storeTar(store: BlobStore, write: (out: NodeJS.WritableStream) =>
   return { descriptor: { mediaType: MEDIA_TYPES.layer, digest, size }, diffId };
 }
 
-/** Archives a directory tree (`kind: 'tree'`) or an overlay upper dir as an uncompressed layer blob in `store`. */
-export function storeDirectoryAsLayer(store: BlobStore, dirOrUpper: string, kind: LayerTreeKind, sourceDateEpoch?: number): Promise<StoredLayer> {
-  return storeTar(store, (out) =>
-    kind === 'tree'
-      ? writeLayer({ root: dirOrUpper, out, sourceDateEpoch })
-      : writeDiffLayer({ upper: dirOrUpper, out, sourceDateEpoch }),
-  );
+/**
+ * Archives a directory tree (`kind: 'tree'`) or an overlay upper dir as an uncompressed layer
+ * blob in `store`, telling `visitor` of each entry on the way.
+ */
+export function storeDirectoryAsLayer(store: BlobStore, dirOrUpper: string, kind: LayerTreeKind, sourceDateEpoch?: number, visitor?: TreeVisitor): Promise<StoredLayer> {
+  return storeTar(store, (out) => packEntries(new TreeWalker(dirOrUpper, kind, sourceDateEpoch, visitor).entries(), out));
 }

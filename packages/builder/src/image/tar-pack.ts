@@ -1,10 +1,10 @@
 // Shared plumbing for producing tar streams with tar-stream: adding entries with proper
 // completion/error handling, and running a pack into a Node writable.
-import { createReadStream } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { O } from '@tsrunc/runtime/platform';
 
 /** How much of a file is read at a time into the tar. */
 const FILE_CHUNK = 1 << 20;
@@ -23,14 +23,27 @@ const OUTPUT_CHUNK = 1 << 20;
 /** A tar header as tar-stream accepts it; `pax` holds extra PAX key=value text records. */
 export type TarHeader = Omit<Partial<tar.Header>, 'pax'> & { name: string; pax?: Record<string, string> };
 
+/**
+ * The `size` bytes of the small file at `file`, in one read: asked for one byte more, a read that
+ * returns `size` has met the end. As tar-stream checks a streamed body, the file must still be
+ * the size its header says.
+ */
+function readSmallFile(file: string, size: number): Buffer {
+  const fd = openSync(file, O.RDONLY | O.NOFOLLOW | O.CLOEXEC);
+  try {
+    const bytes = Buffer.allocUnsafe(size + 1);
+    let got = 0;
+    for (let n = -1; n !== 0 && got < size;) got += n = readSync(fd, bytes, got, size + 1 - got, null);
+    if (got !== size) throw new Error(`${file}: size changed while archived (${size} bytes, then ${got > size ? 'more' : got})`);
+    return bytes.subarray(0, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Adds one entry whose body is `body`: bytes, the content of the host file `file`, or what `stream` reads. */
 export async function addEntry(pack: tar.Pack, header: TarHeader, body: { bytes: Buffer } | { file: string } | { stream: Readable }): Promise<void> {
-  if ('file' in body && header.size !== undefined && header.size <= WHOLE_FILE) {
-    const bytes = readFileSync(body.file);
-    // As tar-stream checks a streamed body: the file must still be the size its header says.
-    if (bytes.length !== header.size) throw new Error(`${body.file}: size changed while archived (${header.size} bytes, then ${bytes.length})`);
-    body = { bytes };
-  }
+  if ('file' in body && header.size !== undefined && header.size <= WHOLE_FILE) body = { bytes: readSmallFile(body.file, header.size) };
   return new Promise((resolve, reject) => {
     const done = (err?: Error | null): void => (err ? reject(err) : resolve());
     if ('bytes' in body) {

@@ -11,8 +11,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { extractLayerSnapshot } from '../image/layer-reader.js';
-import { settleAsExtracted } from '../image/layer-settle.js';
-import type { LayerTreeKind } from '../image/layer-writer.js';
 import { processTag, sweepDead } from '../image/process-tag.js';
 import type { BlobStore } from '../image/store.js';
 import { mountReadOnlyOverlay } from './mount.js';
@@ -68,21 +66,25 @@ export class LayerSnapshots {
   }
 
   /**
-   * Takes `tree`, the directory the top layer of `layers` was just archived from (a COPY's
-   * staging tree, a RUN's upper directory), as that layer's snapshot, settled as its extraction
-   * would be (layer-settle.ts), so that no later step extracts the layer. Returns whether it was
-   * taken (moved into the store); if not, the tree is only fit to be removed. A tree on another
-   * filesystem than the store is not taken: moving it would be a copy.
+   * Whether a tree on the filesystem `tree` is on can be kept as a snapshot: moving it from
+   * another would be a copy. Asked before the tree is settled (as its layer is archived): a
+   * $TMPDIR on a tmpfs would have every step pay for nothing.
    */
-  adopt(layers: readonly SnapshotLayer[], tree: string, kind: LayerTreeKind, sourceDateEpoch: number | undefined): boolean {
+  canKeep(tree: string): boolean {
+    return fs.statSync(tree).dev === fs.statSync(this.dir).dev;
+  }
+
+  /**
+   * Takes `tree`, the directory the top layer of `layers` was just archived from (a COPY's
+   * staging tree, a RUN's upper directory) and settled as that layer's extraction (layer-settle.ts),
+   * as the layer's snapshot, so that no later step extracts the layer. Returns whether it was
+   * taken (moved into the store); if not, the tree is only fit to be removed.
+   */
+  adopt(layers: readonly SnapshotLayer[], tree: string): boolean {
     const chainId = chainIds(layers)[layers.length - 1];
     if (chainId === undefined) return false;
     const to = snapshotDir(this.storeRoot, chainId);
     if (fs.existsSync(to) || this.pending.has(chainId)) return false;
-    // Checked before the tree is settled: a $TMPDIR on a tmpfs would have every step pay for
-    // nothing. The same filesystem mounted twice still fails the rename (EXDEV).
-    if (fs.statSync(tree).dev !== fs.statSync(this.dir).dev) return false;
-    if (!settleAsExtracted(tree, kind, sourceDateEpoch)) return false;
     const temp = path.join(this.dir, `${TEMP_PREFIX}${processTag()}-${crypto.randomBytes(6).toString('hex')}`);
     fs.mkdirSync(temp, { mode: 0o700 });
     try {

@@ -94,7 +94,10 @@ const identityCtime = (id: string): bigint => BigInt(id.slice(id.lastIndexOf(':'
 /**
  * More than the kernel's timestamp granularity (a clock tick): a write to a blob after its
  * identity was taken shows in its ctime, unless the identity is younger than this (git's "racy
- * clean" rule). Such an identity is not kept across processes.
+ * clean" rule). Such an identity of a blob found intact is not kept across processes; that of a
+ * blob this process wrote is: taken once its bytes were synced and renamed into place, no later
+ * write of ours can hide in its tick (a base image stored last by one build was hashed again,
+ * 234 MB, by the next).
  */
 const RACY_NS = 100_000_000n;
 const CHECKS_VERSION = 1;
@@ -105,6 +108,8 @@ export class BlobStore {
   private readonly tmpDir: string;
   /** Blobs found intact (hashed or written), by the identity of the file hashed: by this process, or kept by earlier ones. */
   private readonly checked = new Map<string, string>();
+  /** The blobs this process wrote (commit): their identities are kept however young. */
+  private readonly written = new Set<string>();
   /** Where the identities are kept across processes (keepChecks), and what that file holds now. */
   private checks?: { file: string; saved: string };
 
@@ -134,11 +139,12 @@ export class BlobStore {
     this.checks = { file, saved: JSON.stringify(saved) };
   }
 
-  /** Writes the identities (keepChecks) that are older than a clock tick, if they changed: whole, a temp file renamed over the old one. */
+  /** Writes the identities (keepChecks) of the blobs written here and of those older than a clock tick, if they changed: whole, a temp file renamed over the old one. */
   saveChecks(): void {
     if (!this.checks) return;
     const settled = BigInt(Date.now()) * 1_000_000n - RACY_NS;
-    const blobs = Object.fromEntries([...this.checked].filter(([, id]) => identityCtime(id) < settled).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const kept = ([digest, id]: [string, string]) => this.written.has(digest) || identityCtime(id) < settled;
+    const blobs = Object.fromEntries([...this.checked].filter(kept).sort(([a], [b]) => (a < b ? -1 : 1)));
     const text = JSON.stringify(blobs);
     if (text === this.checks.saved) return;
     writeKeptTable(this.checks.file, CHECKS_VERSION, 'blobs', blobs);
@@ -354,5 +360,6 @@ export class BlobStore {
     renameSync(tmpFile, dest);
     fsyncDir(this.blobDir);
     this.checked.set(digest, identity(lstatSync(dest, { bigint: true })));
+    this.written.add(digest);
   }
 }

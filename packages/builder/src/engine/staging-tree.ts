@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SysError } from '@tsrunc/runtime/platform';
 import { mkdirAllInRoot, O, procFdPath } from '@tsrunc/runtime/platform';
+import { recordsOwnMtime } from '../image/layer-writer.js';
 import { listXattrs } from '../image/xattr.js';
 import { existingPathInRoot } from './in-root.js';
 import type { OriginFile } from './overlay-origin.js';
@@ -153,9 +154,7 @@ export class StagingTree {
    */
   private linkable(origin: OriginFile, meta: NodeMetadata): boolean {
     const { stat } = origin;
-    const mtimeNs = stat.mtimeNs;
-    return meta.times !== undefined && BigInt(meta.times.mtime.getTime()) * 1_000_000n === mtimeNs && mtimeNs % 1_000_000_000n === 0n
-      && (this.sourceDateEpoch === undefined || mtimeNs <= BigInt(this.sourceDateEpoch) * 1_000_000_000n)
+    return meta.times !== undefined && BigInt(meta.times.mtime.getTime()) * 1_000_000n === stat.mtimeNs && recordsOwnMtime(stat, this.sourceDateEpoch)
       && stat.uid === BigInt(meta.uid) && stat.gid === BigInt(meta.gid) && (stat.mode & 0o7777n) === BigInt(meta.mode)
       && !this.linked.has(stat.ino) && listXattrs(origin.path).length === 0;
   }

@@ -8,7 +8,7 @@
 // text), but for the opaque mark of an upper directory, which extraction sets again.
 import fs, { type BigIntStats } from 'node:fs';
 import { OPAQUE_XATTR } from './layer-stack.js';
-import { recordedMtime, recordsXattr, WHITEOUT_PREFIX, type LayerTreeKind, type TreeVisitor } from './layer-writer.js';
+import { recordedMtime, recordsOwnMtime, recordsXattr, WHITEOUT_PREFIX, type LayerTreeKind, type TreeVisitor } from './layer-writer.js';
 import { getXattr, listXattrs, removeXattr } from './xattr.js';
 
 /**
@@ -38,8 +38,9 @@ export class ExtractionSettler implements TreeVisitor {
       const opaque = this.kind === 'overlay-upper' && st.isDirectory() && xattr === OPAQUE_XATTR && value.toString() === 'y';
       if (!opaque) removeXattr(at, xattr);
     }
-    const mtime = recordedMtime(Number(st.mtimeMs), this.sourceDateEpoch);
     // Already so (a file linked from a snapshot, a copy of one): left alone, atime and all.
-    if (st.mtimeNs !== BigInt(mtime.getTime()) * 1_000_000n) fs.lutimesSync(at, mtime, mtime);
+    if (recordsOwnMtime(st, this.sourceDateEpoch)) return;
+    const mtime = recordedMtime(Number(st.mtimeMs), this.sourceDateEpoch);
+    fs.lutimesSync(at, mtime, mtime);
   }
 }

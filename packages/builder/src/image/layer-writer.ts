@@ -41,6 +41,11 @@ export function recordedMtime(mtimeMs: number, sourceDateEpoch: number | undefin
   return new Date(((clamped / 1000) | 0) * 1000);
 }
 
+/** Whether a layer entry records the very mtime `st` has (whole seconds, not clamped). */
+export function recordsOwnMtime(st: BigIntStats, sourceDateEpoch: number | undefined): boolean {
+  return st.mtimeNs === BigInt(recordedMtime(Number(st.mtimeMs), sourceDateEpoch).getTime()) * 1_000_000n;
+}
+
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -32,8 +32,10 @@ function readSmallFile(file: string, size: number): Buffer {
   const fd = openSync(file, O.RDONLY | O.NOFOLLOW | O.CLOEXEC);
   try {
     const bytes = Buffer.allocUnsafe(size + 1);
+    // Read at least once, so that a file grown from empty is caught too.
     let got = 0;
-    for (let n = -1; n !== 0 && got < size;) got += n = readSync(fd, bytes, got, size + 1 - got, null);
+    let n;
+    do got += n = readSync(fd, bytes, got, size + 1 - got, null); while (n !== 0 && got < size);
     if (got !== size) throw new Error(`${file}: size changed while archived (${size} bytes, then ${got > size ? 'more' : got})`);
     return bytes.subarray(0, size);
   } finally {
